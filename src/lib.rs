@@ -1,0 +1,8 @@
+//! zonecast: an authoritative secondary DNS server for anycast nodes.
+//!
+//! The module tree follows the design: `wire` (the DNS wire format),
+//! `zone` (immutable zone snapshots), `answer` (the sans-I/O answer
+//! engine), `server` (per-core workers), `xfr` (zone transfers) and
+//! `config`.
+
+pub mod wire;

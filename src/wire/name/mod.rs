@@ -1,0 +1,335 @@
+//! Domain names in wire form (RFC 1035 §3.1, §4.1.4).
+//!
+//! A name in a message is read in place: [`skip`] validates it and finds
+//! where it ends, and [`NameBuf::read`] copies it, with compression
+//! pointers resolved, into a fixed buffer on the stack. Both refuse
+//! pointers that do not point strictly backwards, reserved label types,
+//! labels running past the end of the message and names over 255 octets,
+//! so no input can make them loop or read out of bounds.
+
+mod hash;
+mod owned;
+mod text;
+
+pub use hash::{SuffixHashes, hash_name};
+pub use owned::{Name, canonical_cmp, canonical_key};
+pub use text::{NameTextError, fmt_name, parse_name_text};
+
+use super::error::{Result, WireError};
+
+/// Longest name in wire form, root label included (RFC 1035 §2.3.4).
+pub const MAX_NAME_LEN: usize = 255;
+/// Longest label (RFC 1035 §2.3.4).
+pub const MAX_LABEL_LEN: usize = 63;
+/// Most labels a name can have, the root label excluded.
+pub const MAX_LABELS: usize = 127;
+
+/// The first octet of a compression pointer has both high bits set.
+const POINTER_BITS: u8 = 0xc0;
+
+/// ASCII-only lowercase: DNS names compare case-insensitively for A–Z only
+/// (RFC 4343 §3).
+#[inline]
+pub fn lower(b: u8) -> u8 {
+    b.to_ascii_lowercase()
+}
+
+/// Follows the name at `pos` in `msg` and calls `on_label` with each label
+/// (length octet included), root excluded. Returns the position just after
+/// the part of the name stored at `pos` (that is, after the first pointer if
+/// there is one).
+#[inline]
+fn walk(msg: &[u8], mut pos: usize, mut on_label: impl FnMut(&[u8])) -> Result<usize> {
+    let mut end = None;
+    // Every pointer must point before the start of the stretch of labels
+    // that contains it, so targets strictly decrease and the walk ends.
+    let mut segment_start = pos;
+    let mut total = 0usize;
+    loop {
+        let len = *msg.get(pos).ok_or(WireError::Truncated)?;
+        match len & POINTER_BITS {
+            0 => {
+                if len == 0 {
+                    return Ok(end.unwrap_or(pos + 1));
+                }
+                let label_end = pos + 1 + len as usize;
+                let label = msg.get(pos..label_end).ok_or(WireError::Truncated)?;
+                total += label.len();
+                if total + 1 > MAX_NAME_LEN {
+                    return Err(WireError::NameTooLong);
+                }
+                on_label(label);
+                pos = label_end;
+            }
+            POINTER_BITS => {
+                let low = *msg.get(pos + 1).ok_or(WireError::Truncated)?;
+                let target = (((len & !POINTER_BITS) as usize) << 8) | low as usize;
+                if target >= segment_start {
+                    return Err(WireError::BadPointer);
+                }
+                end.get_or_insert(pos + 2);
+                pos = target;
+                segment_start = target;
+            }
+            _ => return Err(WireError::BadLabelType),
+        }
+    }
+}
+
+/// Validates the name at `pos` and returns the position just after it.
+pub fn skip(msg: &[u8], pos: usize) -> Result<usize> {
+    walk(msg, pos, |_| {})
+}
+
+/// Whether the name at `pos` in `msg` equals `wire` (uncompressed),
+/// ignoring ASCII case. The name at `pos` must already have been validated.
+pub fn eq_at(msg: &[u8], pos: usize, wire: &[u8]) -> bool {
+    let mut at = 0usize;
+    let mut same = true;
+    let r = walk(msg, pos, |label| {
+        if !same {
+            return;
+        }
+        match wire.get(at..at + label.len()) {
+            Some(w) if eq_ignore_case(w, label) => at += label.len(),
+            _ => same = false,
+        }
+    });
+    same && r.is_ok() && wire.get(at) == Some(&0) && at + 1 == wire.len()
+}
+
+/// Octet-wise comparison ignoring ASCII case.
+#[inline]
+pub fn eq_ignore_case(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| lower(*x) == lower(*y))
+}
+
+/// An uncompressed name copied out of a message, with the offset of each
+/// label, in a fixed buffer: reading a query name needs no heap.
+#[derive(Clone)]
+pub struct NameBuf {
+    bytes: [u8; MAX_NAME_LEN],
+    /// Length in wire form, root octet included.
+    len: u8,
+    /// Number of labels, root excluded.
+    labels: u8,
+    /// Offset of each label's length octet; `starts[labels]` is the root.
+    starts: [u8; MAX_LABELS + 1],
+}
+
+impl Default for NameBuf {
+    fn default() -> Self {
+        Self::root()
+    }
+}
+
+impl core::fmt::Debug for NameBuf {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        fmt_name(self.as_wire(), f)
+    }
+}
+
+impl NameBuf {
+    /// The root name.
+    pub fn root() -> Self {
+        NameBuf {
+            bytes: [0; MAX_NAME_LEN],
+            len: 1,
+            labels: 0,
+            starts: [0; MAX_LABELS + 1],
+        }
+    }
+
+    /// Reads the possibly compressed name at `pos` in `msg` into `self`,
+    /// returning the position just after it in `msg`.
+    pub fn read(&mut self, msg: &[u8], pos: usize) -> Result<usize> {
+        let mut len = 0usize;
+        let mut labels = 0usize;
+        let bytes = &mut self.bytes;
+        let starts = &mut self.starts;
+        let end = walk(msg, pos, |label| {
+            // `walk` keeps the total under 255, hence under 128 labels.
+            starts[labels] = len as u8;
+            bytes[len..len + label.len()].copy_from_slice(label);
+            len += label.len();
+            labels += 1;
+        })?;
+        self.bytes[len] = 0;
+        self.starts[labels] = len as u8;
+        self.len = (len + 1) as u8;
+        self.labels = labels as u8;
+        Ok(end)
+    }
+
+    /// Copies an uncompressed name that is already known to be valid.
+    pub fn from_wire(wire: &[u8]) -> Result<Self> {
+        let mut b = NameBuf::root();
+        let end = b.read(wire, 0)?;
+        if end != wire.len() {
+            return Err(WireError::TrailingData);
+        }
+        Ok(b)
+    }
+
+    /// The name in uncompressed wire form, root octet included.
+    #[inline]
+    pub fn as_wire(&self) -> &[u8] {
+        &self.bytes[..self.len as usize]
+    }
+
+    /// Number of labels, root excluded.
+    #[inline]
+    pub fn label_count(&self) -> usize {
+        self.labels as usize
+    }
+
+    /// Offset in `as_wire()` where the suffix with `skip` labels removed
+    /// starts.
+    #[inline]
+    pub fn suffix_start(&self, skip: usize) -> usize {
+        self.starts[skip.min(self.labels as usize)] as usize
+    }
+
+    /// The name without its first `skip` labels.
+    #[inline]
+    pub fn suffix(&self, skip: usize) -> &[u8] {
+        &self.as_wire()[self.suffix_start(skip)..]
+    }
+
+    /// The first label, length octet included (empty for the root).
+    pub fn first_label(&self) -> &[u8] {
+        &self.as_wire()[..self.suffix_start(1)]
+    }
+
+    /// Lowercases A–Z in place.
+    pub fn make_lowercase(&mut self) {
+        for b in &mut self.bytes[..self.len as usize] {
+            *b = lower(*b);
+        }
+    }
+
+    /// Replaces `self` with `prefix` (labels, no root octet) followed by
+    /// `suffix` (a whole name). Fails if the result is longer than 255.
+    pub fn set_concat(&mut self, prefix: &[u8], suffix: &[u8]) -> Result<()> {
+        let total = prefix.len() + suffix.len();
+        if total > MAX_NAME_LEN {
+            return Err(WireError::NameTooLong);
+        }
+        let mut tmp = [0u8; MAX_NAME_LEN];
+        tmp[..prefix.len()].copy_from_slice(prefix);
+        tmp[prefix.len()..total].copy_from_slice(suffix);
+        self.read(&tmp[..total], 0).map(|_| ())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(msg: &[u8], pos: usize) -> Result<(Vec<u8>, usize)> {
+        let mut b = NameBuf::root();
+        let end = b.read(msg, pos)?;
+        Ok((b.as_wire().to_vec(), end))
+    }
+
+    #[test]
+    fn reads_plain_name() {
+        let msg = b"\x03www\x07example\x03com\x00rest";
+        let (w, end) = read(msg, 0).unwrap();
+        assert_eq!(w, b"\x03www\x07example\x03com\x00");
+        assert_eq!(end, 17);
+    }
+
+    #[test]
+    fn follows_backward_pointer() {
+        // "example.com" at 0, then "www" + pointer to 0 at 13.
+        let msg = b"\x07example\x03com\x00\x03www\xc0\x00";
+        let (w, end) = read(msg, 13).unwrap();
+        assert_eq!(w, b"\x03www\x07example\x03com\x00");
+        assert_eq!(end, 19);
+        let mut b = NameBuf::root();
+        b.read(msg, 13).unwrap();
+        assert_eq!(b.label_count(), 3);
+        assert_eq!(b.suffix(1), b"\x07example\x03com\x00");
+        assert_eq!(b.suffix(3), b"\x00");
+        assert_eq!(b.first_label(), b"\x03www");
+    }
+
+    #[test]
+    fn rejects_pointer_to_itself_and_forward() {
+        assert_eq!(read(b"\xc0\x00", 0), Err(WireError::BadPointer));
+        assert_eq!(read(b"\xc0\x02\x00", 0), Err(WireError::BadPointer));
+        // Two pointers that point at each other: 2 -> 0 is backwards, but
+        // then 0 -> 2 points forward of the segment start.
+        assert_eq!(read(b"\xc0\x02\xc0\x00", 2), Err(WireError::BadPointer));
+    }
+
+    #[test]
+    fn rejects_pointer_into_earlier_segment_loop() {
+        // label "a" at 0 followed by pointer at 2 -> 0 : loop via label.
+        assert_eq!(read(b"\x01a\xc0\x00", 0), Err(WireError::BadPointer));
+    }
+
+    #[test]
+    fn rejects_truncation_and_reserved_types() {
+        assert_eq!(read(b"\x03ww", 0), Err(WireError::Truncated));
+        assert_eq!(read(b"\x03www", 0), Err(WireError::Truncated));
+        assert_eq!(read(b"\xc0", 0), Err(WireError::Truncated));
+        assert_eq!(read(b"\x40abc", 0), Err(WireError::BadLabelType));
+        assert_eq!(read(b"\x80abc", 0), Err(WireError::BadLabelType));
+        assert_eq!(read(b"", 0), Err(WireError::Truncated));
+    }
+
+    #[test]
+    fn enforces_255_octets() {
+        // 4 labels of 63 = 256 octets + root: too long.
+        let mut msg = Vec::new();
+        for _ in 0..4 {
+            msg.push(63);
+            msg.extend_from_slice(&[b'a'; 63]);
+        }
+        msg.push(0);
+        assert_eq!(read(&msg, 0), Err(WireError::NameTooLong));
+        // 3 labels of 63 and one of 61: 254 + root = 255, accepted.
+        let mut ok = Vec::new();
+        for _ in 0..3 {
+            ok.push(63);
+            ok.extend_from_slice(&[b'a'; 63]);
+        }
+        ok.push(61);
+        ok.extend_from_slice(&[b'a'; 61]);
+        ok.push(0);
+        assert_eq!(read(&ok, 0).unwrap().0.len(), 255);
+    }
+
+    #[test]
+    fn long_pointer_chains_are_bounded_by_length() {
+        // 127 one-octet labels each pointing back to the previous one.
+        let mut msg = vec![0u8];
+        let mut prev = 0usize;
+        for _ in 0..200 {
+            let here = msg.len();
+            msg.extend_from_slice(&[1, b'x', 0xc0 | (prev >> 8) as u8, prev as u8]);
+            prev = here;
+        }
+        assert_eq!(read(&msg, prev), Err(WireError::NameTooLong));
+    }
+
+    #[test]
+    fn compares_in_place_ignoring_case() {
+        let msg = b"\x07EXAMPLE\x03com\x00\x03WwW\xc0\x00";
+        assert!(eq_at(msg, 13, b"\x03www\x07example\x03com\x00"));
+        assert!(!eq_at(msg, 13, b"\x03www\x07example\x03org\x00"));
+        assert!(!eq_at(msg, 13, b"\x03www\x07example\x00"));
+        assert!(!eq_at(msg, 13, b"\x03www\x07example\x03com\x00\x00"));
+        assert!(eq_at(msg, 0, b"\x07example\x03com\x00"));
+    }
+
+    #[test]
+    fn concat_builds_wildcard_names() {
+        let mut b = NameBuf::root();
+        b.set_concat(b"\x01*", b"\x07example\x00").unwrap();
+        assert_eq!(b.as_wire(), b"\x01*\x07example\x00");
+        assert_eq!(b.label_count(), 2);
+    }
+}
