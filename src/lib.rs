@@ -6,3 +6,4 @@
 //! `config`.
 
 pub mod wire;
+pub mod zone;

@@ -129,7 +129,7 @@ pub mod rtype {
     }
 
     /// Writes the mnemonic of `t`, or `TYPEnnn` (RFC 3597 §5).
-    pub fn fmt(t: u16, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+    pub fn fmt_into(t: u16, f: &mut impl core::fmt::Write) -> core::fmt::Result {
         match name(t) {
             Some(n) => f.write_str(n),
             None => write!(f, "TYPE{t}"),
@@ -140,7 +140,7 @@ pub mod rtype {
     pub struct Display(pub u16);
     impl core::fmt::Display for Display {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            fmt(self.0, f)
+            fmt_into(self.0, f)
         }
     }
 

@@ -8,6 +8,7 @@ pub mod header;
 pub mod iana;
 pub mod message;
 pub mod name;
+pub mod rdata;
 pub mod record;
 pub mod serial;
 pub mod writer;

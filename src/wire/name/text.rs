@@ -25,7 +25,7 @@ pub fn parse_name_text(text: &str, origin: Option<&Name>) -> Result<Name, NameTe
     parse_name_bytes(text.as_bytes(), origin)
 }
 
-pub(crate) fn parse_name_bytes(text: &[u8], origin: Option<&Name>) -> Result<Name, NameTextError> {
+pub fn parse_name_bytes(text: &[u8], origin: Option<&Name>) -> Result<Name, NameTextError> {
     if text == b"." {
         return Ok(Name::root());
     }
@@ -87,7 +87,7 @@ pub(crate) fn parse_name_bytes(text: &[u8], origin: Option<&Name>) -> Result<Nam
 
 /// Decodes the character(s) after a backslash: `\DDD` (three decimal digits,
 /// at most 255) or `\X`. Returns the octet and how many input octets it used.
-pub(crate) fn unescape(after: &[u8]) -> Result<(u8, usize), NameTextError> {
+pub fn unescape(after: &[u8]) -> Result<(u8, usize), NameTextError> {
     match after {
         [a, b, c, ..] if a.is_ascii_digit() && b.is_ascii_digit() && c.is_ascii_digit() => {
             let v = (a - b'0') as u32 * 100 + (b - b'0') as u32 * 10 + (c - b'0') as u32;
@@ -103,7 +103,7 @@ pub(crate) fn unescape(after: &[u8]) -> Result<(u8, usize), NameTextError> {
 }
 
 /// Writes one label's octets in presentation form.
-pub(crate) fn fmt_label(label: &[u8], f: &mut impl core::fmt::Write) -> core::fmt::Result {
+pub fn fmt_label(label: &[u8], f: &mut impl core::fmt::Write) -> core::fmt::Result {
     for &b in label {
         match b {
             b'.' | b';' | b'\\' | b'(' | b')' | b'"' | b'@' | b'$' => {
