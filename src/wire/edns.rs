@@ -20,13 +20,11 @@ pub struct Edns<'a> {
 }
 
 impl<'a> Edns<'a> {
-    /// Interprets `rec`, which must be of type OPT, checking that the owner
-    /// is the root and that the options exactly fill the RDATA.
+    /// Interprets `rec`, which must be of type OPT, checking that the
+    /// options exactly fill the RDATA. The owner should be the root (RFC
+    /// 6891 §6.1.2); like Knot, zonecast does not insist.
     pub fn from_record(rec: &Record<'a>) -> Result<Self> {
         debug_assert_eq!(rec.rtype, rtype::OPT);
-        if rec.message().get(rec.start) != Some(&0) {
-            return Err(WireError::BadOpt);
-        }
         let options = rec.rdata();
         let mut it = EdnsOptions { data: options };
         for o in &mut it {
@@ -69,6 +67,9 @@ pub enum EdnsOption<'a> {
     ExtendedError { info_code: u16, text: &'a [u8] },
     /// Anything else, kept opaque.
     Unknown { code: u16, data: &'a [u8] },
+    /// A known option whose content has the wrong length. The framing was
+    /// right, so the message is well formed; the option is ignored.
+    Malformed { code: u16, data: &'a [u8] },
 }
 
 /// Iterator over the options in OPT RDATA; a malformed option ends it with
@@ -106,9 +107,8 @@ fn parse_option(data: &[u8]) -> Result<(EdnsOption<'_>, usize)> {
     let opt = match code {
         edns_option::NSID => EdnsOption::Nsid(body),
         edns_option::COOKIE => {
-            // RFC 7873 §5.2.2: other lengths are FORMERR.
             if len != 8 && !(16..=40).contains(&len) {
-                return Err(WireError::BadOpt);
+                return Ok((EdnsOption::Malformed { code, data: body }, 4 + len));
             }
             EdnsOption::Cookie {
                 client: &body[..8],
@@ -120,17 +120,17 @@ fn parse_option(data: &[u8]) -> Result<(EdnsOption<'_>, usize)> {
             4 => EdnsOption::Expire(Some(u32::from_be_bytes([
                 body[0], body[1], body[2], body[3],
             ]))),
-            _ => return Err(WireError::BadOpt),
+            _ => EdnsOption::Malformed { code, data: body },
         },
         edns_option::TCP_KEEPALIVE => match body.len() {
             0 => EdnsOption::TcpKeepalive(None),
             2 => EdnsOption::TcpKeepalive(Some(u16::from_be_bytes([body[0], body[1]]))),
-            _ => return Err(WireError::BadOpt),
+            _ => EdnsOption::Malformed { code, data: body },
         },
         edns_option::PADDING => EdnsOption::Padding(body),
         edns_option::EDE => {
             if body.len() < 2 {
-                return Err(WireError::BadOpt);
+                return Ok((EdnsOption::Malformed { code, data: body }, 4 + len));
             }
             EdnsOption::ExtendedError {
                 info_code: u16::from_be_bytes([body[0], body[1]]),
@@ -187,12 +187,34 @@ mod tests {
     }
 
     #[test]
-    fn rejects_bad_options() {
+    fn bad_content_is_malformed_not_an_error() {
+        let bytes = opt_record([0; 4], &[0, 10, 0, 3, 1, 2, 3, 0, 9, 0, 2, 0, 0]);
+        let rec = Record::parse(&bytes, 0).unwrap();
+        let opts: Vec<_> = Edns::from_record(&rec)
+            .unwrap()
+            .options()
+            .map(|o| o.unwrap())
+            .collect();
+        assert_eq!(
+            opts,
+            [
+                EdnsOption::Malformed {
+                    code: 10,
+                    data: &[1, 2, 3]
+                },
+                EdnsOption::Malformed {
+                    code: 9,
+                    data: &[0, 0]
+                }
+            ]
+        );
+    }
+
+    #[test]
+    fn rejects_bad_framing() {
         for rdata in [
-            &[0u8, 3, 0][..],            // short option header
-            &[0, 3, 0, 5, 1][..],        // option longer than RDATA
-            &[0, 10, 0, 3, 1, 2, 3][..], // cookie of 3 octets
-            &[0, 9, 0, 2, 0, 0][..],     // EXPIRE of 2 octets
+            &[0u8, 3, 0][..],     // short option header
+            &[0, 3, 0, 5, 1][..], // option longer than RDATA
         ] {
             let bytes = opt_record([0; 4], rdata);
             let rec = Record::parse(&bytes, 0).unwrap();
@@ -202,13 +224,5 @@ mod tests {
                 "{rdata:?}"
             );
         }
-    }
-
-    #[test]
-    fn rejects_non_root_owner() {
-        let mut bytes = vec![1, b'a', 0];
-        bytes.extend_from_slice(&opt_record([0; 4], &[])[1..]);
-        let rec = Record::parse(&bytes, 0).unwrap();
-        assert_eq!(Edns::from_record(&rec).err(), Some(WireError::BadOpt));
     }
 }

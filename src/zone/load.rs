@@ -1,0 +1,153 @@
+//! Loading a zone from its file.
+
+use std::path::Path;
+
+use thiserror::Error;
+
+use super::build::{Built, SnapshotBuilder, ZoneError};
+use super::text::{ZoneFileError, ZoneFileReader};
+use crate::wire::Name;
+
+#[derive(Debug, Error)]
+pub enum LoadError {
+    #[error("{0}")]
+    File(#[from] ZoneFileError),
+    #[error("{file}: {error}")]
+    Zone { file: String, error: ZoneError },
+}
+
+/// Reads zone-file text for `apex` and builds its snapshot.
+pub fn load_zone_text(text: &[u8], label: &str, apex: &Name) -> Result<Built, LoadError> {
+    let mut reader = ZoneFileReader::new(text, label, apex.clone());
+    let mut builder = SnapshotBuilder::new(apex);
+    while let Some(rr) = reader.next_record()? {
+        builder.add(rr);
+    }
+    builder.finish().map_err(|error| LoadError::Zone {
+        file: label.to_string(),
+        error,
+    })
+}
+
+/// Reads the zone file at `path` for `apex` and builds its snapshot.
+pub fn load_zone_file(path: &Path, apex: &Name) -> Result<Built, LoadError> {
+    let label = path.display().to_string();
+    let text = std::fs::read(path).map_err(|e| ZoneFileError {
+        file: label.clone(),
+        line: 0,
+        message: format!("cannot read: {e}"),
+    })?;
+    load_zone_text(&text, &label, apex)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::iana::rtype;
+    use crate::wire::name::parse_name_text;
+    use crate::zone::node::flags;
+
+    fn apex() -> Name {
+        parse_name_text("example.com.", None).unwrap()
+    }
+
+    fn load(text: &str) -> Result<Built, LoadError> {
+        load_zone_text(text.as_bytes(), "t.zone", &apex())
+    }
+
+    fn zone_error(text: &str) -> ZoneError {
+        match load(text) {
+            Err(LoadError::Zone { error, .. }) => error,
+            Err(e) => panic!("file error {e}"),
+            Ok(_) => panic!("loaded"),
+        }
+    }
+
+    const HEAD: &str = "$TTL 300\n@ SOA ns hm 7 2 3 4 5\n@ NS ns\nns A 192.0.2.1\n";
+
+    fn n(s: &str) -> Name {
+        parse_name_text(s, Some(&apex())).unwrap()
+    }
+
+    #[test]
+    fn builds_nodes_flags_and_empty_non_terminals() {
+        let b = load(&format!(
+            "{HEAD}WWW A 192.0.2.2\nwww 600 A 192.0.2.3\ndeep.a.b A 192.0.2.4\nsub NS ns.sub\nns.sub A 192.0.2.5\nd DNAME example.net.\nexample.org. A 192.0.2.9\nns A 192.0.2.1\n"
+        ))
+        .unwrap();
+        let s = &b.snapshot;
+        assert_eq!(s.serial(), 7);
+        assert_eq!(s.negative_ttl(), 5);
+        // www: merged case-insensitively, last TTL wins.
+        let www = s.node(&n("www")).unwrap();
+        let a = www.rrset(rtype::A).unwrap();
+        assert_eq!((a.len(), a.ttl()), (2, 600));
+        // Empty non-terminals a.b and b exist.
+        assert!(s.node(&n("b")).unwrap().is_empty_non_terminal());
+        assert!(s.node(&n("a.b")).unwrap().is_empty_non_terminal());
+        assert!(s.node(&n("x")).is_none());
+        // Flags.
+        assert!(s.apex_node().has_flag(flags::APEX));
+        assert!(s.node(&n("sub")).unwrap().has_flag(flags::DELEGATION));
+        assert!(s.node(&n("ns.sub")).unwrap().has_flag(flags::OCCLUDED));
+        assert!(!s.node(&n("ns")).unwrap().has_flag(flags::OCCLUDED));
+        assert!(s.node(&n("d")).unwrap().has_flag(flags::DNAME));
+        // Out-of-zone data ignored with a warning; duplicate merged silently.
+        assert!(
+            b.warnings
+                .iter()
+                .any(|w| w.contains("out-of-zone") && w.contains("example.org."))
+        );
+        assert!(b.warnings.iter().any(|w| w.contains("TTL mismatch")));
+        assert_eq!(s.record_count(), 9);
+        // Records come out with the SOA first, in canonical order.
+        let owners: Vec<String> = s
+            .records()
+            .map(|(o, _, t, _)| format!("{} {}", Name::from_wire(o).unwrap(), rtype::Display(t)))
+            .collect();
+        assert_eq!(owners[0], "example.com. SOA");
+        assert_eq!(owners[1], "example.com. NS");
+        assert_eq!(owners.len(), 9);
+        assert_eq!(owners[2], "deep.a.b.example.com. A");
+    }
+
+    #[test]
+    fn mandatory_checks_fail_the_load() {
+        assert_eq!(
+            zone_error("$TTL 1\n@ NS ns\n"),
+            ZoneError::MissingSoa(apex())
+        );
+        assert_eq!(
+            zone_error(&format!("{HEAD}c CNAME ns\nc A 192.0.2.1\n")),
+            ZoneError::CnameWithOtherData(n("c"))
+        );
+        assert_eq!(
+            zone_error(&format!("{HEAD}c CNAME a\nc CNAME b\n")),
+            ZoneError::MultipleCnames(n("c"))
+        );
+        assert_eq!(
+            zone_error(&format!("{HEAD}d DNAME x.\nfoo.d A 192.0.2.1\n")),
+            ZoneError::BelowDname(n("d"))
+        );
+        // A CNAME with only DNSSEC records beside it is fine.
+        assert!(load(&format!("{HEAD}c CNAME ns\nc NSEC ns A\n")).is_ok());
+    }
+
+    #[test]
+    fn soft_problems_are_warnings() {
+        let b =
+            load("$TTL 1\n@ SOA ns hm 1 2 3 4 5\n@ SOA ns hm 2 2 3 4 5\nsub SOA ns hm 1 2 3 4 5\n")
+                .unwrap();
+        assert_eq!(b.snapshot.serial(), 1);
+        assert!(b.warnings.iter().any(|w| w.contains("missing NS")));
+        assert!(b.warnings.iter().any(|w| w.contains("more than one SOA")));
+        assert!(b.warnings.iter().any(|w| w.contains("SOA record outside")));
+        assert!(b.snapshot.node(&n("sub")).is_none());
+    }
+
+    #[test]
+    fn file_errors_keep_file_and_line() {
+        let e = load(&format!("{HEAD}bad A 1.2.3\n")).err().unwrap();
+        assert!(e.to_string().starts_with("t.zone:5:"), "{e}");
+    }
+}

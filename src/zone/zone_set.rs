@@ -1,0 +1,165 @@
+//! The zones served, found by the longest apex that is a suffix of the
+//! query name. Published whole through `arc-swap`; a transfer replaces one
+//! entry by building a new set that shares every other zone.
+
+use std::sync::Arc;
+
+use super::name_table::{Keyed, NameTable};
+use super::snapshot::Snapshot;
+use crate::wire::Name;
+use crate::wire::name::{NameBuf, SuffixHashes, hash_name};
+
+/// One served zone as the answer engine sees it.
+#[derive(Clone, Debug)]
+pub struct Zone {
+    /// Lowercase.
+    pub apex: Name,
+    /// `None` until the zone has been loaded or transferred once: queries
+    /// then get SERVFAIL.
+    pub snapshot: Option<Arc<Snapshot>>,
+    /// When the data stops being served (RFC 1035 §3.3.13 EXPIRE), in Unix
+    /// seconds; `None` for a zone whose master copy is its file.
+    pub expires_at: Option<u64>,
+}
+
+impl Zone {
+    /// A zone served from its own file: never expires.
+    pub fn primary(snapshot: Arc<Snapshot>) -> Zone {
+        Zone {
+            apex: snapshot.apex().clone(),
+            snapshot: Some(snapshot),
+            expires_at: None,
+        }
+    }
+
+    pub fn is_expired(&self, now: u64) -> bool {
+        self.expires_at.is_some_and(|t| now >= t)
+    }
+}
+
+impl Keyed for Zone {
+    fn key(&self) -> &[u8] {
+        self.apex.as_wire()
+    }
+}
+
+#[derive(Clone)]
+pub struct ZoneSet {
+    table: NameTable<Arc<Zone>>,
+    /// Fewest and most labels of any apex: suffixes outside the range are
+    /// not probed.
+    min_labels: usize,
+    max_labels: usize,
+}
+
+impl Default for ZoneSet {
+    fn default() -> Self {
+        ZoneSet {
+            table: NameTable::with_capacity(0),
+            min_labels: usize::MAX,
+            max_labels: 0,
+        }
+    }
+}
+
+impl ZoneSet {
+    pub fn new(zones: impl IntoIterator<Item = Zone>) -> Self {
+        let mut s = ZoneSet::default();
+        for z in zones {
+            s.insert(Arc::new(z));
+        }
+        s
+    }
+
+    fn insert(&mut self, z: Arc<Zone>) {
+        let labels = z.apex.label_count();
+        self.min_labels = self.min_labels.min(labels);
+        self.max_labels = self.max_labels.max(labels);
+        self.table.insert(hash_name(z.apex.as_wire()), z);
+    }
+
+    /// A new set with `zone` added or replacing the zone of the same apex.
+    pub fn with(&self, zone: Zone) -> ZoneSet {
+        let mut s = self.clone();
+        s.insert(Arc::new(zone));
+        s
+    }
+
+    /// The zone with this apex (any case).
+    pub fn get(&self, apex: &Name) -> Option<&Arc<Zone>> {
+        let lower = apex.to_lowercase();
+        self.table.get(lower.as_wire(), hash_name(lower.as_wire()))
+    }
+
+    /// The zone whose apex is the longest suffix of `qname` (lowercase),
+    /// and how many leading labels of `qname` lie below that apex.
+    #[inline]
+    pub fn find(&self, qname: &NameBuf, hashes: &SuffixHashes) -> Option<(&Zone, usize)> {
+        let labels = qname.label_count();
+        if labels < self.min_labels {
+            return None;
+        }
+        let first = labels.saturating_sub(self.max_labels);
+        let last = labels - self.min_labels;
+        for skip in first..=last {
+            if let Some(z) = self.table.get(qname.suffix(skip), hashes.get(skip)) {
+                return Some((z, skip));
+            }
+        }
+        None
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Arc<Zone>> {
+        self.table.iter()
+    }
+
+    pub fn len(&self) -> usize {
+        self.table.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.table.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::name::parse_name_text;
+
+    fn zone(apex: &str) -> Zone {
+        Zone {
+            apex: parse_name_text(apex, None).unwrap(),
+            snapshot: None,
+            expires_at: None,
+        }
+    }
+
+    fn find(set: &ZoneSet, q: &str) -> Option<(String, usize)> {
+        let mut n = NameBuf::from_wire(parse_name_text(q, None).unwrap().as_wire()).unwrap();
+        n.make_lowercase();
+        let h = SuffixHashes::compute(&n);
+        set.find(&n, &h).map(|(z, s)| (z.apex.to_string(), s))
+    }
+
+    #[test]
+    fn longest_suffix_wins() {
+        let set = ZoneSet::new([zone("example.com."), zone("sub.example.com."), zone("org.")]);
+        assert_eq!(
+            find(&set, "WWW.Example.com."),
+            Some(("example.com.".into(), 1))
+        );
+        assert_eq!(
+            find(&set, "a.b.sub.example.com."),
+            Some(("sub.example.com.".into(), 2))
+        );
+        assert_eq!(find(&set, "example.com."), Some(("example.com.".into(), 0)));
+        assert_eq!(find(&set, "x.org."), Some(("org.".into(), 1)));
+        assert_eq!(find(&set, "com."), None);
+        assert_eq!(find(&set, "example.net."), None);
+        assert_eq!(find(&set, "."), None);
+        let root = set.with(zone("."));
+        assert_eq!(find(&root, "example.net."), Some((".".into(), 2)));
+        assert_eq!(root.len(), 4);
+    }
+}
