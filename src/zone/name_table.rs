@@ -183,7 +183,7 @@ mod tests {
             let k = (x % 500) as u16;
             let key = k.to_be_bytes().to_vec();
             let h = ((k % 37) as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-            if x % 3 == 0 {
+            if x.is_multiple_of(3) {
                 assert_eq!(
                     t.remove(&key, h).map(|v: K| v.0),
                     m.remove(&key).map(|_| key.clone())
