@@ -5,5 +5,6 @@
 //! engine), `server` (per-core workers), `xfr` (zone transfers) and
 //! `config`.
 
+pub mod answer;
 pub mod wire;
 pub mod zone;

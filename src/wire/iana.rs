@@ -208,6 +208,7 @@ pub mod rcode {
     pub const NXDOMAIN: u16 = 3;
     pub const NOTIMP: u16 = 4;
     pub const REFUSED: u16 = 5;
+    pub const YXDOMAIN: u16 = 6;
     pub const NOTAUTH: u16 = 9;
     pub const NOTZONE: u16 = 10;
     /// BADVERS (RFC 6891 §6.1.3) and BADSIG (RFC 8945) share the value 16.
@@ -232,6 +233,7 @@ pub mod edns_option {
 /// Extended DNS Error info-codes (RFC 8914 §4).
 pub mod ede {
     pub const OTHER: u16 = 0;
+    pub const NOT_READY: u16 = 14;
     pub const PROHIBITED: u16 = 18;
     pub const NOT_AUTHORITATIVE: u16 = 20;
     pub const NOT_SUPPORTED: u16 = 21;

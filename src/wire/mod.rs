@@ -11,6 +11,7 @@ pub mod name;
 pub mod rdata;
 pub mod record;
 pub mod serial;
+pub mod tsig;
 pub mod writer;
 
 pub use error::WireError;

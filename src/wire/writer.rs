@@ -328,6 +328,18 @@ impl<'a> MessageWriter<'a> {
         Ok(())
     }
 
+    /// Counts a record written with [`put`](Self::put) in `section`.
+    pub fn count_record(&mut self, section: Section) {
+        self.counts[section as usize] += 1;
+    }
+
+    /// Overwrites already-written octets at `pos` (a TTL, say).
+    pub fn patch(&mut self, pos: usize, bytes: &[u8]) {
+        if let Some(dst) = self.buf[..self.pos].get_mut(pos..pos + bytes.len()) {
+            dst.copy_from_slice(bytes);
+        }
+    }
+
     /// Writes a record whose RDATA needs no compression.
     pub fn write_rr(
         &mut self,

@@ -95,11 +95,23 @@ impl ZoneSet {
     /// and how many leading labels of `qname` lie below that apex.
     #[inline]
     pub fn find(&self, qname: &NameBuf, hashes: &SuffixHashes) -> Option<(&Zone, usize)> {
+        self.find_from(qname, hashes, 0)
+    }
+
+    /// Like [`find`](Self::find), but only among apexes that drop at least
+    /// `min_skip` labels of `qname` (the parent zone of an apex, say).
+    #[inline]
+    pub fn find_from(
+        &self,
+        qname: &NameBuf,
+        hashes: &SuffixHashes,
+        min_skip: usize,
+    ) -> Option<(&Zone, usize)> {
         let labels = qname.label_count();
         if labels < self.min_labels {
             return None;
         }
-        let first = labels.saturating_sub(self.max_labels);
+        let first = labels.saturating_sub(self.max_labels).max(min_skip);
         let last = labels - self.min_labels;
         for skip in first..=last {
             if let Some(z) = self.table.get(qname.suffix(skip), hashes.get(skip)) {

@@ -1,0 +1,303 @@
+//! The answer engine, sans I/O: a function from (zone set, query bytes,
+//! transport facts) to response bytes. It never touches a socket or a
+//! clock, so it is tested, fuzzed and benchmarked directly; the workers
+//! are a thin loop around it.
+
+mod chaos;
+mod emit;
+mod opt;
+mod request;
+mod resolve;
+
+use std::net::{IpAddr, Ipv4Addr};
+
+pub use request::{EdnsRequest, Rejection, Request};
+pub use resolve::Resolution;
+
+use crate::wire::MessageWriter;
+use crate::wire::header::flag;
+use crate::wire::iana::{class, ede, opcode, rcode, rtype};
+use crate::wire::writer::CompressionTable;
+use crate::zone::{Zone, ZoneSet};
+use opt::ResponseOpt;
+
+/// The smallest UDP payload every client takes (RFC 1035 §4.2.1), and the
+/// limit without EDNS.
+pub const MIN_UDP_PAYLOAD: u16 = 512;
+/// Largest DNS message (and TCP frame).
+pub const MAX_MESSAGE: usize = 65535;
+
+/// How the query arrived.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Protocol {
+    Udp,
+    Tcp,
+}
+
+/// Facts about the query that are not in its bytes.
+#[derive(Debug, Clone, Copy)]
+pub struct Transport {
+    pub protocol: Protocol,
+    pub source: IpAddr,
+    /// Unix seconds, read by the caller (the engine keeps no clock).
+    pub now: u64,
+}
+
+impl Transport {
+    pub fn udp(now: u64) -> Self {
+        Transport {
+            protocol: Protocol::Udp,
+            source: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            now,
+        }
+    }
+    pub fn tcp(now: u64) -> Self {
+        Transport {
+            protocol: Protocol::Tcp,
+            ..Transport::udp(now)
+        }
+    }
+}
+
+/// Server-wide settings the answers depend on.
+#[derive(Debug, Clone)]
+pub struct ResponderConfig {
+    /// Answered to `id.server`, `hostname.bind` and NSID.
+    pub identity: Vec<u8>,
+    /// Answered to `version.bind`; empty refuses it.
+    pub version: Vec<u8>,
+    /// Largest UDP response, and the payload size advertised in OPT.
+    pub udp_payload: u16,
+}
+
+impl Default for ResponderConfig {
+    fn default() -> Self {
+        ResponderConfig {
+            identity: b"zonecast".to_vec(),
+            version: b"zonecast".to_vec(),
+            udp_payload: 1232,
+        }
+    }
+}
+
+/// Per-worker state reused from query to query, so answering allocates
+/// nothing.
+pub struct Scratch {
+    table: CompressionTable,
+    req: Request,
+}
+
+impl Default for Scratch {
+    fn default() -> Self {
+        Scratch {
+            table: CompressionTable::new(256),
+            req: Request::default(),
+        }
+    }
+}
+
+/// What to do with a query.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Send nothing.
+    Drop,
+    /// Send the first `len` octets of the output buffer.
+    Reply(usize),
+}
+
+pub struct Responder {
+    cfg: ResponderConfig,
+}
+
+/// What the header of a response says, apart from ID, opcode and RD.
+struct Verdict<'z> {
+    rcode: u16,
+    aa: bool,
+    tc: bool,
+    zone: Option<&'z Zone>,
+    ede: Option<(u16, &'static str)>,
+}
+
+impl<'z> Verdict<'z> {
+    fn rcode(rcode: u16) -> Self {
+        Verdict {
+            rcode,
+            aa: false,
+            tc: false,
+            zone: None,
+            ede: None,
+        }
+    }
+}
+
+impl Responder {
+    pub fn new(cfg: ResponderConfig) -> Self {
+        Responder { cfg }
+    }
+
+    pub fn config(&self) -> &ResponderConfig {
+        &self.cfg
+    }
+
+    /// Answers `query` into `out` (which should hold 65535 octets).
+    pub fn respond(
+        &self,
+        zones: &ZoneSet,
+        query: &[u8],
+        transport: &Transport,
+        out: &mut [u8],
+        scratch: &mut Scratch,
+    ) -> Outcome {
+        let Scratch { table, req } = scratch;
+        let parsed = req.parse(query);
+        let (question, edns) = match parsed {
+            Ok(()) => (true, true),
+            Err(Rejection::Drop) => return Outcome::Drop,
+            Err(Rejection::FormErr { question, edns }) => (question, edns),
+        };
+        let Ok(mut w) = MessageWriter::new(out, table) else {
+            return Outcome::Drop;
+        };
+        w.set_limit(self.size_limit(req, transport));
+        if question
+            && w.write_question(&req.qname, &req.hashes, req.qtype, req.qclass)
+                .is_err()
+        {
+            return Outcome::Drop;
+        }
+        let edns_req = if edns { req.edns } else { None };
+        let mut opt = edns_req.map(|e| ResponseOpt {
+            payload: self.cfg.udp_payload.max(MIN_UDP_PAYLOAD),
+            dnssec_ok: e.dnssec_ok,
+            nsid: e.nsid.then_some(&self.cfg.identity[..]),
+            ..Default::default()
+        });
+        let verdict = if parsed.is_err() {
+            Verdict::rcode(rcode::FORMERR)
+        } else if edns_req.is_some_and(|e| e.version > 0) {
+            // RFC 6891 §6.1.3: only version 0 exists.
+            Verdict::rcode(rcode::BADVERS)
+        } else {
+            self.plan(zones, req, transport)
+        };
+        if let Some(o) = opt.as_mut() {
+            o.ext_rcode = (verdict.rcode >> 4) as u8;
+            o.ede = verdict.ede;
+            if edns_req.is_some_and(|e| e.expire) {
+                o.expire = verdict.zone.and_then(|z| expire_option(z, transport.now));
+            }
+        }
+        let opt_len = opt.map_or(0, |o| o.len());
+        if w.reserve(opt_len).is_err() {
+            return Outcome::Drop;
+        }
+        let mut verdict = verdict;
+        if verdict.rcode == rcode::NOERROR
+            && let Some(zone) = verdict.zone
+            && let Some(snap) = zone.snapshot.as_deref()
+            && parsed.is_ok()
+        {
+            let below = req.lower.label_count() - snap.apex_labels();
+            let r = resolve::resolve(snap, req, below, &mut w);
+            verdict.rcode = r.rcode;
+            verdict.aa = r.aa;
+            verdict.tc = r.tc;
+        } else if verdict.rcode == rcode::NOERROR && req.qclass == class::CH && parsed.is_ok() {
+            verdict.rcode = chaos::answer_chaos(req, &self.cfg.identity, &self.cfg.version, &mut w);
+        }
+        w.release(opt_len);
+        if let Some(o) = opt
+            && o.write(&mut w).is_err()
+        {
+            return Outcome::Drop;
+        }
+        let mut flags =
+            flag::QR | ((req.opcode as u16) << flag::OPCODE_SHIFT) | (req.flags & flag::RD);
+        if verdict.aa {
+            flags |= flag::AA;
+        }
+        if verdict.tc {
+            flags |= flag::TC;
+        }
+        flags |= verdict.rcode & flag::RCODE_MASK;
+        let mut h = w.header();
+        h.set_id(req.id);
+        h.set_flags(flags);
+        Outcome::Reply(w.finish())
+    }
+
+    /// The most octets the response may take (RFC 6891 §6.2.5).
+    fn size_limit(&self, req: &Request, transport: &Transport) -> usize {
+        match transport.protocol {
+            Protocol::Tcp => MAX_MESSAGE,
+            Protocol::Udp => match req.edns {
+                None => MIN_UDP_PAYLOAD as usize,
+                Some(e) => e.payload.min(self.cfg.udp_payload).max(MIN_UDP_PAYLOAD) as usize,
+            },
+        }
+    }
+
+    /// Decides everything about a well-formed query except the records.
+    fn plan<'z>(&self, zones: &'z ZoneSet, req: &Request, transport: &Transport) -> Verdict<'z> {
+        match req.opcode {
+            opcode::QUERY => {}
+            // Transfers in and NOTIFY are not offered yet: NOTAUTH, as
+            // Knot answers without an ACL.
+            opcode::NOTIFY => return Verdict::rcode(rcode::NOTAUTH),
+            // RFC 2136 §3.1.1: the zone section holds one SOA question.
+            opcode::UPDATE if req.qtype != rtype::SOA => return Verdict::rcode(rcode::FORMERR),
+            opcode::UPDATE => return Verdict::rcode(rcode::NOTAUTH),
+            _ => return Verdict::rcode(rcode::NOTIMP),
+        }
+        if req.qtype == 0 {
+            return Verdict::rcode(rcode::NOTIMP);
+        }
+        match req.qclass {
+            class::IN | class::ANY => {}
+            class::CH => return Verdict::rcode(rcode::NOERROR),
+            _ => return Verdict::rcode(rcode::REFUSED),
+        }
+        match req.qtype {
+            // RFC 5936 §4.2: no AXFR over UDP.
+            rtype::AXFR if transport.protocol == Protocol::Udp => {
+                return Verdict::rcode(rcode::NOTIMP);
+            }
+            rtype::AXFR | rtype::IXFR => return Verdict::rcode(rcode::NOTAUTH),
+            _ => {}
+        }
+        let found = zones.find(&req.lower, &req.hashes);
+        // RFC 4035 §3.1.4.1: DS lives in the parent; answer it there when
+        // the parent is served too.
+        let found = match found {
+            Some((_, 0)) if req.qtype == rtype::DS => {
+                zones.find_from(&req.lower, &req.hashes, 1).or(found)
+            }
+            f => f,
+        };
+        let Some((zone, _)) = found else {
+            return Verdict::rcode(rcode::REFUSED);
+        };
+        let mut v = Verdict::rcode(rcode::NOERROR);
+        v.zone = Some(zone);
+        if zone.snapshot.is_none() {
+            v.rcode = rcode::SERVFAIL;
+            v.ede = Some((ede::NOT_READY, "Zone not loaded"));
+        } else if zone.is_expired(transport.now) {
+            v.rcode = rcode::SERVFAIL;
+            v.ede = Some((ede::INVALID_DATA, "Zone has expired"));
+        }
+        v
+    }
+}
+
+/// The RFC 7314 EXPIRE value: seconds left for a secondary zone, the SOA
+/// EXPIRE field for a zone served from its own file.
+fn expire_option(zone: &Zone, now: u64) -> Option<u32> {
+    match zone.expires_at {
+        Some(t) => Some(t.saturating_sub(now).min(u32::MAX as u64) as u32),
+        None => zone.snapshot.as_ref().map(|s| s.soa_field(3)),
+    }
+}
+
+#[cfg(test)]
+mod tests;

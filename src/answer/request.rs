@@ -1,0 +1,153 @@
+//! Reading a query: what to drop, what is FORMERR, and the facts the
+//! answer needs. Knot DNS is the model: silence for a broken header or
+//! question, FORMERR for broken records after it.
+
+use crate::wire::edns::{Edns, EdnsOption};
+use crate::wire::header::flag;
+use crate::wire::name::{NameBuf, SuffixHashes};
+use crate::wire::record::Question;
+use crate::wire::tsig::TsigRdata;
+use crate::wire::{HEADER_LEN, Header, Sections};
+
+/// What the query's OPT record asked for (RFC 6891).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct EdnsRequest {
+    pub payload: u16,
+    pub version: u8,
+    pub dnssec_ok: bool,
+    /// RFC 5001.
+    pub nsid: bool,
+    /// RFC 7314.
+    pub expire: bool,
+}
+
+impl EdnsRequest {
+    fn from(e: &Edns<'_>) -> Self {
+        let mut r = EdnsRequest {
+            payload: e.udp_payload,
+            version: e.version,
+            dnssec_ok: e.dnssec_ok(),
+            ..Default::default()
+        };
+        for o in e.options().flatten() {
+            match o {
+                EdnsOption::Nsid(_) => r.nsid = true,
+                EdnsOption::Expire(_) => r.expire = true,
+                _ => {}
+            }
+        }
+        r
+    }
+}
+
+/// A query that was read well enough to answer. Lives in the worker's
+/// scratch space and is overwritten per packet: no allocation.
+pub struct Request {
+    pub id: u16,
+    pub flags: u16,
+    pub opcode: u8,
+    /// The question name as sent (its case is echoed).
+    pub qname: NameBuf,
+    /// The question name lowercased, and the hash of each of its suffixes.
+    pub lower: NameBuf,
+    pub hashes: SuffixHashes,
+    pub qtype: u16,
+    pub qclass: u16,
+    pub edns: Option<EdnsRequest>,
+    /// Position of the TSIG record, if any.
+    pub tsig_pos: Option<usize>,
+}
+
+impl Default for Request {
+    fn default() -> Self {
+        let root = NameBuf::root();
+        Request {
+            id: 0,
+            flags: 0,
+            opcode: 0,
+            hashes: SuffixHashes::compute(&root),
+            qname: root.clone(),
+            lower: root,
+            qtype: 0,
+            qclass: 0,
+            edns: None,
+            tsig_pos: None,
+        }
+    }
+}
+
+/// Why a query is not answered normally.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rejection {
+    /// No answer at all.
+    Drop,
+    /// FORMERR. `question` tells whether the question was read (and is in
+    /// the request) so it can be echoed; `edns` whether OPT was read.
+    FormErr { question: bool, edns: bool },
+}
+
+impl Request {
+    /// Reads `msg` into `self`.
+    pub fn parse(&mut self, msg: &[u8]) -> Result<(), Rejection> {
+        let Ok(h) = Header::new_checked(msg) else {
+            return Err(Rejection::Drop);
+        };
+        // Never answer a response (no reflection loops).
+        if h.qr() {
+            return Err(Rejection::Drop);
+        }
+        self.id = h.id();
+        self.flags = h.flags();
+        self.opcode = h.opcode();
+        self.edns = None;
+        self.tsig_pos = None;
+        let qd = h.qdcount();
+        if qd > 1 {
+            return Err(Rejection::Drop);
+        }
+        let mut pos = HEADER_LEN;
+        if qd == 1 {
+            let q = Question::parse(msg, HEADER_LEN).map_err(|_| Rejection::Drop)?;
+            // Already validated by `Question::parse`.
+            let _ = self.qname.read(msg, HEADER_LEN);
+            self.lower = self.qname.clone();
+            self.lower.make_lowercase();
+            self.hashes = SuffixHashes::compute(&self.lower);
+            self.qtype = q.qtype;
+            self.qclass = q.qclass;
+            pos = q.end;
+        }
+        let question = qd == 1;
+        let sections = Sections::parse_records(msg, pos, h.ancount(), h.nscount(), h.arcount())
+            .map_err(|_| Rejection::FormErr {
+                question,
+                edns: false,
+            })?;
+        if let Some(opt) = sections.edns() {
+            let e = opt.map_err(|_| Rejection::FormErr {
+                question,
+                edns: false,
+            })?;
+            self.edns = Some(EdnsRequest::from(&e));
+        }
+        if let Some(t) = sections.tsig {
+            TsigRdata::parse(msg, t.rdata_pos, t.rdata_len).map_err(|_| Rejection::FormErr {
+                question,
+                edns: self.edns.is_some(),
+            })?;
+            self.tsig_pos = Some(t.start);
+        }
+        if !question {
+            return Err(Rejection::FormErr {
+                question: false,
+                edns: self.edns.is_some(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Whether the client asked for recursion (echoed per RFC 1035 §4.1.1).
+    pub fn rd(&self) -> bool {
+        self.flags & flag::RD != 0
+    }
+}

@@ -1,0 +1,367 @@
+//! The authoritative answer to an IN query from one zone snapshot: RFC 1034
+//! §4.3.2 with RFC 2181, RFC 4592 (wildcards), RFC 6672 (DNAME), RFC 8482
+//! (ANY) and RFC 9471 (glue), shaped after Knot DNS's answers.
+
+use smallvec::SmallVec;
+
+use super::emit::put_rrset;
+use super::request::Request;
+use crate::wire::iana::{class, rcode, rtype};
+use crate::wire::name::{MAX_NAME_LEN, NameBuf, SuffixHashes, is_subdomain};
+use crate::wire::rdata::{Field, Fields};
+use crate::wire::writer::{MessageWriter, Owner, Section};
+use crate::zone::Snapshot;
+use crate::zone::node::{Node, flags};
+use crate::zone::rrset::RRset;
+
+/// Most CNAME and DNAME links followed inside the zone.
+const MAX_CHAIN: usize = 16;
+/// Most names whose addresses are looked up for the additional section.
+const MAX_ADDITIONAL: usize = 32;
+
+/// What the answer says about itself in the header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Resolution {
+    pub aa: bool,
+    pub tc: bool,
+    pub rcode: u16,
+}
+
+/// A name whose A and AAAA go into the additional section.
+struct Additional<'z> {
+    target: &'z [u8],
+    /// In-domain glue of a referral: TC when it does not fit (RFC 9471).
+    required: bool,
+}
+
+/// Where the name being resolved appears in the response.
+#[derive(Clone, Copy)]
+enum Origin {
+    /// The question name, at offset 12.
+    Question,
+    /// Written at this offset (a CNAME or synthesized CNAME target).
+    At(usize),
+}
+
+// A step lives briefly on the stack; boxing the name would put a heap
+// allocation on the query path.
+#[allow(clippy::large_enum_variant)]
+enum Step {
+    Done,
+    /// Go on with this name (lowercase), written at this offset.
+    Chase(NameBuf, usize),
+}
+
+struct Resolver<'z, 'r, 'w, 'b> {
+    zone: &'z Snapshot,
+    req: &'r Request,
+    w: &'w mut MessageWriter<'b>,
+    /// The owner offset of the apex inside the question name.
+    apex_ptr: u16,
+    res: Resolution,
+    additional: SmallVec<[Additional<'z>; 8]>,
+}
+
+/// Writes the answer, authority and additional sections for `req` from
+/// `zone`; `below_apex` is how many labels of the question name lie below
+/// the apex.
+pub fn resolve(
+    zone: &Snapshot,
+    req: &Request,
+    below_apex: usize,
+    w: &mut MessageWriter<'_>,
+) -> Resolution {
+    let apex_ptr = (12 + req.qname.suffix_start(below_apex)) as u16;
+    let mut r = Resolver {
+        zone,
+        req,
+        w,
+        apex_ptr,
+        res: Resolution {
+            aa: true,
+            tc: false,
+            rcode: rcode::NOERROR,
+        },
+        additional: SmallVec::new(),
+    };
+    r.run();
+    if !r.res.tc {
+        r.put_additional();
+    }
+    r.res
+}
+
+impl<'z> Resolver<'z, '_, '_, '_> {
+    fn run(&mut self) {
+        let mut chased: Option<(NameBuf, SuffixHashes, usize)> = None;
+        for _ in 0..MAX_CHAIN {
+            let step = match &chased {
+                None => self.step(&self.req.lower, &self.req.hashes, Origin::Question),
+                Some((name, hashes, at)) => self.step(name, hashes, Origin::At(*at)),
+            };
+            match step {
+                Step::Done => return,
+                Step::Chase(name, at) => {
+                    // Only data of this zone is followed (Knot does the same).
+                    if !is_subdomain(name.as_wire(), self.zone.apex().as_wire()) {
+                        return;
+                    }
+                    let hashes = SuffixHashes::compute(&name);
+                    chased = Some((name, hashes, at));
+                }
+            }
+        }
+    }
+
+    /// The owner to write for the suffix of the current name that drops
+    /// `skip` labels.
+    fn owner<'n>(&self, name: &'n NameBuf, origin: Origin, skip: usize) -> Owner<'n> {
+        match origin {
+            Origin::Question => Owner::Pointer((12 + self.req.qname.suffix_start(skip)) as u16),
+            Origin::At(at) if skip == 0 && at <= 0x3fff => Owner::Pointer(at as u16),
+            Origin::At(_) => Owner::Name(name.suffix(skip)),
+        }
+    }
+
+    fn step(&mut self, name: &NameBuf, hashes: &SuffixHashes, origin: Origin) -> Step {
+        let below = name.label_count() - self.zone.apex_labels();
+        // The closest encloser: empty non-terminals exist as nodes, and
+        // the apex always does, so the first hit from the longest suffix
+        // is exact (RFC 4592 §3.3.1).
+        let mut skip = 0;
+        let mut node = loop {
+            if let Some(n) = self.zone.get(name.suffix(skip), hashes.get(skip)) {
+                break n;
+            }
+            if skip >= below {
+                self.res.rcode = rcode::SERVFAIL;
+                return Step::Done;
+            }
+            skip += 1;
+        };
+        // Below a cut or DNAME: the topmost one rules (RFC 1034 §4.3.2
+        // step 3b). Ancestors exist, so this walk only follows links.
+        while node.has_flag(flags::OCCLUDED) && skip < below {
+            skip += 1;
+            match self.zone.get(name.suffix(skip), hashes.get(skip)) {
+                Some(n) => node = n,
+                None => break,
+            }
+        }
+        if node.has_flag(flags::DELEGATION) && !(skip == 0 && self.req.qtype == rtype::DS) {
+            let owner = self.owner(name, origin, skip);
+            self.referral(node, owner);
+            return Step::Done;
+        }
+        if node.has_flag(flags::DNAME) && skip > 0 {
+            return self.dname(node, name, origin, skip);
+        }
+        if skip == 0 {
+            let owner = self.owner(name, origin, 0);
+            return self.answer_node(node, owner);
+        }
+        // RFC 4592: the wildcard child of the closest encloser.
+        let suffix = name.suffix(skip);
+        let mut wild = [0u8; MAX_NAME_LEN];
+        wild[..2].copy_from_slice(b"\x01*");
+        wild[2..2 + suffix.len()].copy_from_slice(suffix);
+        if let Some(wc) = self
+            .zone
+            .get(&wild[..2 + suffix.len()], hashes.wildcard(skip))
+        {
+            let owner = self.owner(name, origin, 0);
+            return self.answer_node(wc, owner);
+        }
+        self.negative(rcode::NXDOMAIN);
+        Step::Done
+    }
+
+    /// Answers from the node that matches the name (or its wildcard).
+    fn answer_node(&mut self, node: &'z Node, owner: Owner<'_>) -> Step {
+        let qtype = self.req.qtype;
+        if qtype == rtype::ANY {
+            // RFC 8482 §4.2: one RRset is enough; Knot gives the lowest type.
+            return match node.rrsets().first() {
+                Some(set) => {
+                    self.answer(owner, set);
+                    Step::Done
+                }
+                None => {
+                    self.negative(rcode::NOERROR);
+                    Step::Done
+                }
+            };
+        }
+        if let Some(set) = node.rrset(qtype) {
+            self.answer(owner, set);
+            return Step::Done;
+        }
+        if qtype != rtype::CNAME
+            && let Some(cname) = node.rrset(rtype::CNAME)
+        {
+            let Some(Some(at)) = self.put(owner, cname, Section::Answer, None) else {
+                return Step::Done;
+            };
+            let target = cname.rdatas().next().unwrap_or(b"\0");
+            let Ok(mut next) = NameBuf::from_wire(target) else {
+                return Step::Done;
+            };
+            next.make_lowercase();
+            return Step::Chase(next, at);
+        }
+        self.negative(rcode::NOERROR);
+        Step::Done
+    }
+
+    /// RFC 6672 §3.3: the DNAME, then a CNAME synthesized from it.
+    fn dname(&mut self, node: &'z Node, name: &NameBuf, origin: Origin, skip: usize) -> Step {
+        let Some(set) = node.rrset(rtype::DNAME) else {
+            return Step::Done;
+        };
+        let dname_owner = self.owner(name, origin, skip);
+        if self.put(dname_owner, set, Section::Answer, None).is_none() {
+            return Step::Done;
+        }
+        let target = set.rdatas().next().unwrap_or(b"\0");
+        let prefix = &name.as_wire()[..name.suffix_start(skip)];
+        let mut next = NameBuf::root();
+        if next.set_concat(prefix, target).is_err() {
+            // RFC 6672 §2.2: the result would be too long.
+            self.res.rcode = rcode::YXDOMAIN;
+            return Step::Done;
+        }
+        next.make_lowercase();
+        let owner = self.owner(name, origin, 0);
+        let mark = self.w.mark();
+        let written = (|| {
+            let at = self.w.begin_rr(owner, rtype::CNAME, class::IN, set.ttl())?;
+            let name_at = self.w.write_name(next.as_wire(), true)?;
+            self.w.end_rr(at, Section::Answer)?;
+            Ok::<usize, crate::wire::WireError>(name_at)
+        })();
+        match written {
+            Ok(at) => Step::Chase(next, at),
+            Err(_) => {
+                self.w.rollback(mark);
+                self.res.tc = true;
+                Step::Done
+            }
+        }
+    }
+
+    /// An answer RRset, with its targets queued for the additional section.
+    fn answer(&mut self, owner: Owner<'_>, set: &'z RRset) {
+        if self.put(owner, set, Section::Answer, None).is_some() {
+            self.queue_targets(set, None);
+        }
+    }
+
+    /// A referral (RFC 1034 §4.3.2 step 3b): the cut's NS in authority,
+    /// glue in additional, AA clear unless the answer already holds
+    /// authoritative data from a CNAME chain.
+    fn referral(&mut self, cut: &'z Node, owner: Owner<'_>) {
+        if self.w.count(Section::Answer) == 0 {
+            self.res.aa = false;
+        }
+        let Some(ns) = cut.rrset(rtype::NS) else {
+            return;
+        };
+        if self.put(owner, ns, Section::Authority, None).is_some() {
+            self.queue_targets(ns, Some(cut.owner().as_wire()));
+        }
+    }
+
+    /// NODATA or NXDOMAIN: the SOA in authority with the negative TTL
+    /// (RFC 2308 §3).
+    fn negative(&mut self, code: u16) {
+        self.res.rcode = code;
+        let soa = self.zone.soa();
+        let ttl = self.zone.negative_ttl();
+        self.put(
+            Owner::Pointer(self.apex_ptr),
+            soa,
+            Section::Authority,
+            Some(ttl),
+        );
+    }
+
+    /// Writes an RRset whole or not at all; when it does not fit, sets TC.
+    /// `Some(first RDATA name offset)` when written.
+    fn put(
+        &mut self,
+        owner: Owner<'_>,
+        set: &RRset,
+        section: Section,
+        ttl: Option<u32>,
+    ) -> Option<Option<usize>> {
+        let mark = self.w.mark();
+        match put_rrset(self.w, owner, set, section, ttl) {
+            Ok(at) => Some(at),
+            Err(_) => {
+                self.w.rollback(mark);
+                self.res.tc = true;
+                None
+            }
+        }
+    }
+
+    /// Queues the names in NS, MX and SRV records for address lookup.
+    /// `cut` is the delegation a referral's NS set belongs to.
+    fn queue_targets(&mut self, set: &'z RRset, cut: Option<&[u8]>) {
+        if !matches!(set.rtype(), rtype::NS | rtype::MX | rtype::SRV) {
+            return;
+        }
+        for rdata in set.rdatas() {
+            let Some(target) = Fields::new(set.rtype(), rdata).find_map(|f| match f {
+                Ok((Field::Name, n)) => Some(n),
+                _ => None,
+            }) else {
+                continue;
+            };
+            if self.additional.len() >= MAX_ADDITIONAL
+                || self
+                    .additional
+                    .iter()
+                    .any(|a| crate::wire::name::eq_ignore_case(a.target, target))
+            {
+                continue;
+            }
+            self.additional.push(Additional {
+                target,
+                required: cut.is_some_and(|c| is_subdomain(target, c)),
+            });
+        }
+    }
+
+    /// A and AAAA of queued names that this zone holds.
+    fn put_additional(&mut self) {
+        let apex = self.zone.apex().as_wire();
+        for i in 0..self.additional.len() {
+            let Additional { target, required } = self.additional[i];
+            if !is_subdomain(target, apex) {
+                continue;
+            }
+            let Ok(mut lower) = NameBuf::from_wire(target) else {
+                continue;
+            };
+            lower.make_lowercase();
+            let hash = crate::wire::name::hash_name(lower.as_wire());
+            let Some(node) = self.zone.get(lower.as_wire(), hash) else {
+                continue;
+            };
+            for t in [rtype::A, rtype::AAAA] {
+                let Some(set) = node.rrset(t) else { continue };
+                let mark = self.w.mark();
+                if put_rrset(self.w, Owner::Name(target), set, Section::Additional, None).is_err() {
+                    self.w.rollback(mark);
+                    // Optional data is left out silently; missing
+                    // in-domain glue makes the referral unusable.
+                    if required {
+                        self.res.tc = true;
+                    }
+                    return;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,584 @@
+//! One test per answer rule, on a zone shaped like the Knot session the
+//! rules were read from. Responses are read back with hickory-proto, an
+//! independent parser.
+
+use std::sync::Arc;
+
+use hickory_proto::op::Message;
+
+use super::*;
+use crate::wire::name::parse_name_text;
+use crate::zone::load_zone_text;
+
+const ZONE: &str = r#"$ORIGIN example.com.
+$TTL 3600
+@   SOA ns1 hostmaster 2026112501 7200 3600 1209600 300
+    NS ns1
+    NS ns2.example.net.
+    MX 10 mail
+    MX 20 mail.example.org.
+    A 192.0.2.1
+    TXT "v=spf1 -all"
+ns1 A 192.0.2.53
+    AAAA 2001:db8::53
+www A 192.0.2.80
+    AAAA 2001:db8::80
+mail A 192.0.2.25
+alias CNAME www
+chain1 CNAME chain2
+chain2 CNAME www
+ext CNAME www.example.org.
+dangling CNAME nothere
+loop1 CNAME loop2
+loop2 CNAME loop1
+*.wild A 192.0.2.99
+*.wild TXT "wildcard"
+*.wcname CNAME www
+sub NS ns.sub
+sub NS ns.other.net.
+sub DS 60485 5 1 2BB183AF5F22588179A53B0A98631FAD1A292118
+ns.sub A 192.0.2.200
+deep.a.b.c A 192.0.2.7
+dn DNAME example.net.
+dn2 DNAME target.example.com.
+x.target A 192.0.2.111
+_sip._tcp SRV 0 5 5060 www
+anyt TXT "x"
+anyt MX 10 mail
+anyt HINFO "a" "b"
+big TXT "0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789"
+big TXT "1123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789"
+big TXT "2123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789"
+big TXT "3123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789"
+big TXT "4123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789"
+big TXT "5123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789"
+"#;
+
+fn zones() -> ZoneSet {
+    let apex = parse_name_text("example.com.", None).unwrap();
+    let built = load_zone_text(ZONE.as_bytes(), "test", &apex).unwrap();
+    ZoneSet::new([Zone::primary(Arc::new(built.snapshot))])
+}
+
+fn responder() -> Responder {
+    Responder::new(ResponderConfig {
+        identity: b"node-1".to_vec(),
+        version: b"zonecast test".to_vec(),
+        udp_payload: 1232,
+    })
+}
+
+/// A query in wire form; `opt` adds an OPT record with that payload and
+/// those raw option octets.
+fn query(name: &str, qtype: u16, qclass: u16, opt: Option<(u16, &[u8])>) -> Vec<u8> {
+    let mut q = vec![
+        0xbe,
+        0xef,
+        0x01,
+        0x00,
+        0,
+        1,
+        0,
+        0,
+        0,
+        0,
+        0,
+        opt.is_some() as u8,
+    ];
+    q.extend_from_slice(parse_name_text(name, None).unwrap().as_wire());
+    q.extend_from_slice(&qtype.to_be_bytes());
+    q.extend_from_slice(&qclass.to_be_bytes());
+    if let Some((payload, options)) = opt {
+        q.extend_from_slice(&[0, 0, 41]);
+        q.extend_from_slice(&payload.to_be_bytes());
+        q.extend_from_slice(&[0, 0, 0, 0]);
+        q.extend_from_slice(&(options.len() as u16).to_be_bytes());
+        q.extend_from_slice(options);
+    }
+    q
+}
+
+fn raw(zs: &ZoneSet, q: &[u8], t: Transport) -> Option<Vec<u8>> {
+    let mut out = vec![0u8; MAX_MESSAGE];
+    let mut s = Scratch::default();
+    match responder().respond(zs, q, &t, &mut out, &mut s) {
+        Outcome::Drop => None,
+        Outcome::Reply(n) => Some(out[..n].to_vec()),
+    }
+}
+
+struct Answer {
+    msg: Message,
+    len: usize,
+}
+
+impl Answer {
+    fn rcode(&self) -> u16 {
+        u16::from(self.msg.metadata.response_code)
+    }
+    fn aa(&self) -> bool {
+        self.msg.metadata.authoritative
+    }
+    fn tc(&self) -> bool {
+        self.msg.metadata.truncation
+    }
+    fn section(records: &[hickory_proto::rr::Record]) -> Vec<String> {
+        use hickory_proto::serialize::binary::BinEncodable;
+        records
+            .iter()
+            .map(|r| {
+                // hickory shows DNAME as opaque data; print its target.
+                if u16::from(r.record_type()) == rtype::DNAME {
+                    let target = crate::wire::Name::from_wire(&r.data.to_bytes().unwrap()).unwrap();
+                    return format!("{} {} IN DNAME {target}", r.name, r.ttl);
+                }
+                r.to_string().replace('\t', " ")
+            })
+            .collect()
+    }
+    fn answer(&self) -> Vec<String> {
+        Self::section(&self.msg.answers)
+    }
+    fn authority(&self) -> Vec<String> {
+        Self::section(&self.msg.authorities)
+    }
+    fn additional(&self) -> Vec<String> {
+        Self::section(&self.msg.additionals)
+    }
+}
+
+fn ask_with(
+    name: &str,
+    qtype: u16,
+    qclass: u16,
+    opt: Option<(u16, &[u8])>,
+    t: Transport,
+) -> Answer {
+    let bytes = raw(&zones(), &query(name, qtype, qclass, opt), t).expect("an answer");
+    let msg = Message::from_vec(&bytes).expect("hickory parses the response");
+    assert_eq!(msg.metadata.id, 0xbeef);
+    assert_eq!(msg.queries.len(), 1, "question echoed");
+    Answer {
+        msg,
+        len: bytes.len(),
+    }
+}
+
+fn ask(name: &str, qtype: u16) -> Answer {
+    ask_with(name, qtype, class::IN, None, Transport::udp(0))
+}
+
+const SOA: &str = "example.com. 300 IN SOA ns1.example.com. hostmaster.example.com. 2026112501 7200 3600 1209600 300";
+
+#[test]
+fn exact_answer_is_authoritative() {
+    let a = ask("WWW.example.COM.", rtype::A);
+    assert_eq!((a.rcode(), a.aa(), a.tc()), (0, true, false));
+    assert_eq!(a.answer(), ["WWW.example.COM. 3600 IN A 192.0.2.80"]);
+    assert!(a.authority().is_empty() && a.additional().is_empty());
+    assert!(a.msg.metadata.recursion_desired, "RD echoed");
+    assert!(!a.msg.metadata.recursion_available);
+    assert_eq!(a.len, 49, "owner compressed to the question");
+}
+
+#[test]
+fn mx_srv_and_ns_get_in_zone_addresses() {
+    let a = ask("example.com.", rtype::MX);
+    assert_eq!(
+        a.answer(),
+        [
+            "example.com. 3600 IN MX 10 mail.example.com.",
+            "example.com. 3600 IN MX 20 mail.example.org."
+        ]
+    );
+    assert_eq!(a.additional(), ["mail.example.com. 3600 IN A 192.0.2.25"]);
+    let a = ask("_sip._tcp.example.com.", rtype::SRV);
+    assert_eq!(
+        a.additional(),
+        [
+            "www.example.com. 3600 IN A 192.0.2.80",
+            "www.example.com. 3600 IN AAAA 2001:db8::80"
+        ]
+    );
+    let a = ask("example.com.", rtype::NS);
+    assert!(a.aa());
+    assert_eq!(a.answer().len(), 2);
+    assert_eq!(
+        a.additional(),
+        [
+            "ns1.example.com. 3600 IN A 192.0.2.53",
+            "ns1.example.com. 3600 IN AAAA 2001:db8::53"
+        ]
+    );
+}
+
+#[test]
+fn cname_chains_are_chased_inside_the_zone() {
+    let a = ask("chain1.example.com.", rtype::A);
+    assert_eq!(
+        a.answer(),
+        [
+            "chain1.example.com. 3600 IN CNAME chain2.example.com.",
+            "chain2.example.com. 3600 IN CNAME www.example.com.",
+            "www.example.com. 3600 IN A 192.0.2.80"
+        ]
+    );
+    let a = ask("ext.example.com.", rtype::A);
+    assert_eq!((a.rcode(), a.aa()), (0, true));
+    assert_eq!(
+        a.answer(),
+        ["ext.example.com. 3600 IN CNAME www.example.org."]
+    );
+    // RFC 6604: the RCODE is that of the last name.
+    let a = ask("dangling.example.com.", rtype::A);
+    assert_eq!(a.rcode(), rcode::NXDOMAIN);
+    assert_eq!(
+        a.answer(),
+        ["dangling.example.com. 3600 IN CNAME nothere.example.com."]
+    );
+    assert_eq!(a.authority(), [SOA]);
+    // A CNAME query is answered without chasing.
+    let a = ask("alias.example.com.", rtype::CNAME);
+    assert_eq!(
+        a.answer(),
+        ["alias.example.com. 3600 IN CNAME www.example.com."]
+    );
+}
+
+#[test]
+fn cname_loops_stop() {
+    let a = ask("loop1.example.com.", rtype::A);
+    assert_eq!(a.rcode(), 0);
+    assert!(a.answer().len() >= 2 && a.answer().len() <= MAX_CHAIN_FOR_TEST);
+}
+
+const MAX_CHAIN_FOR_TEST: usize = 16;
+
+#[test]
+fn negative_answers_carry_the_soa() {
+    let a = ask("nx.example.com.", rtype::A);
+    assert_eq!((a.rcode(), a.aa()), (rcode::NXDOMAIN, true));
+    assert!(a.answer().is_empty());
+    assert_eq!(a.authority(), [SOA]);
+    let a = ask("www.example.com.", rtype::MX);
+    assert_eq!((a.rcode(), a.aa()), (0, true));
+    assert_eq!(a.authority(), [SOA]);
+    // Empty non-terminals are NODATA, not NXDOMAIN (RFC 8020).
+    let a = ask("b.c.example.com.", rtype::A);
+    assert_eq!(a.rcode(), 0);
+    assert_eq!(a.authority(), [SOA]);
+    let a = ask("x.b.c.example.com.", rtype::A);
+    assert_eq!(a.rcode(), rcode::NXDOMAIN);
+}
+
+#[test]
+fn wildcards_synthesize_with_the_query_name() {
+    let a = ask("foo.wild.example.com.", rtype::A);
+    assert_eq!(a.answer(), ["foo.wild.example.com. 3600 IN A 192.0.2.99"]);
+    let a = ask("a.b.wild.example.com.", rtype::TXT);
+    assert_eq!(a.answer(), ["a.b.wild.example.com. 3600 IN TXT wildcard"]);
+    let a = ask("foo.wild.example.com.", rtype::MX);
+    assert_eq!((a.rcode(), a.answer().len()), (0, 0));
+    assert_eq!(a.authority(), [SOA]);
+    // The wildcard owner itself, and its parent (an empty non-terminal).
+    let a = ask("*.wild.example.com.", rtype::A);
+    assert_eq!(a.answer(), ["*.wild.example.com. 3600 IN A 192.0.2.99"]);
+    let a = ask("wild.example.com.", rtype::A);
+    assert_eq!((a.rcode(), a.answer().len()), (0, 0));
+    let a = ask("x.wcname.example.com.", rtype::A);
+    assert_eq!(
+        a.answer(),
+        [
+            "x.wcname.example.com. 3600 IN CNAME www.example.com.",
+            "www.example.com. 3600 IN A 192.0.2.80"
+        ]
+    );
+}
+
+#[test]
+fn referrals_give_ns_and_glue_without_aa() {
+    for name in [
+        "www.sub.example.com.",
+        "sub.example.com.",
+        "ns.sub.example.com.",
+    ] {
+        let a = ask(name, rtype::A);
+        assert_eq!((a.rcode(), a.aa()), (0, false), "{name}");
+        assert!(a.answer().is_empty());
+        assert_eq!(
+            a.authority(),
+            [
+                "sub.example.com. 3600 IN NS ns.sub.example.com.",
+                "sub.example.com. 3600 IN NS ns.other.net."
+            ]
+        );
+        assert_eq!(
+            a.additional(),
+            ["ns.sub.example.com. 3600 IN A 192.0.2.200"]
+        );
+    }
+    // DS is the parent's: answered authoritatively at the cut.
+    let a = ask("sub.example.com.", rtype::DS);
+    assert_eq!((a.rcode(), a.aa()), (0, true));
+    assert_eq!(a.answer().len(), 1);
+    let a = ask("sub.example.com.", rtype::ANY);
+    assert!(!a.aa());
+    assert_eq!(a.authority().len(), 2);
+}
+
+#[test]
+fn dname_synthesizes_a_cname() {
+    let a = ask("x.dn2.example.com.", rtype::A);
+    assert_eq!(
+        a.answer(),
+        [
+            "dn2.example.com. 3600 IN DNAME target.example.com.",
+            "x.dn2.example.com. 3600 IN CNAME x.target.example.com.",
+            "x.target.example.com. 3600 IN A 192.0.2.111"
+        ]
+    );
+    let a = ask("y.dn.example.com.", rtype::A);
+    assert_eq!(
+        a.answer(),
+        [
+            "dn.example.com. 3600 IN DNAME example.net.",
+            "y.dn.example.com. 3600 IN CNAME y.example.net."
+        ]
+    );
+    let a = ask("dn.example.com.", rtype::DNAME);
+    assert_eq!(a.answer(), ["dn.example.com. 3600 IN DNAME example.net."]);
+    let a = ask("dn.example.com.", rtype::A);
+    assert_eq!(a.authority(), [SOA]);
+}
+
+#[test]
+fn dname_result_too_long_is_yxdomain() {
+    // 254 octets; replacing dn2.example.com. by target.example.com. adds 3.
+    let label = "a".repeat(63);
+    let long = format!(
+        "{label}.{label}.{label}.{}.dn2.example.com.",
+        "b".repeat(44)
+    );
+    assert_eq!(parse_name_text(&long, None).unwrap().len(), 254);
+    let a = ask(&long, rtype::A);
+    assert_eq!(a.rcode(), rcode::YXDOMAIN);
+    assert_eq!(a.answer().len(), 1);
+}
+
+#[test]
+fn any_gives_one_rrset() {
+    assert_eq!(
+        ask("example.com.", rtype::ANY).answer(),
+        ["example.com. 3600 IN A 192.0.2.1"]
+    );
+    assert_eq!(
+        ask("anyt.example.com.", rtype::ANY).answer(),
+        ["anyt.example.com. 3600 IN HINFO a b"]
+    );
+    let a = ask_with(
+        "example.com.",
+        rtype::ANY,
+        class::IN,
+        None,
+        Transport::tcp(0),
+    );
+    assert_eq!(a.answer().len(), 1);
+    assert_eq!(ask("alias.example.com.", rtype::ANY).answer().len(), 1);
+}
+
+#[test]
+fn other_zones_and_classes_are_refused() {
+    let a = ask("example.org.", rtype::A);
+    assert_eq!((a.rcode(), a.aa()), (rcode::REFUSED, false));
+    let a = ask_with(
+        "www.example.com.",
+        rtype::A,
+        class::CH,
+        None,
+        Transport::udp(0),
+    );
+    assert_eq!(a.rcode(), rcode::REFUSED);
+    let a = ask_with("www.example.com.", rtype::A, 254, None, Transport::udp(0));
+    assert_eq!(a.rcode(), rcode::REFUSED);
+    // QCLASS ANY is answered from IN data.
+    let a = ask_with(
+        "www.example.com.",
+        rtype::A,
+        class::ANY,
+        None,
+        Transport::udp(0),
+    );
+    assert_eq!(a.answer().len(), 1);
+}
+
+#[test]
+fn transfers_and_odd_qtypes() {
+    let a = ask("example.com.", rtype::AXFR);
+    assert_eq!(a.rcode(), rcode::NOTIMP);
+    let a = ask_with(
+        "example.com.",
+        rtype::AXFR,
+        class::IN,
+        None,
+        Transport::tcp(0),
+    );
+    assert_eq!(a.rcode(), rcode::NOTAUTH);
+    assert_eq!(ask("example.com.", rtype::IXFR).rcode(), rcode::NOTAUTH);
+    assert_eq!(ask("www.example.com.", 0).rcode(), rcode::NOTIMP);
+    let a = ask("www.example.com.", rtype::TKEY);
+    assert_eq!((a.rcode(), a.authority().len()), (0, 1));
+}
+
+#[test]
+fn chaos_identity_and_version() {
+    let a = ask_with("id.server.", rtype::TXT, class::CH, None, Transport::udp(0));
+    assert_eq!((a.rcode(), a.aa()), (0, false));
+    assert_eq!(a.answer(), ["id.server. 0 CH TXT node-1"]);
+    let a = ask_with(
+        "VERSION.BIND.",
+        rtype::TXT,
+        class::CH,
+        None,
+        Transport::udp(0),
+    );
+    assert_eq!(a.answer(), ["VERSION.BIND. 0 CH TXT zonecast test"]);
+    let a = ask_with("id.server.", rtype::A, class::CH, None, Transport::udp(0));
+    assert_eq!(a.rcode(), rcode::REFUSED);
+    let a = ask_with(
+        "authors.bind.",
+        rtype::TXT,
+        class::CH,
+        None,
+        Transport::udp(0),
+    );
+    assert_eq!(a.rcode(), rcode::REFUSED);
+}
+
+#[test]
+fn edns_nsid_expire_and_badvers() {
+    let a = ask_with(
+        "www.example.com.",
+        rtype::A,
+        class::IN,
+        Some((4096, &[0, 3, 0, 0, 0, 9, 0, 0])),
+        Transport::udp(0),
+    );
+    let e = a.msg.edns.as_ref().expect("OPT in the response");
+    assert_eq!(e.max_payload(), 1232);
+    let opts: Vec<(u16, Vec<u8>)> = e
+        .options()
+        .as_ref()
+        .iter()
+        .map(|(c, o)| {
+            let data = match o {
+                hickory_proto::rr::rdata::opt::EdnsOption::NSID(n) => n.as_ref().to_vec(),
+                hickory_proto::rr::rdata::opt::EdnsOption::Unknown(_, d) => d.clone(),
+                other => panic!("unexpected option {other:?}"),
+            };
+            (u16::from(*c), data)
+        })
+        .collect();
+    assert_eq!(
+        opts,
+        [
+            (3, b"node-1".to_vec()),
+            (9, 1209600u32.to_be_bytes().to_vec())
+        ]
+    );
+    // EDNS version 1: BADVERS, extended RCODE in OPT, nothing else.
+    let mut q = query("www.example.com.", rtype::A, class::IN, Some((1232, &[])));
+    let n = q.len();
+    q[n - 5] = 1;
+    let bytes = raw(&zones(), &q, Transport::udp(0)).unwrap();
+    let m = Message::from_vec(&bytes).unwrap();
+    assert_eq!(u16::from(m.metadata.response_code), rcode::BADVERS);
+    assert!(m.answers.is_empty() && !m.metadata.authoritative);
+    assert_eq!(m.edns.unwrap().rcode_high(), 1);
+}
+
+#[test]
+fn truncation_over_udp_is_honest() {
+    // Six 101-octet TXT records do not fit in 512.
+    let a = ask("big.example.com.", rtype::TXT);
+    assert!(a.tc());
+    assert!(a.len <= 512);
+    assert!(a.answer().len() < 6);
+    let a = ask_with(
+        "big.example.com.",
+        rtype::TXT,
+        class::IN,
+        Some((1232, &[])),
+        Transport::udp(0),
+    );
+    assert!(!a.tc());
+    assert_eq!(a.answer().len(), 6);
+    let a = ask_with(
+        "big.example.com.",
+        rtype::TXT,
+        class::IN,
+        None,
+        Transport::tcp(0),
+    );
+    assert!(!a.tc());
+    assert_eq!(a.answer().len(), 6);
+    // A client payload below 512 counts as 512; an RRset goes in whole
+    // or not at all.
+    let a = ask_with(
+        "big.example.com.",
+        rtype::TXT,
+        class::IN,
+        Some((100, &[])),
+        Transport::udp(0),
+    );
+    assert!(a.tc() && a.len <= 512);
+    assert!(a.answer().is_empty());
+    assert!(a.msg.edns.is_some(), "OPT kept when truncating");
+}
+
+/// Malformed queries: Knot's choice of silence or FORMERR.
+#[test]
+fn malformed_queries() {
+    let zs = zones();
+    let good = query("www.example.com.", rtype::A, class::IN, None);
+    let udp = Transport::udp(0);
+    // QR set: never answered.
+    let mut q = good.clone();
+    q[2] |= 0x80;
+    assert_eq!(raw(&zs, &q, udp), None);
+    // Short header, broken question, two questions: silence.
+    assert_eq!(raw(&zs, &good[..11], udp), None);
+    assert_eq!(raw(&zs, &good[..good.len() - 1], udp), None);
+    let mut q = good.clone();
+    q[5] = 2;
+    assert_eq!(raw(&zs, &q, udp), None);
+    let mut q = good[..12].to_vec();
+    q[5] = 1;
+    q.extend_from_slice(&[0xc0, 12, 0, 1, 0, 1]);
+    assert_eq!(raw(&zs, &q, udp), None, "pointer loop");
+    // Trailing garbage: FORMERR with the question.
+    let mut q = good.clone();
+    q.push(0);
+    let r = raw(&zs, &q, udp).unwrap();
+    assert_eq!(r[3] & 0xf, 1);
+    assert_eq!(&r[4..6], &[0, 1]);
+    // No question: FORMERR without one.
+    let mut q = good[..12].to_vec();
+    q[5] = 0;
+    let r = raw(&zs, &q, udp).unwrap();
+    assert_eq!((r[3] & 0xf, r.len()), (1, 12));
+    // Broken OPT: FORMERR, no OPT back.
+    let mut q = query(
+        "www.example.com.",
+        rtype::A,
+        class::IN,
+        Some((1232, &[0, 3, 0, 9])),
+    );
+    let r = raw(&zs, &q, udp).unwrap();
+    assert_eq!((r[3] & 0xf, r[11]), (1, 0));
+    // Opcodes: NOTIMP for unknown ones, NOTAUTH for NOTIFY (not yet a secondary).
+    q = good.clone();
+    q[2] = 0x11; // STATUS
+    assert_eq!(raw(&zs, &q, udp).unwrap()[3] & 0xf, 4);
+    q[2] = 0x21; // NOTIFY
+    assert_eq!(raw(&zs, &q, udp).unwrap()[3] & 0xf, 9);
+}
