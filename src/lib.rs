@@ -6,5 +6,8 @@
 //! `config`.
 
 pub mod answer;
+pub mod config;
+pub mod daemon;
+pub mod server;
 pub mod wire;
 pub mod zone;

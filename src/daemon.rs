@@ -1,0 +1,79 @@
+//! The running server: loads the configured zones, starts the workers,
+//! and waits for a signal to stop.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use arc_swap::ArcSwap;
+use thiserror::Error;
+
+use crate::answer::{Responder, ResponderConfig};
+use crate::config::{Config, ZoneConfig};
+use crate::server::{Server, ServerConfig, TerminationSignals};
+use crate::zone::{Zone, ZoneSet, load_zone_file};
+
+#[derive(Debug, Error)]
+pub enum DaemonError {
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Loads one zone from its file. A zone that fails to load is still
+/// served, with SERVFAIL, as Knot does, and the reason is logged.
+pub fn load_zone(z: &ZoneConfig) -> Zone {
+    let started = Instant::now();
+    match load_zone_file(&z.file, &z.name) {
+        Ok(built) => {
+            for w in &built.warnings {
+                tracing::warn!("[{}] {w}", z.name);
+            }
+            let s = built.snapshot;
+            tracing::info!(
+                "[{}] loaded from {}: serial {}, {} records, {} names, {:.1} ms",
+                z.name,
+                z.file.display(),
+                s.serial(),
+                s.record_count(),
+                s.name_count(),
+                started.elapsed().as_secs_f64() * 1e3
+            );
+            Zone::primary(Arc::new(s))
+        }
+        Err(e) => {
+            tracing::error!("[{}] not loaded: {e}", z.name);
+            Zone {
+                apex: z.name.clone(),
+                snapshot: None,
+                expires_at: None,
+            }
+        }
+    }
+}
+
+/// Runs until SIGINT or SIGTERM.
+pub fn run(config: Config) -> Result<(), DaemonError> {
+    let signals = TerminationSignals::block()?;
+    let zones = ZoneSet::new(config.zones.iter().map(load_zone));
+    let zones = Arc::new(ArcSwap::from_pointee(zones));
+    let responder = Responder::new(ResponderConfig {
+        identity: config.identity.clone().into_bytes(),
+        version: config.version.clone().into_bytes(),
+        udp_payload: config.udp_payload,
+    });
+    let server = Server::start(ServerConfig::from(&config), responder, zones)?;
+    for a in server.local_addrs() {
+        tracing::info!("listening on {a} (UDP and TCP), {} workers", config.workers);
+    }
+    loop {
+        let sig = signals.wait();
+        if sig == libc::SIGHUP {
+            tracing::info!("SIGHUP ignored: reloading is not supported yet");
+            continue;
+        }
+        tracing::info!("signal {sig}: shutting down");
+        break;
+    }
+    server.stop();
+    tracing::info!("stopped");
+    Ok(())
+}

@@ -1,0 +1,138 @@
+//! The network side: per-core worker threads around the answer engine.
+
+mod signal;
+mod socket;
+mod tcp;
+mod udp;
+mod worker;
+
+use std::io;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use arc_swap::ArcSwap;
+use mio::{Poll, Waker};
+
+pub use signal::TerminationSignals;
+
+use crate::answer::Responder;
+use crate::config::Config;
+use crate::zone::ZoneSet;
+use worker::WorkerSockets;
+
+/// What the workers need from the configuration.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    pub listen: Vec<SocketAddr>,
+    pub workers: usize,
+    pub udp_payload: u16,
+    pub tcp_max_connections: usize,
+    pub tcp_idle_timeout: Duration,
+    pub tcp_io_timeout: Duration,
+}
+
+impl From<&Config> for ServerConfig {
+    fn from(c: &Config) -> Self {
+        ServerConfig {
+            listen: c.listen.clone(),
+            workers: c.workers.max(1),
+            udp_payload: c.udp_payload,
+            tcp_max_connections: c.tcp_max_connections,
+            tcp_idle_timeout: c.tcp_idle_timeout,
+            tcp_io_timeout: c.tcp_io_timeout,
+        }
+    }
+}
+
+/// State every worker reads.
+pub struct Shared {
+    pub config: ServerConfig,
+    pub responder: Responder,
+    pub zones: Arc<ArcSwap<ZoneSet>>,
+    pub stop: AtomicBool,
+}
+
+/// Running workers.
+pub struct Server {
+    threads: Vec<JoinHandle<()>>,
+    wakers: Vec<Waker>,
+    shared: Arc<Shared>,
+    addrs: Vec<SocketAddr>,
+}
+
+impl Server {
+    /// Binds every address for every worker and starts the workers. An
+    /// address with port 0 gets one free port shared by all workers.
+    pub fn start(
+        config: ServerConfig,
+        responder: Responder,
+        zones: Arc<ArcSwap<ZoneSet>>,
+    ) -> io::Result<Server> {
+        let mut per_worker: Vec<WorkerSockets> = (0..config.workers)
+            .map(|_| WorkerSockets {
+                udp: Vec::new(),
+                tcp: Vec::new(),
+            })
+            .collect();
+        let mut addrs = Vec::new();
+        for &addr in &config.listen {
+            let (u, t, bound) = socket::bind_first(addr).map_err(|e| with_addr(e, addr))?;
+            per_worker[0].udp.push(u);
+            per_worker[0].tcp.push(t);
+            for w in per_worker.iter_mut().skip(1) {
+                w.udp
+                    .push(socket::bind_udp(bound).map_err(|e| with_addr(e, bound))?);
+                w.tcp
+                    .push(socket::bind_tcp(bound).map_err(|e| with_addr(e, bound))?);
+            }
+            addrs.push(bound);
+        }
+        let shared = Arc::new(Shared {
+            config,
+            responder,
+            zones,
+            stop: AtomicBool::new(false),
+        });
+        let mut threads = Vec::new();
+        let mut wakers = Vec::new();
+        for (id, sockets) in per_worker.into_iter().enumerate() {
+            let poll = Poll::new()?;
+            wakers.push(Waker::new(poll.registry(), worker::WAKE)?);
+            let shared = Arc::clone(&shared);
+            threads.push(
+                std::thread::Builder::new()
+                    .name(format!("worker-{id}"))
+                    .spawn(move || worker::run(id, poll, sockets, shared))?,
+            );
+        }
+        Ok(Server {
+            threads,
+            wakers,
+            shared,
+            addrs,
+        })
+    }
+
+    /// The addresses served, with the ports actually bound.
+    pub fn local_addrs(&self) -> &[SocketAddr] {
+        &self.addrs
+    }
+
+    /// Stops the workers and waits for them.
+    pub fn stop(self) {
+        self.shared.stop.store(true, Ordering::Relaxed);
+        for w in &self.wakers {
+            let _ = w.wake();
+        }
+        for t in self.threads {
+            let _ = t.join();
+        }
+    }
+}
+
+fn with_addr(e: io::Error, addr: SocketAddr) -> io::Error {
+    io::Error::new(e.kind(), format!("cannot listen on {addr}: {e}"))
+}

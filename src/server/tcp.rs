@@ -1,0 +1,197 @@
+//! One DNS-over-TCP connection (RFC 7766): two-octet length prefixes,
+//! several queries per connection answered in order (pipelining), partial
+//! reads and writes, and bounded buffers.
+
+use std::io::{self, Read, Write};
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use mio::net::TcpStream;
+
+/// Output waiting to be sent beyond which no more queries are read: a
+/// client that pipelines without reading cannot make the server buffer
+/// without bound.
+pub const MAX_PENDING_OUTPUT: usize = 128 * 1024;
+/// Octets read per system call.
+const READ_CHUNK: usize = 16 * 1024;
+/// A length prefix plus the largest message.
+const MAX_FRAME: usize = 2 + 65535;
+
+/// What the worker should do with the connection after an event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    Open,
+    Close,
+}
+
+pub struct Connection {
+    pub stream: TcpStream,
+    pub peer: SocketAddr,
+    input: Vec<u8>,
+    output: Vec<u8>,
+    sent: usize,
+    /// The peer closed its side; close once the answers are out.
+    peer_done: bool,
+    last_activity: Instant,
+    /// While a query is arriving or an answer waits: the time of the last
+    /// progress (a whole query read, octets written). The I/O timeout runs
+    /// from here, so a client trickling one octet a second is cut off, and
+    /// one pipelining steadily is not.
+    busy_since: Option<Instant>,
+}
+
+impl Connection {
+    pub fn new(stream: TcpStream, peer: SocketAddr, now: Instant) -> Self {
+        Connection {
+            stream,
+            peer,
+            input: Vec::new(),
+            output: Vec::new(),
+            sent: 0,
+            peer_done: false,
+            last_activity: now,
+            busy_since: None,
+        }
+    }
+
+    fn pending_output(&self) -> usize {
+        self.output.len() - self.sent
+    }
+
+    /// Reads what has arrived and answers every whole message with
+    /// `answer(query, out) -> reply length or None`. Then writes.
+    pub fn on_readable(
+        &mut self,
+        now: Instant,
+        out: &mut [u8],
+        answer: &mut impl FnMut(&[u8], &mut [u8]) -> Option<usize>,
+    ) -> Status {
+        loop {
+            if self.peer_done || self.pending_output() > MAX_PENDING_OUTPUT {
+                break;
+            }
+            let start = self.input.len();
+            self.input.resize(start + READ_CHUNK, 0);
+            match self.stream.read(&mut self.input[start..]) {
+                Ok(0) => {
+                    self.input.truncate(start);
+                    self.peer_done = true;
+                }
+                Ok(n) => {
+                    self.input.truncate(start + n);
+                    self.last_activity = now;
+                    self.busy_since.get_or_insert(now);
+                    if self.answer_whole_messages(now, out, answer) == Status::Close {
+                        return Status::Close;
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    self.input.truncate(start);
+                    break;
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => self.input.truncate(start),
+                Err(_) => return Status::Close,
+            }
+        }
+        self.on_writable(now, out, answer)
+    }
+
+    /// Answers the complete messages at the front of the input, stopping
+    /// when too much output is waiting.
+    fn answer_whole_messages(
+        &mut self,
+        now: Instant,
+        out: &mut [u8],
+        answer: &mut impl FnMut(&[u8], &mut [u8]) -> Option<usize>,
+    ) -> Status {
+        let mut used = 0;
+        while self.pending_output() <= MAX_PENDING_OUTPUT {
+            let rest = &self.input[used..];
+            if rest.len() < 2 {
+                break;
+            }
+            let len = u16::from_be_bytes([rest[0], rest[1]]) as usize;
+            if rest.len() < 2 + len {
+                break;
+            }
+            if let Some(n) = answer(&rest[2..2 + len], out) {
+                self.output.extend_from_slice(&(n as u16).to_be_bytes());
+                self.output.extend_from_slice(&out[..n]);
+            }
+            used += 2 + len;
+        }
+        self.input.drain(..used);
+        // Keep the input bounded too: at most one frame plus one chunk.
+        if self.input.len() > MAX_FRAME + READ_CHUNK {
+            return Status::Close;
+        }
+        if used > 0 {
+            self.progress(now);
+        }
+        Status::Open
+    }
+
+    /// Writes pending output; when it has drained, goes back to answering
+    /// input held back by the output limit.
+    pub fn on_writable(
+        &mut self,
+        now: Instant,
+        out: &mut [u8],
+        answer: &mut impl FnMut(&[u8], &mut [u8]) -> Option<usize>,
+    ) -> Status {
+        loop {
+            while self.sent < self.output.len() {
+                match self.stream.write(&self.output[self.sent..]) {
+                    Ok(0) => return Status::Close,
+                    Ok(n) => {
+                        self.sent += n;
+                        self.last_activity = now;
+                        self.progress(now);
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Status::Open,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(_) => return Status::Close,
+                }
+            }
+            self.output.clear();
+            self.sent = 0;
+            // Input may be waiting behind the output limit.
+            let before = self.input.len();
+            if self.answer_whole_messages(now, out, answer) == Status::Close {
+                return Status::Close;
+            }
+            if self.output.is_empty() {
+                break;
+            }
+            if self.input.len() == before {
+                break;
+            }
+        }
+        if self.peer_done && self.output.is_empty() {
+            return Status::Close;
+        }
+        // Not progress: a half-read query keeps its timer running.
+        if self.input.is_empty() && self.pending_output() == 0 {
+            self.busy_since = None;
+        }
+        Status::Open
+    }
+
+    /// Restarts the I/O timer, or stops it when nothing is in flight.
+    fn progress(&mut self, now: Instant) {
+        self.busy_since = if self.input.is_empty() && self.pending_output() == 0 {
+            None
+        } else {
+            Some(now)
+        };
+    }
+
+    /// Whether the connection has outlived its timeouts: `io` for a query
+    /// or answer in flight, `idle` with nothing in flight.
+    pub fn expired(&self, now: Instant, idle: Duration, io_timeout: Duration) -> bool {
+        match self.busy_since {
+            Some(t) => now.duration_since(t) > io_timeout,
+            None => now.duration_since(self.last_activity) > idle,
+        }
+    }
+}

@@ -1,0 +1,246 @@
+//! One worker thread: its own UDP sockets and TCP listeners (one per
+//! listen address), polled with mio. The query path takes no lock and
+//! allocates nothing: the zone set is read through an `arc-swap` cache,
+//! buffers and scratch space are the worker's own.
+
+use std::io;
+use std::net::{TcpListener, UdpSocket};
+use std::os::fd::AsRawFd;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use arc_swap::cache::Cache;
+use mio::net::{TcpListener as MioListener, UdpSocket as MioUdp};
+use mio::{Events, Interest, Poll, Token};
+
+use super::Shared;
+use super::tcp::{Connection, Status};
+use super::udp::UdpBatch;
+use crate::answer::{MAX_MESSAGE, Outcome, Protocol, Scratch, Transport};
+use crate::zone::ZoneSet;
+
+/// Token of the waker that tells the worker to stop.
+pub const WAKE: Token = Token(usize::MAX);
+/// How often idle and slow TCP connections are looked for.
+const SWEEP_EVERY: Duration = Duration::from_millis(250);
+/// UDP batches handled per socket before other sockets get a turn.
+const UDP_BATCHES_PER_TURN: usize = 16;
+
+pub struct WorkerSockets {
+    pub udp: Vec<UdpSocket>,
+    pub tcp: Vec<TcpListener>,
+}
+
+/// Tokens: UDP sockets first, then listeners, then connections.
+struct Layout {
+    udp: usize,
+    tcp: usize,
+}
+
+impl Layout {
+    fn conn_token(&self, slot: usize) -> Token {
+        Token(self.udp + self.tcp + slot)
+    }
+}
+
+enum Source {
+    Udp(usize),
+    Listener(usize),
+    Conn(usize),
+    Wake,
+}
+
+fn now_unix() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+pub fn run(id: usize, mut poll: Poll, sockets: WorkerSockets, shared: Arc<Shared>) {
+    if let Err(e) = run_inner(&mut poll, sockets, &shared) {
+        tracing::error!("worker {id} stopped: {e}");
+    }
+}
+
+fn run_inner(poll: &mut Poll, sockets: WorkerSockets, shared: &Shared) -> io::Result<()> {
+    let layout = Layout {
+        udp: sockets.udp.len(),
+        tcp: sockets.tcp.len(),
+    };
+    let mut udp: Vec<MioUdp> = sockets.udp.into_iter().map(MioUdp::from_std).collect();
+    let mut listeners: Vec<MioListener> =
+        sockets.tcp.into_iter().map(MioListener::from_std).collect();
+    for (i, s) in udp.iter_mut().enumerate() {
+        poll.registry().register(s, Token(i), Interest::READABLE)?;
+    }
+    for (i, l) in listeners.iter_mut().enumerate() {
+        poll.registry()
+            .register(l, Token(layout.udp + i), Interest::READABLE)?;
+    }
+    let mut zones = Cache::new(Arc::clone(&shared.zones));
+    let mut scratch = Scratch::default();
+    let mut out = vec![0u8; MAX_MESSAGE].into_boxed_slice();
+    let mut batch = UdpBatch::new(shared.config.udp_payload as usize);
+    let mut conns: Vec<Option<Connection>> = Vec::new();
+    let mut free: Vec<usize> = Vec::new();
+    let mut open = 0usize;
+    let mut udp_ready = vec![false; udp.len()];
+    let mut events = Events::with_capacity(256);
+    let mut last_sweep = Instant::now();
+
+    while !shared.stop.load(Ordering::Relaxed) {
+        let busy = udp_ready.iter().any(|r| *r);
+        let timeout = if busy { Duration::ZERO } else { SWEEP_EVERY };
+        match poll.poll(&mut events, Some(timeout)) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        }
+        let now = Instant::now();
+        let unix = now_unix();
+        let zone_set: &ZoneSet = zones.load();
+        for ev in events.iter() {
+            let source = match ev.token() {
+                WAKE => Source::Wake,
+                Token(t) if t < layout.udp => Source::Udp(t),
+                Token(t) if t < layout.udp + layout.tcp => Source::Listener(t - layout.udp),
+                Token(t) => Source::Conn(t - layout.udp - layout.tcp),
+            };
+            match source {
+                Source::Wake => {}
+                Source::Udp(i) => udp_ready[i] = true,
+                Source::Listener(i) => loop {
+                    match listeners[i].accept() {
+                        Ok((mut stream, peer)) => {
+                            if open >= shared.config.tcp_max_connections {
+                                // Over the limit: close at once rather than
+                                // let the backlog fill.
+                                drop(stream);
+                                continue;
+                            }
+                            let slot = free.pop().unwrap_or_else(|| {
+                                conns.push(None);
+                                conns.len() - 1
+                            });
+                            poll.registry().register(
+                                &mut stream,
+                                layout.conn_token(slot),
+                                Interest::READABLE | Interest::WRITABLE,
+                            )?;
+                            conns[slot] = Some(Connection::new(stream, peer, now));
+                            open += 1;
+                        }
+                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                        Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                        // Out of descriptors and the like: try again later.
+                        Err(_) => break,
+                    }
+                },
+                Source::Conn(slot) => {
+                    let Some(Some(c)) = conns.get_mut(slot) else {
+                        continue;
+                    };
+                    let transport = Transport {
+                        protocol: Protocol::Tcp,
+                        source: c.peer.ip(),
+                        now: unix,
+                    };
+                    let mut answer = |q: &[u8], o: &mut [u8]| match shared.responder.respond(
+                        zone_set,
+                        q,
+                        &transport,
+                        o,
+                        &mut scratch,
+                    ) {
+                        Outcome::Reply(n) => Some(n),
+                        Outcome::Drop => None,
+                    };
+                    let mut status = Status::Open;
+                    if ev.is_readable() || ev.is_read_closed() {
+                        status = c.on_readable(now, &mut out, &mut answer);
+                    }
+                    if status == Status::Open && ev.is_writable() {
+                        status = c.on_writable(now, &mut out, &mut answer);
+                    }
+                    if status == Status::Close || ev.is_error() {
+                        close(poll, &mut conns, &mut free, &mut open, slot);
+                    }
+                }
+            }
+        }
+        for (i, sock) in udp.iter().enumerate() {
+            if udp_ready[i] {
+                udp_ready[i] = serve_udp(sock, &mut batch, shared, zone_set, &mut scratch, unix);
+            }
+        }
+        if now.duration_since(last_sweep) >= SWEEP_EVERY {
+            last_sweep = now;
+            for slot in 0..conns.len() {
+                let expired = conns[slot].as_ref().is_some_and(|c| {
+                    c.expired(
+                        now,
+                        shared.config.tcp_idle_timeout,
+                        shared.config.tcp_io_timeout,
+                    )
+                });
+                if expired {
+                    close(poll, &mut conns, &mut free, &mut open, slot);
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Answers UDP queries in batches; returns whether more may be waiting.
+fn serve_udp(
+    sock: &MioUdp,
+    batch: &mut UdpBatch,
+    shared: &Shared,
+    zones: &ZoneSet,
+    scratch: &mut Scratch,
+    unix: u64,
+) -> bool {
+    let fd = sock.as_raw_fd();
+    for _ in 0..UDP_BATCHES_PER_TURN {
+        let n = match batch.recv(fd) {
+            Ok(0) | Err(_) => return false,
+            Ok(n) => n,
+        };
+        for i in 0..n {
+            let Some((query, source, answer)) = batch.slot(i) else {
+                continue;
+            };
+            let transport = Transport {
+                protocol: Protocol::Udp,
+                source,
+                now: unix,
+            };
+            let len = match shared
+                .responder
+                .respond(zones, query, &transport, answer, scratch)
+            {
+                Outcome::Reply(len) => len,
+                Outcome::Drop => 0,
+            };
+            batch.set_answer(i, len);
+        }
+        let _ = batch.send(fd);
+    }
+    true
+}
+
+fn close(
+    poll: &Poll,
+    conns: &mut [Option<Connection>],
+    free: &mut Vec<usize>,
+    open: &mut usize,
+    slot: usize,
+) {
+    if let Some(mut c) = conns[slot].take() {
+        let _ = poll.registry().deregister(&mut c.stream);
+        free.push(slot);
+        *open -= 1;
+    }
+}
