@@ -1,0 +1,411 @@
+//! Helpers for end-to-end tests: real zonecast and Knot DNS processes on
+//! loopback with free ports (stopped by PID when dropped), queries sent as
+//! raw bytes, and answers read with hickory-proto.
+
+#![allow(dead_code)] // each test file uses a different part
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+pub use hickory_proto::op::Message;
+
+/// A binary the tests need; `tools/test.sh` installs it.
+pub fn tool(name: &str) -> PathBuf {
+    for dir in std::env::var("PATH")
+        .unwrap_or_default()
+        .split(':')
+        .chain(["/usr/sbin", "/sbin"])
+    {
+        let p = Path::new(dir).join(name);
+        if p.is_file() {
+            return p;
+        }
+    }
+    panic!("{name} not found: run tools/test.sh, which installs it");
+}
+
+/// A port free for both UDP and TCP on 127.0.0.1 right now.
+pub fn free_port() -> u16 {
+    loop {
+        let u = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let port = u.local_addr().unwrap().port();
+        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+}
+
+/// A child process killed (by PID) when dropped, with its output kept.
+pub struct Process {
+    child: Child,
+    log: Arc<Mutex<String>>,
+}
+
+impl Process {
+    fn spawn(mut cmd: Command) -> Process {
+        cmd.stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .stdin(Stdio::null());
+        let mut child = cmd
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {cmd:?}: {e}"));
+        let log = Arc::new(Mutex::new(String::new()));
+        for pipe in [
+            child
+                .stdout
+                .take()
+                .map(|p| Box::new(p) as Box<dyn Read + Send>),
+            child
+                .stderr
+                .take()
+                .map(|p| Box::new(p) as Box<dyn Read + Send>),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            let log = Arc::clone(&log);
+            std::thread::spawn(move || {
+                for line in BufReader::new(pipe).lines().map_while(Result::ok) {
+                    let mut l = log.lock().unwrap();
+                    l.push_str(&line);
+                    l.push('\n');
+                }
+            });
+        }
+        Process { child, log }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    pub fn log(&self) -> String {
+        self.log.lock().unwrap().clone()
+    }
+
+    /// Waits until the log contains `needle`.
+    pub fn wait_for_log(&mut self, needle: &str, timeout: Duration) -> bool {
+        let end = Instant::now() + timeout;
+        while Instant::now() < end {
+            if self.log().contains(needle) {
+                return true;
+            }
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return self.log().contains(needle);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        false
+    }
+
+    /// Sends SIGTERM and waits for the exit status.
+    pub fn terminate(&mut self) -> Option<i32> {
+        // SAFETY: signalling our own child by its PID.
+        unsafe { libc_kill(self.child.id() as i32, 15) };
+        let end = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < end {
+            if let Ok(Some(st)) = self.child.try_wait() {
+                return st.code();
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        None
+    }
+
+    pub fn exited(&mut self) -> Option<std::process::ExitStatus> {
+        self.child.try_wait().ok().flatten()
+    }
+
+    pub fn wait_exit(&mut self, timeout: Duration) -> Option<std::process::ExitStatus> {
+        let end = Instant::now() + timeout;
+        while Instant::now() < end {
+            if let Ok(Some(st)) = self.child.try_wait() {
+                return Some(st);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        None
+    }
+}
+
+unsafe extern "C" {
+    #[link_name = "kill"]
+    fn libc_kill(pid: i32, sig: i32) -> i32;
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A running zonecast.
+pub struct Zonecast {
+    pub process: Process,
+    pub addr: SocketAddr,
+    pub dir: tempfile::TempDir,
+}
+
+impl Zonecast {
+    /// Starts zonecast with `config` (TOML, without `listen`: it listens
+    /// on 127.0.0.1 with a free port). Files in `files` are written to its
+    /// directory first.
+    pub fn start(server_extra: &str, zones: &str, files: &[(&str, &str)]) -> Zonecast {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, text) in files {
+            std::fs::write(dir.path().join(name), text).unwrap();
+        }
+        let workers = if server_extra.contains("workers") {
+            ""
+        } else {
+            "workers = 2\n"
+        };
+        let config = format!(
+            "[server]\nlisten = [\"127.0.0.1:0\"]\n{workers}identity = \"node-1\"\nversion = \"test-version\"\n{server_extra}\n{zones}\n"
+        );
+        Self::start_with_config(dir, &config)
+    }
+
+    pub fn start_with_config(dir: tempfile::TempDir, config: &str) -> Zonecast {
+        let path = dir.path().join("zonecast.toml");
+        std::fs::write(&path, config).unwrap();
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_zonecast"));
+        cmd.arg("--config").arg(&path).env("RUST_LOG", "info");
+        let mut process = Process::spawn(cmd);
+        assert!(
+            process.wait_for_log("listening on 127.0.0.1:", Duration::from_secs(20)),
+            "zonecast did not start:\n{}",
+            process.log()
+        );
+        let log = process.log();
+        let line = log
+            .lines()
+            .find(|l| l.contains("listening on 127.0.0.1:"))
+            .unwrap();
+        let addr = line
+            .split("listening on ")
+            .nth(1)
+            .and_then(|s| s.split_whitespace().next())
+            .and_then(|s| s.parse().ok())
+            .expect("address in log");
+        Zonecast { process, addr, dir }
+    }
+}
+
+/// A running Knot DNS.
+pub struct Knot {
+    pub process: Process,
+    pub addr: SocketAddr,
+    pub dir: tempfile::TempDir,
+    pub conf: PathBuf,
+}
+
+impl Knot {
+    /// Starts knotd with the given `server:` extras and `zone:` entries
+    /// (YAML lines, indented), files written to its directory, and waits
+    /// until it answers an SOA query for `ready_zone`.
+    pub fn start(server_extra: &str, rest: &str, files: &[(&str, &str)], ready_zone: &str) -> Knot {
+        for _attempt in 0..5 {
+            let dir = tempfile::tempdir().unwrap();
+            for (name, text) in files {
+                std::fs::write(dir.path().join(name), text).unwrap();
+            }
+            let port = free_port();
+            let d = dir.path().display();
+            let conf = dir.path().join("knot.conf");
+            let text = format!(
+                "server:\n    rundir: {d}\n    listen: 127.0.0.1@{port}\n    identity: node-1\n    nsid: node-1\n    version: test-version\n{server_extra}\n\
+                 log:\n  - target: stderr\n    any: info\n\
+                 database:\n    storage: {d}\n\
+                 template:\n  - id: default\n    storage: {d}\n    file: {d}/%s.zone\n\
+                 {rest}\n"
+            );
+            std::fs::write(&conf, text).unwrap();
+            let mut cmd = Command::new(tool("knotd"));
+            cmd.arg("-c").arg(&conf);
+            let mut process = Process::spawn(cmd);
+            let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+            let end = Instant::now() + Duration::from_secs(10);
+            while Instant::now() < end {
+                if process.exited().is_some() {
+                    break;
+                }
+                let q = build_query(1, ready_zone, 6, 1, None);
+                if let Some(r) = udp(addr, &q, Duration::from_millis(200))
+                    && r.len() > 3
+                    && r[3] & 0xf == 0
+                {
+                    return Knot {
+                        process,
+                        addr,
+                        dir,
+                        conf,
+                    };
+                }
+            }
+            eprintln!(
+                "knotd did not come up on port {port}, retrying:\n{}",
+                process.log()
+            );
+        }
+        panic!("knotd would not start");
+    }
+
+    /// Runs `knotc` against this instance.
+    pub fn knotc(&self, args: &[&str]) -> String {
+        let out = Command::new(tool("knotc"))
+            .arg("-c")
+            .arg(&self.conf)
+            .args(args)
+            .output()
+            .unwrap();
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    }
+}
+
+/// EDNS settings for a query.
+#[derive(Clone, Copy, Debug)]
+pub struct EdnsSpec<'a> {
+    pub payload: u16,
+    pub version: u8,
+    pub dnssec_ok: bool,
+    pub options: &'a [u8],
+}
+
+impl Default for EdnsSpec<'_> {
+    fn default() -> Self {
+        EdnsSpec {
+            payload: 1232,
+            version: 0,
+            dnssec_ok: false,
+            options: &[],
+        }
+    }
+}
+
+/// A name in wire form from dotted text (no escapes).
+pub fn wire_name(name: &str) -> Vec<u8> {
+    let mut v = Vec::new();
+    for label in name
+        .trim_end_matches('.')
+        .split('.')
+        .filter(|l| !l.is_empty())
+    {
+        v.push(label.len() as u8);
+        v.extend_from_slice(label.as_bytes());
+    }
+    v.push(0);
+    v
+}
+
+/// A query with RD set.
+pub fn build_query(
+    id: u16,
+    name: &str,
+    qtype: u16,
+    qclass: u16,
+    edns: Option<EdnsSpec<'_>>,
+) -> Vec<u8> {
+    let mut q = Vec::new();
+    q.extend_from_slice(&id.to_be_bytes());
+    q.extend_from_slice(&[0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, edns.is_some() as u8]);
+    q.extend_from_slice(&wire_name(name));
+    q.extend_from_slice(&qtype.to_be_bytes());
+    q.extend_from_slice(&qclass.to_be_bytes());
+    if let Some(e) = edns {
+        q.extend_from_slice(&[0, 0, 41]);
+        q.extend_from_slice(&e.payload.to_be_bytes());
+        q.extend_from_slice(&[0, e.version, if e.dnssec_ok { 0x80 } else { 0 }, 0]);
+        q.extend_from_slice(&(e.options.len() as u16).to_be_bytes());
+        q.extend_from_slice(e.options);
+    }
+    q
+}
+
+/// Sends `q` over UDP; `None` if nothing comes back in time.
+pub fn udp(addr: SocketAddr, q: &[u8], timeout: Duration) -> Option<Vec<u8>> {
+    let s = UdpSocket::bind("127.0.0.1:0").ok()?;
+    s.set_read_timeout(Some(timeout)).ok()?;
+    s.send_to(q, addr).ok()?;
+    let mut buf = vec![0u8; 65535];
+    let n = s.recv(&mut buf).ok()?;
+    Some(buf[..n].to_vec())
+}
+
+/// Sends `q` over a new TCP connection; `None` if the server closes or
+/// says nothing in time.
+pub fn tcp(addr: SocketAddr, q: &[u8], timeout: Duration) -> Option<Vec<u8>> {
+    let mut s = TcpStream::connect_timeout(&addr, timeout).ok()?;
+    s.set_read_timeout(Some(timeout)).ok()?;
+    let mut framed = (q.len() as u16).to_be_bytes().to_vec();
+    framed.extend_from_slice(q);
+    s.write_all(&framed).ok()?;
+    read_frame(&mut s)
+}
+
+/// Reads one length-prefixed message.
+pub fn read_frame(s: &mut TcpStream) -> Option<Vec<u8>> {
+    let mut len = [0u8; 2];
+    s.read_exact(&mut len).ok()?;
+    let mut buf = vec![0u8; u16::from_be_bytes(len) as usize];
+    s.read_exact(&mut buf).ok()?;
+    Some(buf)
+}
+
+/// Runs a command and returns its standard output.
+pub fn run(tool_name: &str, args: &[&str]) -> String {
+    let out = Command::new(tool(tool_name)).args(args).output().unwrap();
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+pub fn parse(bytes: &[u8]) -> Message {
+    Message::from_vec(bytes).unwrap_or_else(|e| panic!("unparsable response {e}: {bytes:02x?}"))
+}
+
+/// The RCODE, extended bits included.
+pub fn rcode(m: &Message) -> u16 {
+    let low = u16::from(m.metadata.response_code) & 0xf;
+    let high = m.edns.as_ref().map_or(0, |e| e.rcode_high() as u16);
+    (high << 4) | low
+}
+
+/// Records of a section as sorted, comparable lines.
+pub fn lines(records: &[hickory_proto::rr::Record]) -> Vec<String> {
+    use hickory_proto::serialize::binary::BinEncodable;
+    let mut v: Vec<String> = records
+        .iter()
+        .map(|r| {
+            // hickory shows some types (DNAME) as opaque octets; names in
+            // them keep the case they were sent in, so compare lowercase.
+            let rdata = match r.record_type() {
+                hickory_proto::rr::RecordType::Unknown(_)
+                | hickory_proto::rr::RecordType::DNAME => {
+                    hex(&r.data.to_bytes().unwrap_or_default().to_ascii_lowercase())
+                }
+                _ => r.data.to_string().to_lowercase().replace('\t', " "),
+            };
+            format!(
+                "{} {} {} {} {rdata}",
+                r.name.to_lowercase(),
+                r.ttl,
+                r.dns_class,
+                r.record_type()
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+pub fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}

@@ -1,0 +1,364 @@
+//! zonecast as a process, queried by real dig and kdig and by raw sockets.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::time::{Duration, Instant};
+
+use common::*;
+
+const EXAMPLE_ZONE: &str = include_str!("../examples/example.com.zone");
+
+fn example() -> Zonecast {
+    Zonecast::start(
+        "",
+        "[[zone]]\nname = \"example.com.\"\nfile = \"example.com.zone\"\n",
+        &[("example.com.zone", EXAMPLE_ZONE)],
+    )
+}
+
+fn dig(addr: SocketAddr, args: &[&str]) -> String {
+    let port = addr.port().to_string();
+    let server = format!("@{}", addr.ip());
+    let mut all = vec![server.as_str(), "-p", port.as_str(), "+tries=1", "+time=2"];
+    all.extend_from_slice(args);
+    run("dig", &all)
+}
+
+fn kdig(addr: SocketAddr, args: &[&str]) -> String {
+    let port = addr.port().to_string();
+    let server = format!("@{}", addr.ip());
+    let mut all = vec![server.as_str(), "-p", port.as_str(), "+retry=0", "+time=2"];
+    all.extend_from_slice(args);
+    run("kdig", &all)
+}
+
+#[test]
+fn dig_and_kdig_get_answers_over_udp_and_tcp() {
+    let z = example();
+    let out = dig(z.addr, &["www.example.com", "+norec"]);
+    assert!(out.contains("status: NOERROR"), "{out}");
+    assert!(out.contains("flags: qr aa;"), "{out}");
+    assert!(
+        out.contains("www.example.com.\t3600\tIN\tA\t192.0.2.80"),
+        "{out}"
+    );
+    let out = dig(z.addr, &["example.com", "MX", "+tcp"]);
+    assert!(
+        out.contains("example.com.\t\t3600\tIN\tMX\t10 mail.example.com."),
+        "{out}"
+    );
+    assert!(
+        out.contains("mail.example.com.\t3600\tIN\tA\t192.0.2.25"),
+        "{out}"
+    );
+    let out = dig(z.addr, &["nothere.example.com"]);
+    assert!(out.contains("status: NXDOMAIN"), "{out}");
+    assert!(out.contains("example.com.\t\t300\tIN\tSOA"), "{out}");
+    let out = kdig(z.addr, &["x.y.apps.example.com", "A", "+nsid"]);
+    assert!(
+        out.contains("x.y.apps.example.com.") && out.contains("192.0.2.99"),
+        "{out}"
+    );
+    assert!(out.contains("NSID: 6E6F64652D31"), "{out}");
+    let out = kdig(z.addr, &["host.dev.example.com", "+tcp"]);
+    assert!(
+        out.contains("status: NOERROR") && out.contains("Flags: qr rd;"),
+        "{out}"
+    );
+    assert!(
+        out.contains("dev.example.com.    \t3600\tIN\tNS\tns.dev.example.com."),
+        "{out}"
+    );
+    let out = kdig(z.addr, &["version.bind", "CH", "TXT"]);
+    assert!(out.contains("\"test-version\""), "{out}");
+    let out = dig(z.addr, &["example.org"]);
+    assert!(out.contains("status: REFUSED"), "{out}");
+}
+
+#[test]
+fn hickory_reads_every_section() {
+    let z = example();
+    let r = parse(
+        &udp(
+            z.addr,
+            &build_query(7, "_sip._tcp.example.com", 33, 1, None),
+            Duration::from_secs(2),
+        )
+        .unwrap(),
+    );
+    assert_eq!(r.metadata.id, 7);
+    assert!(r.metadata.authoritative);
+    assert_eq!(
+        lines(&r.answers),
+        ["_sip._tcp.example.com. 3600 IN SRV 0 5 5060 www.example.com."]
+    );
+    assert_eq!(
+        lines(&r.additionals),
+        [
+            "www.example.com. 3600 IN A 192.0.2.80",
+            "www.example.com. 3600 IN AAAA 2001:db8::80"
+        ]
+    );
+}
+
+#[test]
+fn tcp_pipelining_answers_in_order() {
+    let z = example();
+    let mut s = TcpStream::connect(z.addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let names = ["www", "mail", "ns1", "nothere", "ftp"];
+    let mut burst = Vec::new();
+    for i in 0..200u16 {
+        let q = build_query(
+            i,
+            &format!("{}.example.com", names[i as usize % 5]),
+            1,
+            1,
+            None,
+        );
+        burst.extend_from_slice(&(q.len() as u16).to_be_bytes());
+        burst.extend_from_slice(&q);
+    }
+    // One write holding 200 queries, the last one split in two writes.
+    let split = burst.len() - 5;
+    s.write_all(&burst[..split]).unwrap();
+    std::thread::sleep(Duration::from_millis(50));
+    s.write_all(&burst[split..]).unwrap();
+    for i in 0..200u16 {
+        let r = parse(&read_frame(&mut s).expect("an answer per query"));
+        assert_eq!(r.metadata.id, i, "answers come in query order");
+        let expect = if i % 5 == 3 { 3 } else { 0 };
+        assert_eq!(u16::from(r.metadata.response_code), expect);
+    }
+}
+
+#[test]
+fn garbage_never_crashes_or_stalls_the_server() {
+    let mut z = example();
+    let good = build_query(1, "www.example.com", 1, 1, None);
+    let mut garbage: Vec<Vec<u8>> = vec![
+        vec![],
+        vec![0],
+        good[..11].to_vec(),
+        good[..good.len() - 1].to_vec(),
+        // Pointer loop in the question.
+        [&good[..12], &[0xc0, 12, 0, 1, 0, 1][..]].concat(),
+        // Forward pointer.
+        [&good[..12], &[0xc0, 40, 0, 1, 0, 1][..]].concat(),
+        // Label running past the end.
+        [&good[..12], &[63, b'a', b'b'][..]].concat(),
+        // Huge counts.
+        [
+            &[0, 1, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff][..],
+            &good[12..],
+        ]
+        .concat(),
+        // A response (QR set).
+        [&good[..2], &[0x81, 0x80], &good[4..]].concat(),
+    ];
+    let mut x = 0x2545_f491_4f6c_dd1du64;
+    for len in [13usize, 40, 100, 512, 1500, 4000] {
+        let mut v = vec![0u8; len];
+        for b in v.iter_mut() {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            *b = x as u8;
+        }
+        v[2] &= 0x7f;
+        garbage.push(v);
+    }
+    for g in &garbage {
+        let _ = udp(z.addr, g, Duration::from_millis(50));
+    }
+    // TCP: each piece of garbage framed, then a huge length prefix with no
+    // data, then raw bytes without framing.
+    for g in &garbage {
+        let _ = tcp(z.addr, g, Duration::from_millis(100));
+    }
+    let mut s = TcpStream::connect(z.addr).unwrap();
+    s.write_all(&[0xff, 0xff, 1, 2, 3]).unwrap();
+    drop(s);
+    let mut s = TcpStream::connect(z.addr).unwrap();
+    s.write_all(&[0u8; 3000]).unwrap();
+    drop(s);
+    assert!(
+        z.process.exited().is_none(),
+        "zonecast died:\n{}",
+        z.process.log()
+    );
+    let r = parse(&udp(z.addr, &good, Duration::from_secs(2)).expect("still answers over UDP"));
+    assert_eq!(r.answers.len(), 1);
+    let r = parse(&tcp(z.addr, &good, Duration::from_secs(2)).expect("still answers over TCP"));
+    assert_eq!(r.answers.len(), 1);
+}
+
+#[test]
+fn idle_and_slow_tcp_clients_are_cut_off() {
+    let z = Zonecast::start(
+        "tcp_idle_timeout_ms = 300\ntcp_io_timeout_ms = 300\n",
+        "[[zone]]\nname = \"example.com.\"\nfile = \"example.com.zone\"\n",
+        &[("example.com.zone", EXAMPLE_ZONE)],
+    );
+    // Idle: connected, sends nothing.
+    let mut idle = TcpStream::connect(z.addr).unwrap();
+    idle.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    // Slowloris: one octet of a query every 100 ms.
+    let mut slow = TcpStream::connect(z.addr).unwrap();
+    slow.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let q = build_query(1, "www.example.com", 1, 1, None);
+    let mut framed = (q.len() as u16).to_be_bytes().to_vec();
+    framed.extend_from_slice(&q);
+    let start = Instant::now();
+    let mut cut = false;
+    for b in &framed[..20] {
+        if slow.write_all(&[*b]).is_err() {
+            cut = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let mut buf = [0u8; 16];
+    let n = slow.read(&mut buf).unwrap_or(0);
+    assert!(cut || n == 0, "slow sender was not cut off");
+    assert!(start.elapsed() < Duration::from_secs(4));
+    assert_eq!(
+        idle.read(&mut buf).unwrap_or(0),
+        0,
+        "idle connection closed"
+    );
+    // A normal client still gets answers.
+    assert!(tcp(z.addr, &q, Duration::from_secs(2)).is_some());
+}
+
+#[test]
+fn connection_limit_per_worker() {
+    let z = Zonecast::start(
+        "tcp_max_connections = 4\nworkers = 1\n",
+        "[[zone]]\nname = \"example.com.\"\nfile = \"example.com.zone\"\n",
+        &[("example.com.zone", EXAMPLE_ZONE)],
+    );
+    let held: Vec<TcpStream> = (0..4)
+        .map(|_| TcpStream::connect(z.addr).unwrap())
+        .collect();
+    std::thread::sleep(Duration::from_millis(200));
+    // The fifth is accepted and closed at once.
+    let mut extra = TcpStream::connect(z.addr).unwrap();
+    extra
+        .set_read_timeout(Some(Duration::from_secs(3)))
+        .unwrap();
+    let mut buf = [0u8; 4];
+    assert_eq!(extra.read(&mut buf).unwrap_or(0), 0);
+    drop(held);
+    std::thread::sleep(Duration::from_millis(300));
+    let q = build_query(1, "www.example.com", 1, 1, None);
+    assert!(
+        tcp(z.addr, &q, Duration::from_secs(2)).is_some(),
+        "slots come back"
+    );
+}
+
+#[test]
+fn sigterm_stops_cleanly() {
+    let mut z = example();
+    assert_eq!(z.process.terminate(), Some(0), "{}", z.process.log());
+    assert!(z.process.log().contains("stopped"));
+}
+
+#[test]
+fn bad_configuration_is_reported_by_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bad.toml");
+    std::fs::write(
+        &path,
+        "[server]\nlisten = [\"127.0.0.1:0\"]\nudp_payload = 100\n",
+    )
+    .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_zonecast"))
+        .arg("-c")
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("server.udp_payload"), "{err}");
+    std::fs::write(&path, "[server]\nlistne = []\n").unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_zonecast"))
+        .arg("--config")
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("listne"));
+}
+
+#[test]
+fn broken_zone_file_is_named_and_answered_with_servfail() {
+    let z = Zonecast::start(
+        "",
+        "[[zone]]\nname = \"example.com.\"\nfile = \"example.com.zone\"\n[[zone]]\nname = \"broken.test.\"\nfile = \"broken.zone\"\n",
+        &[
+            ("example.com.zone", EXAMPLE_ZONE),
+            (
+                "broken.zone",
+                "$TTL 60\n@ SOA ns hm 1 2 3 4 5\nwww A 192.0.2.300\n",
+            ),
+        ],
+    );
+    let log = z.process.log();
+    assert!(
+        log.contains("broken.zone:3: A record: bad IPv4 address '192.0.2.300'"),
+        "{log}"
+    );
+    let r = parse(
+        &udp(
+            z.addr,
+            &build_query(1, "www.broken.test", 1, 1, None),
+            Duration::from_secs(2),
+        )
+        .unwrap(),
+    );
+    assert_eq!(u16::from(r.metadata.response_code), 2);
+    let r = parse(
+        &udp(
+            z.addr,
+            &build_query(1, "www.example.com", 1, 1, None),
+            Duration::from_secs(2),
+        )
+        .unwrap(),
+    );
+    assert_eq!(r.answers.len(), 1, "other zones still served");
+}
+
+#[test]
+fn serves_ipv6_loopback() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("example.com.zone"), EXAMPLE_ZONE).unwrap();
+    let z = Zonecast::start_with_config(
+        dir,
+        "[server]\nlisten = [\"127.0.0.1:0\", \"[::1]:0\"]\nworkers = 2\n[[zone]]\nname = \"example.com.\"\nfile = \"example.com.zone\"\n",
+    );
+    let log = z.process.log();
+    let v6: SocketAddr = log
+        .lines()
+        .find_map(|l| {
+            l.split("listening on ")
+                .nth(1)
+                .and_then(|s| s.split_whitespace().next())
+        })
+        .into_iter()
+        .chain(log.lines().filter_map(|l| {
+            l.split("listening on ")
+                .nth(1)
+                .and_then(|s| s.split_whitespace().next())
+        }))
+        .filter_map(|s| s.parse().ok())
+        .find(|a: &SocketAddr| a.is_ipv6())
+        .expect("an IPv6 address in the log");
+    let out = dig(v6, &["www.example.com", "AAAA", "+tcp"]);
+    assert!(out.contains("2001:db8::80"), "{out}");
+    let out = dig(v6, &["www.example.com", "AAAA"]);
+    assert!(out.contains("2001:db8::80"), "{out}");
+}
