@@ -275,7 +275,10 @@ impl Responder {
             f => f,
         };
         let Some((zone, _)) = found else {
-            return Verdict::rcode(rcode::REFUSED);
+            // RFC 8914 §4.21, as Knot sends it.
+            let mut v = Verdict::rcode(rcode::REFUSED);
+            v.ede = Some((ede::NOT_AUTHORITATIVE, ""));
+            return v;
         };
         let mut v = Verdict::rcode(rcode::NOERROR);
         v.zone = Some(zone);

@@ -60,6 +60,9 @@ struct Resolver<'z, 'r, 'w, 'b> {
     apex_ptr: u16,
     res: Resolution,
     additional: SmallVec<[Additional<'z>; 8]>,
+    /// Nodes whose CNAME was already followed: meeting one again is a loop,
+    /// and the chain stops there (as in Knot).
+    visited: SmallVec<[*const Node; 4]>,
 }
 
 /// Writes the answer, authority and additional sections for `req` from
@@ -83,6 +86,7 @@ pub fn resolve(
             rcode: rcode::NOERROR,
         },
         additional: SmallVec::new(),
+        visited: SmallVec::new(),
     };
     r.run();
     if !r.res.tc {
@@ -199,6 +203,10 @@ impl<'z> Resolver<'z, '_, '_, '_> {
         if qtype != rtype::CNAME
             && let Some(cname) = node.rrset(rtype::CNAME)
         {
+            if self.visited.contains(&(node as *const Node)) {
+                return Step::Done;
+            }
+            self.visited.push(node);
             let Some(Some(at)) = self.put(owner, cname, Section::Answer, None) else {
                 return Step::Done;
             };
@@ -240,6 +248,8 @@ impl<'z> Resolver<'z, '_, '_, '_> {
             Ok::<usize, crate::wire::WireError>(name_at)
         })();
         match written {
+            // The synthesized CNAME answers a CNAME query (as in Knot).
+            Ok(_) if self.req.qtype == rtype::CNAME => Step::Done,
             Ok(at) => Step::Chase(next, at),
             Err(_) => {
                 self.w.rollback(mark);
@@ -305,10 +315,15 @@ impl<'z> Resolver<'z, '_, '_, '_> {
         }
     }
 
-    /// Queues the names in NS, MX and SRV records for address lookup.
+    /// Queues the names in NS, MX, SRV, SVCB and HTTPS records for address
+    /// lookup.
     /// `cut` is the delegation a referral's NS set belongs to.
     fn queue_targets(&mut self, set: &'z RRset, cut: Option<&[u8]>) {
-        if !matches!(set.rtype(), rtype::NS | rtype::MX | rtype::SRV) {
+        // RFC 9460 §4.1: SVCB and HTTPS targets get addresses too.
+        if !matches!(
+            set.rtype(),
+            rtype::NS | rtype::MX | rtype::SRV | rtype::SVCB | rtype::HTTPS
+        ) {
             return;
         }
         for rdata in set.rdatas() {
@@ -333,6 +348,32 @@ impl<'z> Resolver<'z, '_, '_, '_> {
         }
     }
 
+    /// The node holding a target's addresses: the name itself, or the
+    /// wildcard that would answer for it (Knot adds synthesized addresses).
+    fn find_for_additional(&self, name: &NameBuf) -> Option<&'z Node> {
+        let hashes = SuffixHashes::compute(name);
+        let below = name.label_count().checked_sub(self.zone.apex_labels())?;
+        for skip in 0..=below {
+            let Some(node) = self.zone.get(name.suffix(skip), hashes.get(skip)) else {
+                continue;
+            };
+            if skip == 0 {
+                return Some(node);
+            }
+            if node.has_flag(flags::OCCLUDED | flags::DELEGATION | flags::DNAME) {
+                return None;
+            }
+            let suffix = name.suffix(skip);
+            let mut wild = [0u8; MAX_NAME_LEN];
+            wild[..2].copy_from_slice(b"\x01*");
+            wild[2..2 + suffix.len()].copy_from_slice(suffix);
+            return self
+                .zone
+                .get(&wild[..2 + suffix.len()], hashes.wildcard(skip));
+        }
+        None
+    }
+
     /// A and AAAA of queued names that this zone holds.
     fn put_additional(&mut self) {
         let apex = self.zone.apex().as_wire();
@@ -345,8 +386,7 @@ impl<'z> Resolver<'z, '_, '_, '_> {
                 continue;
             };
             lower.make_lowercase();
-            let hash = crate::wire::name::hash_name(lower.as_wire());
-            let Some(node) = self.zone.get(lower.as_wire(), hash) else {
+            let Some(node) = self.find_for_additional(&lower) else {
                 continue;
             };
             for t in [rtype::A, rtype::AAAA] {

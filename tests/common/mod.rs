@@ -235,6 +235,9 @@ impl Knot {
                 if process.exited().is_some() {
                     break;
                 }
+                if process.log().contains("failed to load zone") {
+                    panic!("knotd could not load a zone:\n{}", process.log());
+                }
                 let q = build_query(1, ready_zone, 6, 1, None);
                 if let Some(r) = udp(addr, &q, Duration::from_millis(200))
                     && r.len() > 3
