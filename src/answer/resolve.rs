@@ -59,10 +59,11 @@ struct Resolver<'z, 'r, 'w, 'b> {
     /// The owner offset of the apex inside the question name.
     apex_ptr: u16,
     res: Resolution,
-    additional: SmallVec<[Additional<'z>; 8]>,
+    /// Inline up to its limit: the query path never allocates.
+    additional: SmallVec<[Additional<'z>; MAX_ADDITIONAL]>,
     /// Nodes whose CNAME was already followed: meeting one again is a loop,
     /// and the chain stops there (as in Knot).
-    visited: SmallVec<[*const Node; 4]>,
+    visited: SmallVec<[*const Node; MAX_CHAIN]>,
 }
 
 /// Writes the answer, authority and additional sections for `req` from

@@ -1,0 +1,134 @@
+//! The query path allocates nothing: a counting global allocator watches
+//! thousands of varied queries go through the answer engine.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use zonecast::answer::{MAX_MESSAGE, Outcome, Responder, ResponderConfig, Scratch, Transport};
+use zonecast::wire::name::parse_name_text;
+use zonecast::zone::{Zone, ZoneSet, load_zone_text};
+
+struct Counting;
+
+static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        unsafe { System.alloc(l) }
+    }
+    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
+        unsafe { System.dealloc(p, l) }
+    }
+    unsafe fn realloc(&self, p: *mut u8, l: Layout, n: usize) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        unsafe { System.realloc(p, l, n) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+const ZONE: &str = include_str!("data/diff.test.zone");
+
+fn query(id: u16, name: &str, qtype: u16, qclass: u16, edns: bool, nsid: bool) -> Vec<u8> {
+    let mut q = id.to_be_bytes().to_vec();
+    q.extend_from_slice(&[1, 0, 0, 1, 0, 0, 0, 0, 0, edns as u8]);
+    q.extend_from_slice(parse_name_text(name, None).unwrap().as_wire());
+    q.extend_from_slice(&qtype.to_be_bytes());
+    q.extend_from_slice(&qclass.to_be_bytes());
+    if edns {
+        let opts: &[u8] = if nsid { &[0, 3, 0, 0, 0, 9, 0, 0] } else { &[] };
+        q.extend_from_slice(&[0, 0, 41, 4, 0xd0, 0, 0, 0x80, 0]);
+        q.extend_from_slice(&(opts.len() as u16).to_be_bytes());
+        q.extend_from_slice(opts);
+    }
+    q
+}
+
+#[test]
+fn answering_allocates_nothing() {
+    let apex = parse_name_text("diff.test.", None).unwrap();
+    let built = load_zone_text(ZONE.as_bytes(), "diff", &apex).unwrap();
+    let zones = ZoneSet::new([Zone::primary(Arc::new(built.snapshot))]);
+    let responder = Responder::new(ResponderConfig::default());
+    let names = [
+        "www",
+        "alias",
+        "chain1",
+        "loop1",
+        "foo.wild",
+        "a.b.wild",
+        "x.wcname",
+        "host.sub",
+        "fat",
+        "x.fat",
+        "x.dn2",
+        "x.dn",
+        "nx",
+        "a.b.c",
+        "deep.a.b.c",
+        "_sip._tcp",
+        "svc",
+        "big",
+        "huge",
+        "to-deleg",
+        "to-wild",
+        "mxdeleg",
+        "",
+        "WwW",
+        "dangling",
+    ];
+    let mut queries = Vec::new();
+    for (i, n) in names.iter().enumerate() {
+        let fqdn = if n.is_empty() {
+            "diff.test.".to_string()
+        } else {
+            format!("{n}.diff.test.")
+        };
+        for (j, t) in [1u16, 28, 15, 16, 2, 6, 5, 255, 43, 33, 64, 65, 0]
+            .into_iter()
+            .enumerate()
+        {
+            queries.push(query(
+                (i * 16 + j) as u16,
+                &fqdn,
+                t,
+                1,
+                j % 2 == 0,
+                j % 3 == 0,
+            ));
+        }
+    }
+    queries.push(query(1, "id.server.", 16, 3, true, true));
+    queries.push(query(2, "other.example.", 1, 1, true, false));
+    let mut garbage = query(3, "www.diff.test.", 1, 1, false, false);
+    garbage.push(0);
+    queries.push(garbage);
+    let mut out = vec![0u8; MAX_MESSAGE];
+    let mut scratch = Scratch::default();
+    let udp = Transport::udp(1_800_000_000);
+    let tcp = Transport::tcp(1_800_000_000);
+    // Warm up once (nothing is lazily allocated, but be fair).
+    for q in &queries {
+        responder.respond(&zones, q, &udp, &mut out, &mut scratch);
+    }
+    let before = ALLOCATIONS.load(Ordering::Relaxed);
+    let mut replies = 0usize;
+    for round in 0..20 {
+        for q in &queries {
+            let t = if round % 2 == 0 { &udp } else { &tcp };
+            if let Outcome::Reply(n) = responder.respond(&zones, q, t, &mut out, &mut scratch) {
+                assert!(n >= 12);
+                replies += 1;
+            }
+        }
+    }
+    let allocations = ALLOCATIONS.load(Ordering::Relaxed) - before;
+    assert!(replies > 5000, "{replies} replies");
+    assert_eq!(
+        allocations, 0,
+        "{allocations} allocations for {replies} answers"
+    );
+}
