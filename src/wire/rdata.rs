@@ -115,29 +115,10 @@ pub fn accepts_compression(t: u16) -> bool {
 }
 
 /// Whether names in RDATA of `t` are lowercased in the canonical form
-/// (RFC 4034 §6.2, as amended by RFC 6840 §5.1).
+/// (RFC 4034 §6.2, as amended by RFC 6840 §5.1): the types a receiver
+/// decompresses, and RRSIG.
 pub fn canonical_lowercases(t: u16) -> bool {
-    matches!(
-        t,
-        rtype::NS
-            | rtype::MD
-            | rtype::MF
-            | rtype::CNAME
-            | rtype::SOA
-            | rtype::MB
-            | rtype::MG
-            | rtype::MR
-            | rtype::PTR
-            | rtype::MINFO
-            | rtype::MX
-            | rtype::RP
-            | rtype::AFSDB
-            | rtype::SRV
-            | rtype::NAPTR
-            | rtype::KX
-            | rtype::DNAME
-            | rtype::RRSIG
-    )
+    accepts_compression(t) || t == rtype::RRSIG
 }
 
 /// Octets a fixed-size field takes.

@@ -2,8 +2,6 @@
 //! names, omitted owner, TTL and class (RFC 1035 §5.1, RFC 2308 §4).
 //! Errors name the file and the line.
 
-use std::path::Path;
-
 use thiserror::Error;
 
 use super::lexer::{Entry, Lexer, Token};
@@ -189,22 +187,6 @@ impl<'a> ZoneFileReader<'a> {
         }
         Ok(())
     }
-}
-
-/// Reads every record of the zone file at `path`.
-pub fn read_zone_file(path: &Path, origin: &Name) -> Result<Vec<Rr>, ZoneFileError> {
-    let label = path.display().to_string();
-    let text = std::fs::read(path).map_err(|e| ZoneFileError {
-        file: label.clone(),
-        line: 0,
-        message: format!("cannot read: {e}"),
-    })?;
-    let mut reader = ZoneFileReader::new(&text, &label, origin.clone());
-    let mut out = Vec::new();
-    while let Some(rr) = reader.next_record()? {
-        out.push(rr);
-    }
-    Ok(out)
 }
 
 #[cfg(test)]
