@@ -9,5 +9,6 @@ pub mod answer;
 pub mod config;
 pub mod daemon;
 pub mod server;
+pub mod tsig;
 pub mod wire;
 pub mod zone;

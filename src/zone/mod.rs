@@ -8,6 +8,7 @@
 
 pub mod build;
 pub mod canonical;
+pub mod diff;
 pub mod load;
 pub mod name_table;
 pub mod node;
@@ -19,6 +20,7 @@ pub mod text;
 pub mod zone_set;
 
 pub use build::{Built, SnapshotBuilder, ZoneError};
+pub use diff::{Diff, DiffError};
 pub use load::{LoadError, load_zone_file, load_zone_text};
 pub use node::Node;
 pub use rr::Rr;
