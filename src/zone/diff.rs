@@ -56,9 +56,12 @@ pub enum DiffError {
     Zone(#[from] ZoneError),
 }
 
+/// One RRset being edited: type, TTL, RDATAs.
+type EditedRRset = (u16, u32, Vec<Box<[u8]>>);
+
 /// A touched node's RRsets, being edited.
 struct Parts {
-    rrsets: Vec<(u16, u32, Vec<Box<[u8]>>)>,
+    rrsets: Vec<EditedRRset>,
 }
 
 impl Parts {
