@@ -11,4 +11,5 @@ pub mod daemon;
 pub mod server;
 pub mod tsig;
 pub mod wire;
+pub mod xfr;
 pub mod zone;

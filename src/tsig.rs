@@ -123,7 +123,7 @@ pub struct MacBytes {
 }
 
 impl MacBytes {
-    fn from_slice(s: &[u8]) -> MacBytes {
+    pub fn from_slice(s: &[u8]) -> MacBytes {
         let mut bytes = [0u8; 64];
         let len = s.len().min(64);
         bytes[..len].copy_from_slice(&s[..len]);
