@@ -90,7 +90,10 @@ pub enum Step {
 
 enum Phase {
     Soa,
-    Transfer { stream: TransferStream, qtype: u16 },
+    Transfer {
+        stream: Box<TransferStream>,
+        qtype: u16,
+    },
     Finished,
 }
 
@@ -180,7 +183,13 @@ impl Exchange {
             None
         };
         self.phase = Phase::Transfer {
-            stream: TransferStream::new(&self.apex, qtype, self.id, ours, self.limits),
+            stream: Box::new(TransferStream::new(
+                &self.apex,
+                qtype,
+                self.id,
+                ours,
+                self.limits,
+            )),
             qtype,
         };
         q
@@ -258,7 +267,7 @@ impl Exchange {
         Ok(Step::Send(self.begin_transfer(rtype::AXFR, now)))
     }
 
-    fn on_stream_done(&mut self, stream: TransferStream, now: u64) -> Result<Step, XfrError> {
+    fn on_stream_done(&mut self, stream: Box<TransferStream>, now: u64) -> Result<Step, XfrError> {
         let (records, bytes, messages) = stream.stats();
         match stream.finish()? {
             Received::UpToDate { serial } => match self.our_serial() {
