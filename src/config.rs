@@ -1,15 +1,20 @@
 //! The configuration file (TOML). Unknown keys and bad values are errors
 //! that name the key.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Deserialize;
 use thiserror::Error;
 
+use crate::tsig::{Algorithm, TsigKey};
 use crate::wire::Name;
 use crate::wire::name::parse_name_text;
+use crate::xfr::TransferSettings;
+use crate::xfr::stream::Limits;
+use crate::xfr::timers::TimerPolicy;
 
 #[derive(Debug, Error)]
 pub enum ConfigError {
@@ -30,6 +35,75 @@ pub struct ConfigFile {
     pub server: ServerSection,
     #[serde(default, rename = "zone")]
     pub zones: Vec<ZoneSection>,
+    #[serde(default, rename = "key")]
+    pub keys: Vec<KeySection>,
+    #[serde(default)]
+    pub transfer: TransferSection,
+}
+
+/// `[[key]]`: a TSIG key (RFC 8945).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeySection {
+    pub name: String,
+    pub algorithm: String,
+    /// Base64.
+    pub secret: String,
+}
+
+/// `[transfer]`: how secondary zones are kept in sync.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TransferSection {
+    /// Transfers running at once, in all.
+    pub max_concurrent: usize,
+    /// Transfers running at once from one primary.
+    pub max_per_primary: usize,
+    pub refresh_min_s: u32,
+    pub refresh_max_s: u32,
+    pub retry_min_s: u32,
+    pub retry_max_s: u32,
+    pub expire_min_s: u32,
+    pub expire_max_s: u32,
+    /// Up to this fraction of REFRESH early, fixed per zone (0 to 0.5).
+    pub refresh_jitter: f64,
+    /// At most one NOTIFY-triggered refresh per zone this often.
+    pub notify_min_interval_ms: u64,
+    /// Largest zone accepted by a transfer, in records.
+    pub max_records: usize,
+    /// Largest transfer, in octets of messages.
+    pub max_bytes: usize,
+    /// Most messages in one transfer.
+    pub max_messages: usize,
+    /// Longest one refresh (SOA check and transfer) may take.
+    pub max_duration_s: u64,
+    pub connect_timeout_ms: u64,
+    /// Longest wait for the next message from a primary.
+    pub io_timeout_ms: u64,
+}
+
+impl Default for TransferSection {
+    fn default() -> Self {
+        let p = TimerPolicy::default();
+        TransferSection {
+            max_concurrent: 8,
+            max_per_primary: 2,
+            refresh_min_s: p.refresh_min_s,
+            refresh_max_s: p.refresh_max_s,
+            retry_min_s: p.retry_min_s,
+            retry_max_s: p.retry_max_s,
+            expire_min_s: p.expire_min_s,
+            expire_max_s: p.expire_max_s,
+            refresh_jitter: p.jitter,
+            notify_min_interval_ms: p.notify_min_interval_ms,
+            max_records: 10_000_000,
+            max_bytes: 2 << 30,
+            max_messages: 1_000_000,
+            max_duration_s: 900,
+            connect_timeout_ms: 3_000,
+            io_timeout_ms: 10_000,
+        }
+    }
 }
 
 fn default_listen() -> Vec<String> {
@@ -80,6 +154,9 @@ pub struct ServerSection {
     /// whole, within this long (a slow sender cannot hold a slot).
     #[serde(default = "default_tcp_io_timeout_ms")]
     pub tcp_io_timeout_ms: u64,
+    /// Local address for SOA queries and transfers of every secondary
+    /// zone, unless the zone sets its own.
+    pub transfer_source: Option<String>,
 }
 
 impl Default for ServerSection {
@@ -93,6 +170,7 @@ impl Default for ServerSection {
             tcp_max_connections: default_tcp_max_connections(),
             tcp_idle_timeout_ms: default_tcp_idle_timeout_ms(),
             tcp_io_timeout_ms: default_tcp_io_timeout_ms(),
+            transfer_source: None,
         }
     }
 }
@@ -103,6 +181,13 @@ impl Default for ServerSection {
 pub struct ZoneSection {
     pub name: String,
     pub file: PathBuf,
+    /// Present: a secondary zone, copied from these primaries (tried in
+    /// order); `host:port` or `host` (port 53).
+    pub primaries: Option<Vec<String>>,
+    /// A `[[key]]` name: transfers and NOTIFY must be signed with it.
+    pub tsig_key: Option<String>,
+    /// Local address for this zone's SOA queries and transfers.
+    pub transfer_source: Option<String>,
 }
 
 /// The configuration, checked and with paths resolved.
@@ -117,6 +202,7 @@ pub struct Config {
     pub tcp_idle_timeout: Duration,
     pub tcp_io_timeout: Duration,
     pub zones: Vec<ZoneConfig>,
+    pub transfer: TransferSettings,
 }
 
 #[derive(Debug, Clone)]
@@ -124,6 +210,18 @@ pub struct ZoneConfig {
     pub name: Name,
     /// Relative paths are taken from the configuration file's directory.
     pub file: PathBuf,
+    /// Set for a secondary zone.
+    pub secondary: Option<SecondaryConfig>,
+}
+
+/// Where a secondary zone comes from.
+#[derive(Debug, Clone)]
+pub struct SecondaryConfig {
+    pub primaries: Vec<SocketAddr>,
+    pub key: Option<Arc<TsigKey>>,
+    /// On anycast nodes transfers must leave from the node's own unicast
+    /// address, or the primary's answer may reach another node.
+    pub source: Option<IpAddr>,
 }
 
 impl Config {
@@ -172,6 +270,15 @@ impl Config {
                 "server.tcp_io_timeout_ms and server.tcp_idle_timeout_ms must be above 0".into(),
             );
         }
+        let keys = parse_keys(&file.keys)?;
+        let server_source = match &s.transfer_source {
+            Some(a) => Some(
+                a.parse::<IpAddr>()
+                    .map_err(|_| format!("server.transfer_source: '{a}' is not an IP address"))?,
+            ),
+            None => None,
+        };
+        let transfer = transfer_settings(&file.transfer)?;
         let mut zones: Vec<ZoneConfig> = Vec::new();
         for (i, z) in file.zones.iter().enumerate() {
             let name = parse_name_text(&z.name, None)
@@ -186,9 +293,11 @@ impl Config {
             if zones.iter().any(|o| o.name == name) {
                 return Err(format!("zone[{i}].name: {name} is configured twice"));
             }
+            let secondary = secondary_config(i, z, &keys, server_source)?;
             zones.push(ZoneConfig {
                 name,
                 file: base.join(&z.file),
+                secondary,
             });
         }
         Ok(Config {
@@ -205,8 +314,148 @@ impl Config {
             tcp_idle_timeout: Duration::from_millis(s.tcp_idle_timeout_ms),
             tcp_io_timeout: Duration::from_millis(s.tcp_io_timeout_ms),
             zones,
+            transfer,
         })
     }
+}
+
+fn parse_keys(sections: &[KeySection]) -> Result<Vec<Arc<TsigKey>>, String> {
+    let mut keys: Vec<Arc<TsigKey>> = Vec::new();
+    for (i, k) in sections.iter().enumerate() {
+        let name = parse_name_text(&k.name, Some(&Name::root()))
+            .map_err(|e| format!("key[{i}].name: '{}': {e}", k.name))?;
+        let algorithm = Algorithm::from_name(&k.algorithm).ok_or_else(|| {
+            format!(
+                "key[{i}].algorithm: '{}' is not one of hmac-sha1, hmac-sha224, hmac-sha256, hmac-sha384, hmac-sha512",
+                k.algorithm
+            )
+        })?;
+        let secret = data_encoding::BASE64
+            .decode(k.secret.trim().as_bytes())
+            .map_err(|_| format!("key[{i}].secret: not valid base64"))?;
+        if secret.is_empty() {
+            return Err(format!("key[{i}].secret: empty"));
+        }
+        if keys.iter().any(|o| o.name == name.to_lowercase()) {
+            return Err(format!("key[{i}].name: {} is defined twice", k.name));
+        }
+        keys.push(Arc::new(TsigKey::new(name, algorithm, secret)));
+    }
+    Ok(keys)
+}
+
+/// `host:port`, `[v6]:port`, or an address alone (port 53).
+fn parse_primary(s: &str) -> Option<SocketAddr> {
+    s.parse::<SocketAddr>()
+        .ok()
+        .or_else(|| s.parse::<IpAddr>().ok().map(|ip| SocketAddr::new(ip, 53)))
+}
+
+fn secondary_config(
+    i: usize,
+    z: &ZoneSection,
+    keys: &[Arc<TsigKey>],
+    server_source: Option<IpAddr>,
+) -> Result<Option<SecondaryConfig>, String> {
+    let Some(list) = &z.primaries else {
+        if z.tsig_key.is_some() || z.transfer_source.is_some() {
+            return Err(format!(
+                "zone[{i}]: tsig_key and transfer_source need primaries"
+            ));
+        }
+        return Ok(None);
+    };
+    if list.is_empty() {
+        return Err(format!(
+            "zone[{i}].primaries: empty; leave it out for a zone served from its file"
+        ));
+    }
+    let mut primaries = Vec::new();
+    for p in list {
+        primaries.push(parse_primary(p).ok_or_else(|| {
+            format!("zone[{i}].primaries: '{p}' is not an address like 192.0.2.1, 192.0.2.1:53 or [2001:db8::1]:53")
+        })?);
+    }
+    let key = match &z.tsig_key {
+        Some(k) => {
+            let wanted = parse_name_text(k, Some(&Name::root()))
+                .map_err(|e| format!("zone[{i}].tsig_key: '{k}': {e}"))?
+                .to_lowercase();
+            Some(
+                keys.iter()
+                    .find(|key| key.name == wanted)
+                    .cloned()
+                    .ok_or_else(|| format!("zone[{i}].tsig_key: no [[key]] is named '{k}'"))?,
+            )
+        }
+        None => None,
+    };
+    let source = match &z.transfer_source {
+        Some(a) => Some(
+            a.parse::<IpAddr>()
+                .map_err(|_| format!("zone[{i}].transfer_source: '{a}' is not an IP address"))?,
+        ),
+        None => server_source,
+    };
+    if let Some(src) = source
+        && let Some(p) = primaries.iter().find(|p| p.is_ipv4() != src.is_ipv4())
+    {
+        return Err(format!(
+            "zone[{i}].transfer_source: {src} cannot reach primary {p} (different address family)"
+        ));
+    }
+    Ok(Some(SecondaryConfig {
+        primaries,
+        key,
+        source,
+    }))
+}
+
+fn transfer_settings(t: &TransferSection) -> Result<TransferSettings, String> {
+    if !(0.0..=0.5).contains(&t.refresh_jitter) {
+        return Err(format!(
+            "transfer.refresh_jitter: {} is not between 0 and 0.5",
+            t.refresh_jitter
+        ));
+    }
+    for (key, v) in [
+        ("transfer.max_concurrent", t.max_concurrent),
+        ("transfer.max_per_primary", t.max_per_primary),
+        ("transfer.max_records", t.max_records),
+        ("transfer.max_bytes", t.max_bytes),
+        ("transfer.max_messages", t.max_messages),
+    ] {
+        if v == 0 {
+            return Err(format!("{key}: must be at least 1"));
+        }
+    }
+    if t.max_duration_s == 0 || t.connect_timeout_ms == 0 || t.io_timeout_ms == 0 {
+        return Err(
+            "transfer.max_duration_s, connect_timeout_ms and io_timeout_ms must be above 0".into(),
+        );
+    }
+    Ok(TransferSettings {
+        policy: TimerPolicy {
+            refresh_min_s: t.refresh_min_s.max(1),
+            refresh_max_s: t.refresh_max_s,
+            retry_min_s: t.retry_min_s.max(1),
+            retry_max_s: t.retry_max_s,
+            expire_min_s: t.expire_min_s.max(1),
+            expire_max_s: t.expire_max_s,
+            jitter: t.refresh_jitter,
+            notify_min_interval_ms: t.notify_min_interval_ms,
+        },
+        limits: Limits {
+            max_records: t.max_records,
+            max_bytes: t.max_bytes,
+            max_messages: t.max_messages,
+        },
+        max_concurrent: t.max_concurrent,
+        max_per_primary: t.max_per_primary,
+        max_duration: Duration::from_secs(t.max_duration_s),
+        connect_timeout: Duration::from_millis(t.connect_timeout_ms),
+        io_timeout: Duration::from_millis(t.io_timeout_ms),
+    })
 }
 
 fn available_cores() -> usize {
@@ -281,5 +530,73 @@ file = "zones/example.com.zone"
         assert!(e.contains("file"), "{e}");
         let e = parse("[[zone]]\nname = \"a.\"\nfile = \"x\"\nprimary = 1\n").unwrap_err();
         assert!(e.contains("primary"), "{e}");
+    }
+
+    #[test]
+    fn secondary_zones_keys_and_sources() {
+        let c = parse(
+            r#"
+[server]
+transfer_source = "127.0.0.2"
+[[key]]
+name = "xfr-key"
+algorithm = "hmac-sha256"
+secret = "c2VjcmV0"
+[[zone]]
+name = "example.com."
+file = "zones/example.com.zone"
+primaries = ["127.0.0.1:5310", "192.0.2.1"]
+tsig_key = "xfr-key"
+[[zone]]
+name = "example.net."
+file = "n.zone"
+primaries = ["127.0.0.1:5310"]
+transfer_source = "127.0.0.3"
+[transfer]
+max_records = 1000
+"#,
+        )
+        .unwrap();
+        let s = c.zones[0].secondary.as_ref().unwrap();
+        assert_eq!(s.primaries[1], "192.0.2.1:53".parse().unwrap());
+        assert_eq!(s.key.as_ref().unwrap().name.to_string(), "xfr-key.");
+        assert_eq!(s.source, Some("127.0.0.2".parse().unwrap()));
+        assert_eq!(
+            c.zones[1].secondary.as_ref().unwrap().source,
+            Some("127.0.0.3".parse().unwrap())
+        );
+        assert_eq!(c.transfer.limits.max_records, 1000);
+        assert_eq!(c.transfer.max_concurrent, 8);
+    }
+
+    #[test]
+    fn secondary_errors_name_the_key() {
+        let zone = "[[zone]]\nname = \"a.\"\nfile = \"x\"\n";
+        for (extra, key) in [
+            ("primaries = []\n", "zone[0].primaries"),
+            ("primaries = [\"nowhere\"]\n", "zone[0].primaries"),
+            (
+                "primaries = [\"127.0.0.1\"]\ntsig_key = \"k\"\n",
+                "zone[0].tsig_key",
+            ),
+            ("tsig_key = \"k\"\n", "zone[0]"),
+            (
+                "primaries = [\"127.0.0.1\"]\ntransfer_source = \"::1\"\n",
+                "zone[0].transfer_source",
+            ),
+        ] {
+            let e = parse(&format!("{zone}{extra}")).unwrap_err();
+            assert!(e.contains(key), "{extra}: {e}");
+        }
+        let e = parse("[[key]]\nname = \"k\"\nalgorithm = \"md5\"\nsecret = \"c2VjcmV0\"\n")
+            .unwrap_err();
+        assert!(e.contains("key[0].algorithm"), "{e}");
+        let e = parse("[[key]]\nname = \"k\"\nalgorithm = \"hmac-sha1\"\nsecret = \"!!\"\n")
+            .unwrap_err();
+        assert!(e.contains("key[0].secret"), "{e}");
+        let e = parse("[transfer]\nmax_records = 0\n").unwrap_err();
+        assert!(e.contains("transfer.max_records"), "{e}");
+        let e = parse("[transfer]\nmax_recrods = 5\n").unwrap_err();
+        assert!(e.contains("max_recrods"), "{e}");
     }
 }

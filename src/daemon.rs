@@ -45,6 +45,7 @@ pub fn load_zone(z: &ZoneConfig) -> Zone {
                 apex: z.name.clone(),
                 snapshot: None,
                 expires_at: None,
+                notify: None,
             }
         }
     }
@@ -60,7 +61,7 @@ pub fn run(config: Config) -> Result<(), DaemonError> {
         version: config.version.clone().into_bytes(),
         udp_payload: config.udp_payload,
     });
-    let server = Server::start(ServerConfig::from(&config), responder, zones)?;
+    let server = Server::start(ServerConfig::from(&config), responder, zones, None)?;
     for a in server.local_addrs() {
         tracing::info!("listening on {a} (UDP and TCP), {} workers", config.workers);
     }

@@ -5,18 +5,22 @@
 
 mod chaos;
 mod emit;
+mod notify;
 mod opt;
 mod request;
 mod resolve;
 
 use std::net::{IpAddr, Ipv4Addr};
 
+pub use notify::NotifyEvent;
 pub use request::{EdnsRequest, Rejection, Request};
 pub use resolve::Resolution;
 
+use crate::tsig::{self, MacBytes, Signing, TsigError, TsigKey};
 use crate::wire::MessageWriter;
 use crate::wire::header::flag;
 use crate::wire::iana::{class, ede, opcode, rcode, rtype};
+use crate::wire::name::NameBuf;
 use crate::wire::writer::CompressionTable;
 use crate::zone::{Zone, ZoneSet};
 use opt::ResponseOpt;
@@ -97,12 +101,46 @@ impl Default for Scratch {
 }
 
 /// What to do with a query.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
     /// Send nothing.
     Drop,
     /// Send the first `len` octets of the output buffer.
     Reply(usize),
+    /// Send the reply, and hand the accepted NOTIFY to the transfer thread.
+    Notify(usize, NotifyEvent),
+}
+
+/// What TSIG said about a signed request (RFC 8945 §5.2). Short-lived on
+/// the stack, and only for signed requests: no need to box the names.
+#[allow(clippy::large_enum_variant)]
+enum TsigCheck<'k> {
+    Verified {
+        key: &'k TsigKey,
+        mac: MacBytes,
+    },
+    Failed {
+        error: TsigError,
+        key: Option<&'k TsigKey>,
+        request_mac: MacBytes,
+        key_name: NameBuf,
+        algorithm: NameBuf,
+    },
+}
+
+impl TsigCheck<'_> {
+    /// Octets the TSIG record of the answer can take.
+    fn reserve(&self) -> usize {
+        let names = match self {
+            TsigCheck::Verified { key, .. } => key.name.len() + 2 + key.algorithm.name().len(),
+            TsigCheck::Failed {
+                key_name,
+                algorithm,
+                ..
+            } => key_name.as_wire().len() + algorithm.as_wire().len(),
+        };
+        names + 10 + 16 + 64 + 6
+    }
 }
 
 pub struct Responder {
@@ -172,11 +210,26 @@ impl Responder {
             nsid: e.nsid.then_some(&self.cfg.identity[..]),
             ..Default::default()
         });
+        let tsig = match parsed {
+            Ok(()) if req.tsig_pos.is_some() => check_tsig(zones, req, query, transport.now),
+            _ => None,
+        };
+        let mut event = None;
         let verdict = if parsed.is_err() {
             Verdict::rcode(rcode::FORMERR)
         } else if edns_req.is_some_and(|e| e.version > 0) {
             // RFC 6891 §6.1.3: only version 0 exists.
             Verdict::rcode(rcode::BADVERS)
+        } else if let Some(TsigCheck::Failed { .. }) = tsig {
+            Verdict::rcode(rcode::NOTAUTH)
+        } else if req.opcode == opcode::NOTIFY {
+            let signed = matches!(tsig, Some(TsigCheck::Verified { .. }));
+            let (code, ev) = notify::check_notify(zones, req, query, transport.source, signed);
+            event = ev;
+            let mut v = Verdict::rcode(code);
+            // RFC 1996 §4.7: the answer to a NOTIFY has AA set.
+            v.aa = code == rcode::NOERROR;
+            v
         } else {
             self.plan(zones, req, transport)
         };
@@ -187,7 +240,7 @@ impl Responder {
                 o.expire = verdict.zone.and_then(|z| expire_option(z, transport.now));
             }
         }
-        let opt_len = opt.map_or(0, |o| o.len());
+        let opt_len = opt.map_or(0, |o| o.len()) + tsig.as_ref().map_or(0, TsigCheck::reserve);
         if w.reserve(opt_len).is_err() {
             return Outcome::Drop;
         }
@@ -223,7 +276,17 @@ impl Responder {
         let mut h = w.header();
         h.set_id(req.id);
         h.set_flags(flags);
-        Outcome::Reply(w.finish())
+        let mut len = w.finish();
+        if let Some(t) = tsig {
+            match sign_answer(out, len, &t, transport.now) {
+                Some(n) => len = n,
+                None => return Outcome::Drop,
+            }
+        }
+        match event {
+            Some(ev) => Outcome::Notify(len, ev),
+            None => Outcome::Reply(len),
+        }
     }
 
     /// The most octets the response may take (RFC 6891 §6.2.5).
@@ -241,9 +304,6 @@ impl Responder {
     fn plan<'z>(&self, zones: &'z ZoneSet, req: &Request, transport: &Transport) -> Verdict<'z> {
         match req.opcode {
             opcode::QUERY => {}
-            // Transfers in and NOTIFY are not offered yet: NOTAUTH, as
-            // Knot answers without an ACL.
-            opcode::NOTIFY => return Verdict::rcode(rcode::NOTAUTH),
             // RFC 2136 §3.1.1: the zone section holds one SOA question.
             opcode::UPDATE if req.qtype != rtype::SOA => return Verdict::rcode(rcode::FORMERR),
             opcode::UPDATE => return Verdict::rcode(rcode::NOTAUTH),
@@ -290,6 +350,85 @@ impl Responder {
             v.ede = Some((ede::INVALID_DATA, "Zone has expired"));
         }
         v
+    }
+}
+
+/// Verifies the TSIG of a request. Only NOTIFY for a secondary zone with
+/// a key has a key to check against; any other signed request gets BADKEY.
+fn check_tsig<'k>(
+    zones: &'k ZoneSet,
+    req: &Request,
+    query: &[u8],
+    now: u64,
+) -> Option<TsigCheck<'k>> {
+    let t = tsig::locate(query).ok().flatten()?;
+    let key: Option<&'k TsigKey> = if req.opcode == opcode::NOTIFY {
+        notify::notify_zone(zones, req).and_then(|z| z.notify.as_ref()?.key.as_deref())
+    } else {
+        None
+    };
+    Some(match tsig::verify_request(query, &t, key, now) {
+        Ok(mac) => TsigCheck::Verified { key: key?, mac },
+        Err(error) => TsigCheck::Failed {
+            error,
+            key,
+            request_mac: MacBytes::from_slice(t.rdata.mac),
+            key_name: t.key_name,
+            algorithm: t.algorithm,
+        },
+    })
+}
+
+/// Appends the answer's TSIG record: signed when the request verified, or
+/// when only its time was off (RFC 8945 §5.2.3, with our time as other
+/// data); unsigned with the error code otherwise (§5.3.2).
+fn sign_answer(out: &mut [u8], len: usize, t: &TsigCheck<'_>, now: u64) -> Option<usize> {
+    match t {
+        TsigCheck::Verified { key, mac } => tsig::sign(
+            out,
+            len,
+            key,
+            Signing::Response {
+                request_mac: mac.as_slice(),
+            },
+            now,
+            0,
+            &[],
+        )
+        .map(|(n, _)| n),
+        TsigCheck::Failed {
+            error: TsigError::BadTime,
+            key: Some(key),
+            request_mac,
+            ..
+        } => {
+            let b = now.to_be_bytes();
+            tsig::sign(
+                out,
+                len,
+                key,
+                Signing::Response {
+                    request_mac: request_mac.as_slice(),
+                },
+                now,
+                tsig::error_code::BADTIME,
+                &b[2..],
+            )
+            .map(|(n, _)| n)
+        }
+        TsigCheck::Failed {
+            error,
+            key_name,
+            algorithm,
+            ..
+        } => tsig::append_error(
+            out,
+            len,
+            key_name.as_wire(),
+            algorithm.as_wire(),
+            now,
+            error.code(),
+        ),
     }
 }
 

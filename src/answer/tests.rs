@@ -105,7 +105,7 @@ fn raw(zs: &ZoneSet, q: &[u8], t: Transport) -> Option<Vec<u8>> {
     let mut s = Scratch::default();
     match responder().respond(zs, q, &t, &mut out, &mut s) {
         Outcome::Drop => None,
-        Outcome::Reply(n) => Some(out[..n].to_vec()),
+        Outcome::Reply(n) | Outcome::Notify(n, _) => Some(out[..n].to_vec()),
     }
 }
 
@@ -619,4 +619,236 @@ fn malformed_queries() {
     assert_eq!(raw(&zs, &q, udp).unwrap()[3] & 0xf, 4);
     q[2] = 0x21; // NOTIFY
     assert_eq!(raw(&zs, &q, udp).unwrap()[3] & 0xf, 9);
+}
+
+mod notify {
+    use super::*;
+    use crate::tsig::{Algorithm, ResponseVerifier, TsigKey, locate, sign_request};
+    use crate::zone::NotifyPolicy;
+    use std::net::IpAddr;
+
+    const PRIMARY: &str = "192.0.2.53";
+    const NOW: u64 = 1_800_000_000;
+
+    fn key(secret: &[u8]) -> Arc<TsigKey> {
+        Arc::new(TsigKey::new(
+            parse_name_text("xfr-key.", None).unwrap(),
+            Algorithm::HmacSha256,
+            secret.to_vec(),
+        ))
+    }
+
+    fn secondary_zones(key: Option<Arc<TsigKey>>) -> ZoneSet {
+        let apex = parse_name_text("example.com.", None).unwrap();
+        let built = load_zone_text(ZONE.as_bytes(), "test", &apex).unwrap();
+        let primary_zone = load_zone_text(
+            b"$TTL 60\n@ SOA ns hm 1 2 3 4 5\n",
+            "p",
+            &parse_name_text("example.org.", None).unwrap(),
+        )
+        .unwrap();
+        ZoneSet::new([
+            Zone {
+                apex,
+                snapshot: Some(Arc::new(built.snapshot)),
+                expires_at: Some(NOW + 1000),
+                notify: Some(Arc::new(NotifyPolicy {
+                    primaries: vec![PRIMARY.parse().unwrap()],
+                    key,
+                })),
+            },
+            Zone::primary(Arc::new(primary_zone.snapshot)),
+        ])
+    }
+
+    /// A NOTIFY for `zone` carrying an SOA of `serial`.
+    fn notify(zone: &str, qtype: u16, serial: Option<u32>) -> Vec<u8> {
+        let mut q = vec![
+            0x12,
+            0x34,
+            0x20,
+            0x00,
+            0,
+            1,
+            0,
+            serial.is_some() as u8,
+            0,
+            0,
+            0,
+            0,
+        ];
+        q.extend_from_slice(parse_name_text(zone, None).unwrap().as_wire());
+        q.extend_from_slice(&qtype.to_be_bytes());
+        q.extend_from_slice(&class::IN.to_be_bytes());
+        if let Some(s) = serial {
+            q.extend_from_slice(&[0xc0, 12, 0, 6, 0, 1, 0, 0, 0, 60]);
+            let rd = [
+                &b"\x02ns\xc0\x0c\x02hm\xc0\x0c"[..],
+                &s.to_be_bytes(),
+                &[0; 16],
+            ]
+            .concat();
+            q.extend_from_slice(&(rd.len() as u16).to_be_bytes());
+            q.extend_from_slice(&rd);
+        }
+        q
+    }
+
+    fn send(zs: &ZoneSet, q: &[u8], from: &str, now: u64) -> (Vec<u8>, Option<NotifyEvent>) {
+        let mut out = vec![0u8; MAX_MESSAGE];
+        let mut s = Scratch::default();
+        let t = Transport {
+            protocol: Protocol::Udp,
+            source: from.parse::<IpAddr>().unwrap(),
+            now,
+        };
+        match responder().respond(zs, q, &t, &mut out, &mut s) {
+            Outcome::Reply(n) => (out[..n].to_vec(), None),
+            Outcome::Notify(n, ev) => (out[..n].to_vec(), Some(ev)),
+            Outcome::Drop => panic!("dropped"),
+        }
+    }
+
+    fn rcode_of(r: &[u8]) -> u16 {
+        (r[3] & 0xf) as u16
+    }
+
+    #[test]
+    fn accepted_from_a_primary_with_the_serial_hint() {
+        let zs = secondary_zones(None);
+        let (r, ev) = send(
+            &zs,
+            &notify("EXAMPLE.com.", rtype::SOA, Some(2026112599)),
+            PRIMARY,
+            NOW,
+        );
+        assert_eq!(rcode_of(&r), 0);
+        assert_eq!(r[2] & 0x7c, 0x24, "opcode NOTIFY and AA");
+        assert_eq!(r[2] & 0x80, 0x80);
+        let ev = ev.expect("an event for the transfer thread");
+        assert_eq!(ev.zone.to_string(), "example.com.");
+        assert_eq!(ev.serial, Some(2026112599));
+        let (_, ev) = send(&zs, &notify("example.com.", rtype::SOA, None), PRIMARY, NOW);
+        assert_eq!(ev.unwrap().serial, None);
+    }
+
+    #[test]
+    fn refused_from_others_for_other_zones_and_odd_questions() {
+        let zs = secondary_zones(None);
+        let (r, ev) = send(
+            &zs,
+            &notify("example.com.", rtype::SOA, Some(5)),
+            "192.0.2.99",
+            NOW,
+        );
+        assert_eq!((rcode_of(&r), ev), (rcode::NOTAUTH, None));
+        let (r, ev) = send(&zs, &notify("example.org.", rtype::SOA, None), PRIMARY, NOW);
+        assert_eq!(
+            (rcode_of(&r), ev),
+            (rcode::NOTAUTH, None),
+            "a zone served from its file"
+        );
+        let (r, ev) = send(
+            &zs,
+            &notify("www.example.com.", rtype::SOA, None),
+            PRIMARY,
+            NOW,
+        );
+        assert_eq!((rcode_of(&r), ev), (rcode::NOTAUTH, None), "not an apex");
+        let (r, ev) = send(&zs, &notify("example.com.", rtype::A, None), PRIMARY, NOW);
+        assert_eq!((rcode_of(&r), ev), (rcode::FORMERR, None), "from a primary");
+        let (r, ev) = send(
+            &zs,
+            &notify("example.com.", rtype::A, None),
+            "192.0.2.99",
+            NOW,
+        );
+        assert_eq!(
+            (rcode_of(&r), ev),
+            (rcode::NOTAUTH, None),
+            "from a stranger"
+        );
+    }
+
+    #[test]
+    fn tsig_is_required_and_checked_when_the_zone_has_a_key() {
+        let k = key(b"secret");
+        let zs = secondary_zones(Some(k.clone()));
+        // Unsigned.
+        let (r, ev) = send(
+            &zs,
+            &notify("example.com.", rtype::SOA, Some(9)),
+            PRIMARY,
+            NOW,
+        );
+        assert_eq!((rcode_of(&r), ev), (rcode::NOTAUTH, None));
+        // Signed with the key: accepted, and the answer is signed.
+        let mut q = notify("example.com.", rtype::SOA, Some(9));
+        let mac = sign_request(&mut q, &k, NOW);
+        let (r, ev) = send(&zs, &q, PRIMARY, NOW + 5);
+        assert_eq!(rcode_of(&r), 0);
+        assert!(ev.is_some());
+        let mut v = ResponseVerifier::new(k.clone(), mac);
+        v.verify(&r, NOW + 5)
+            .expect("answer signed with the request MAC");
+        // Wrong secret: BADSIG, unsigned error record.
+        let mut q = notify("example.com.", rtype::SOA, Some(9));
+        sign_request(&mut q, &key(b"wrong"), NOW);
+        let (r, ev) = send(&zs, &q, PRIMARY, NOW);
+        assert_eq!((rcode_of(&r), ev), (rcode::NOTAUTH, None));
+        let t = locate(&r).unwrap().unwrap();
+        assert_eq!(t.rdata.error, crate::tsig::error_code::BADSIG);
+        assert!(t.rdata.mac.is_empty());
+        // Stale time: BADTIME, signed, with our time.
+        let mut q = notify("example.com.", rtype::SOA, Some(9));
+        sign_request(&mut q, &k, NOW - 1000);
+        let (r, _) = send(&zs, &q, PRIMARY, NOW);
+        let t = locate(&r).unwrap().unwrap();
+        assert_eq!(t.rdata.error, crate::tsig::error_code::BADTIME);
+        assert!(!t.rdata.mac.is_empty());
+        assert_eq!(t.rdata.other.len(), 6);
+    }
+
+    #[test]
+    fn signed_queries_without_a_key_get_badkey() {
+        let zs = secondary_zones(None);
+        let mut q = query("www.example.com.", rtype::A, class::IN, None);
+        sign_request(&mut q, &key(b"secret"), NOW);
+        let (r, _) = send(&zs, &q, PRIMARY, NOW);
+        assert_eq!(rcode_of(&r), rcode::NOTAUTH);
+        let t = locate(&r).unwrap().unwrap();
+        assert_eq!(t.rdata.error, crate::tsig::error_code::BADKEY);
+        assert_eq!(t.key_name.as_wire(), b"\x07xfr-key\x00");
+    }
+
+    #[test]
+    fn expired_secondary_zone_is_servfail_with_ede_24() {
+        let zs = secondary_zones(None);
+        let q = query(
+            "www.example.com.",
+            rtype::A,
+            class::IN,
+            Some((1232, &[0, 9, 0, 0])),
+        );
+        let (r, _) = send(&zs, &q, PRIMARY, NOW + 400);
+        let m = Message::from_vec(&r).unwrap();
+        assert_eq!(u16::from(m.metadata.response_code), 0);
+        let opts = m.edns.unwrap().options().as_ref().to_vec();
+        assert_eq!(u16::from(opts[0].0), 9, "EXPIRE answered");
+        let (r, _) = send(&zs, &q, PRIMARY, NOW + 1000);
+        let m = Message::from_vec(&r).unwrap();
+        assert_eq!(u16::from(m.metadata.response_code), rcode::SERVFAIL);
+        assert!(m.answers.is_empty());
+        let opts = m.edns.unwrap().options().as_ref().to_vec();
+        let ede = opts
+            .iter()
+            .find(|(c, _)| u16::from(*c) == 15)
+            .expect("an EDE option");
+        let bytes = match &ede.1 {
+            hickory_proto::rr::rdata::opt::EdnsOption::Unknown(_, d) => d.clone(),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(&bytes[..2], &[0, 24]);
+        assert_eq!(&bytes[2..], b"Zone has expired");
+    }
 }

@@ -11,14 +11,14 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwap;
 use mio::{Poll, Waker};
 
 pub use signal::TerminationSignals;
 
-use crate::answer::Responder;
+use crate::answer::{NotifyEvent, Responder};
 use crate::config::Config;
 use crate::zone::ZoneSet;
 use worker::WorkerSockets;
@@ -47,11 +47,31 @@ impl From<&Config> for ServerConfig {
     }
 }
 
+/// Where workers hand accepted NOTIFYs: the transfer thread's channel,
+/// and the waker of its poll loop.
+#[derive(Clone)]
+pub struct NotifySink {
+    pub sender: crossbeam_channel::Sender<(NotifyEvent, Instant)>,
+    pub waker: Arc<Waker>,
+}
+
+impl NotifySink {
+    /// Hands the event over without blocking; when the channel is full
+    /// the NOTIFY is dropped, which rate-limits floods (the primary sends
+    /// it again, and SOA refresh still runs).
+    pub fn send(&self, event: NotifyEvent) {
+        if self.sender.try_send((event, Instant::now())).is_ok() {
+            let _ = self.waker.wake();
+        }
+    }
+}
+
 /// State every worker reads.
 pub struct Shared {
     pub config: ServerConfig,
     pub responder: Responder,
     pub zones: Arc<ArcSwap<ZoneSet>>,
+    pub notify: Option<NotifySink>,
     pub stop: AtomicBool,
 }
 
@@ -70,6 +90,7 @@ impl Server {
         config: ServerConfig,
         responder: Responder,
         zones: Arc<ArcSwap<ZoneSet>>,
+        notify: Option<NotifySink>,
     ) -> io::Result<Server> {
         let mut per_worker: Vec<WorkerSockets> = (0..config.workers)
             .map(|_| WorkerSockets {
@@ -94,6 +115,7 @@ impl Server {
             config,
             responder,
             zones,
+            notify,
             stop: AtomicBool::new(false),
         });
         let mut threads = Vec::new();

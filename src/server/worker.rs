@@ -146,15 +146,12 @@ fn run_inner(poll: &mut Poll, sockets: WorkerSockets, shared: &Shared) -> io::Re
                         source: c.peer.ip(),
                         now: unix,
                     };
-                    let mut answer = |q: &[u8], o: &mut [u8]| match shared.responder.respond(
-                        zone_set,
-                        q,
-                        &transport,
-                        o,
-                        &mut scratch,
-                    ) {
-                        Outcome::Reply(n) => Some(n),
-                        Outcome::Drop => None,
+                    let mut answer = |q: &[u8], o: &mut [u8]| {
+                        let outcome =
+                            shared
+                                .responder
+                                .respond(zone_set, q, &transport, o, &mut scratch);
+                        reply_len(shared, outcome)
                     };
                     let mut status = Status::Open;
                     if ev.is_readable() || ev.is_read_closed() {
@@ -217,18 +214,30 @@ fn serve_udp(
                 source,
                 now: unix,
             };
-            let len = match shared
+            let outcome = shared
                 .responder
-                .respond(zones, query, &transport, answer, scratch)
-            {
-                Outcome::Reply(len) => len,
-                Outcome::Drop => 0,
-            };
+                .respond(zones, query, &transport, answer, scratch);
+            let len = reply_len(shared, outcome).unwrap_or(0);
             batch.set_answer(i, len);
         }
         let _ = batch.send(fd);
     }
     true
+}
+
+/// The length to send for an outcome; an accepted NOTIFY also goes to
+/// the transfer thread.
+fn reply_len(shared: &Shared, outcome: Outcome) -> Option<usize> {
+    match outcome {
+        Outcome::Reply(n) => Some(n),
+        Outcome::Notify(n, event) => {
+            if let Some(sink) = &shared.notify {
+                sink.send(event);
+            }
+            Some(n)
+        }
+        Outcome::Drop => None,
+    }
 }
 
 fn close(

@@ -4,4 +4,20 @@
 
 pub mod encode;
 pub mod exchange;
+pub mod persist;
 pub mod stream;
+pub mod timers;
+
+use std::time::Duration;
+
+/// How secondary zones are kept in sync (the `[transfer]` section).
+#[derive(Debug, Clone)]
+pub struct TransferSettings {
+    pub policy: timers::TimerPolicy,
+    pub limits: stream::Limits,
+    pub max_concurrent: usize,
+    pub max_per_primary: usize,
+    pub max_duration: Duration,
+    pub connect_timeout: Duration,
+    pub io_timeout: Duration,
+}

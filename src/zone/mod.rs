@@ -26,4 +26,4 @@ pub use node::Node;
 pub use rr::Rr;
 pub use rrset::RRset;
 pub use snapshot::Snapshot;
-pub use zone_set::{Zone, ZoneSet};
+pub use zone_set::{NotifyPolicy, Zone, ZoneSet};

@@ -6,8 +6,10 @@ use std::sync::Arc;
 
 use super::name_table::{Keyed, NameTable};
 use super::snapshot::Snapshot;
+use crate::tsig::TsigKey;
 use crate::wire::Name;
 use crate::wire::name::{NameBuf, SuffixHashes, hash_name};
+use std::net::IpAddr;
 
 /// One served zone as the answer engine sees it.
 #[derive(Clone, Debug)]
@@ -20,6 +22,16 @@ pub struct Zone {
     /// When the data stops being served (RFC 1035 §3.3.13 EXPIRE), in Unix
     /// seconds; `None` for a zone whose master copy is its file.
     pub expires_at: Option<u64>,
+    /// For a secondary zone: who may send it NOTIFY.
+    pub notify: Option<Arc<NotifyPolicy>>,
+}
+
+/// Who may announce changes to a secondary zone (RFC 1996 §3.10): its
+/// primaries, signing with the zone's key when it has one.
+#[derive(Debug, Clone)]
+pub struct NotifyPolicy {
+    pub primaries: Vec<IpAddr>,
+    pub key: Option<Arc<TsigKey>>,
 }
 
 impl Zone {
@@ -29,6 +41,7 @@ impl Zone {
             apex: snapshot.apex().clone(),
             snapshot: Some(snapshot),
             expires_at: None,
+            notify: None,
         }
     }
 
@@ -144,6 +157,7 @@ mod tests {
             apex: parse_name_text(apex, None).unwrap(),
             snapshot: None,
             expires_at: None,
+            notify: None,
         }
     }
 

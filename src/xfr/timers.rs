@@ -1,0 +1,281 @@
+//! Each secondary zone's clock, sans I/O: when to refresh next, when the
+//! data expires, how failures back off and how NOTIFY cuts in. Times are
+//! Unix milliseconds passed in by the caller.
+
+use crate::wire::Name;
+use crate::wire::name::hash_name;
+
+/// Bounds on the SOA timers and their spread, from the configuration.
+#[derive(Debug, Clone)]
+pub struct TimerPolicy {
+    pub refresh_min_s: u32,
+    pub refresh_max_s: u32,
+    pub retry_min_s: u32,
+    pub retry_max_s: u32,
+    pub expire_min_s: u32,
+    pub expire_max_s: u32,
+    /// Refreshes come up to this fraction of REFRESH early, by a fixed
+    /// amount per zone, so many zones with the same SOA do not refresh at
+    /// the same moment.
+    pub jitter: f64,
+    /// At most one NOTIFY-triggered refresh per zone this often.
+    pub notify_min_interval_ms: u64,
+}
+
+impl Default for TimerPolicy {
+    /// Knot DNS's defaults: REFRESH at least 2 s, RETRY 1 s, EXPIRE 3 s.
+    fn default() -> Self {
+        TimerPolicy {
+            refresh_min_s: 2,
+            refresh_max_s: u32::MAX,
+            retry_min_s: 1,
+            retry_max_s: u32::MAX,
+            expire_min_s: 3,
+            expire_max_s: u32::MAX,
+            jitter: 0.1,
+            notify_min_interval_ms: 1000,
+        }
+    }
+}
+
+/// REFRESH, RETRY and EXPIRE of an SOA, in seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SoaTimers {
+    pub refresh: u32,
+    pub retry: u32,
+    pub expire: u32,
+}
+
+/// Retry delays before the first copy of a zone: 2 s doubling to 5 min.
+const BOOTSTRAP_FIRST_MS: u64 = 2_000;
+const BOOTSTRAP_MAX_MS: u64 = 300_000;
+/// Retries back off up to this multiple of RETRY.
+const MAX_BACKOFF: u64 = 8;
+
+/// What to do about a NOTIFY.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotifyAction {
+    /// The serial it announces is not newer than ours (RFC 1996 §4.7).
+    Skip,
+    /// Refresh now.
+    RefreshNow,
+    /// Refresh at this time (rate limit), or after the running refresh.
+    RefreshAt(u64),
+}
+
+#[derive(Debug, Clone)]
+pub struct ZoneTimers {
+    policy: TimerPolicy,
+    /// This zone's share of the jitter, in [0, 1).
+    spread: f64,
+    pub next_refresh: u64,
+    /// When the data stops being served; `None` before the first copy.
+    pub expires_at: Option<u64>,
+    failures: u32,
+    last_notify_refresh: Option<u64>,
+}
+
+impl ZoneTimers {
+    pub fn new(zone: &Name, policy: TimerPolicy, now: u64) -> Self {
+        let spread = (hash_name(zone.to_lowercase().as_wire()) >> 11) as f64 / (1u64 << 53) as f64;
+        ZoneTimers {
+            policy,
+            spread,
+            next_refresh: now,
+            expires_at: None,
+            failures: 0,
+            last_notify_refresh: None,
+        }
+    }
+
+    /// The SOA timers after the configured clamps.
+    pub fn clamp(&self, t: SoaTimers) -> SoaTimers {
+        let p = &self.policy;
+        SoaTimers {
+            refresh: t
+                .refresh
+                .clamp(p.refresh_min_s, p.refresh_max_s.max(p.refresh_min_s)),
+            retry: t
+                .retry
+                .clamp(p.retry_min_s, p.retry_max_s.max(p.retry_min_s)),
+            expire: t
+                .expire
+                .clamp(p.expire_min_s, p.expire_max_s.max(p.expire_min_s)),
+        }
+    }
+
+    pub fn is_due(&self, now: u64) -> bool {
+        now >= self.next_refresh
+    }
+
+    pub fn is_expired(&self, now: u64) -> bool {
+        self.expires_at.is_some_and(|e| now >= e)
+    }
+
+    /// A copy was read from disk, last confirmed at `refreshed_at`, expiring
+    /// at `expires_at`: serve it now, refresh at once (RFC 1996 does not
+    /// wait for REFRESH after a restart either).
+    pub fn on_loaded(&mut self, now: u64, expires_at: u64) {
+        self.expires_at = Some(expires_at);
+        self.next_refresh = now;
+    }
+
+    /// The primary confirmed our serial or gave a new version.
+    pub fn on_refreshed(&mut self, now: u64, soa: SoaTimers) {
+        let t = self.clamp(soa);
+        let refresh_ms = t.refresh as u64 * 1000;
+        let early = (refresh_ms as f64 * self.policy.jitter.clamp(0.0, 0.5) * self.spread) as u64;
+        self.next_refresh = now + refresh_ms - early;
+        // RFC 1034 §4.3.5: a successful refresh restarts the expire timer.
+        self.expires_at = Some(now + t.expire as u64 * 1000);
+        self.failures = 0;
+    }
+
+    /// Every primary failed. `soa` is `None` before the first copy.
+    pub fn on_failed(&mut self, now: u64, soa: Option<SoaTimers>) {
+        self.failures = self.failures.saturating_add(1);
+        let doubling = 1u64 << (self.failures - 1).min(16);
+        let delay = match soa {
+            Some(s) => {
+                let t = self.clamp(s);
+                let retry = t.retry as u64 * 1000;
+                (retry * doubling.min(MAX_BACKOFF)).min((t.refresh as u64 * 1000).max(retry))
+            }
+            None => (BOOTSTRAP_FIRST_MS * doubling).min(BOOTSTRAP_MAX_MS),
+        };
+        self.next_refresh = now + delay;
+    }
+
+    /// A NOTIFY arrived announcing `serial`, while we hold `ours` and a
+    /// refresh is (or is not) running.
+    pub fn on_notify(
+        &mut self,
+        now: u64,
+        serial: Option<u32>,
+        ours: Option<u32>,
+        running: bool,
+    ) -> NotifyAction {
+        if let (Some(s), Some(o)) = (serial, ours)
+            && !crate::wire::serial::Serial(s).is_newer_than(crate::wire::serial::Serial(o))
+        {
+            return NotifyAction::Skip;
+        }
+        let earliest = self
+            .last_notify_refresh
+            .map_or(now, |t| t + self.policy.notify_min_interval_ms)
+            .max(now);
+        // NOTIFY cuts a retry back-off short (and resets it).
+        self.failures = 0;
+        self.next_refresh = self.next_refresh.min(earliest);
+        self.last_notify_refresh = Some(earliest);
+        if running || earliest > now {
+            NotifyAction::RefreshAt(earliest)
+        } else {
+            NotifyAction::RefreshNow
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::name::parse_name_text;
+
+    fn timers(zone: &str) -> ZoneTimers {
+        ZoneTimers::new(
+            &parse_name_text(zone, None).unwrap(),
+            TimerPolicy::default(),
+            0,
+        )
+    }
+
+    const SOA: SoaTimers = SoaTimers {
+        refresh: 3600,
+        retry: 600,
+        expire: 86400,
+    };
+
+    #[test]
+    fn refresh_and_expire_after_success() {
+        let mut t = timers("example.com.");
+        t.on_refreshed(1_000, SOA);
+        assert_eq!(t.expires_at, Some(1_000 + 86_400_000));
+        let early = 1_000 + 3_600_000 - t.next_refresh;
+        assert!(early <= 360_000, "jitter at most 10% of REFRESH: {early}");
+        assert!(!t.is_due(t.next_refresh - 1) && t.is_due(t.next_refresh));
+        assert!(t.is_expired(1_000 + 86_400_000));
+    }
+
+    #[test]
+    fn jitter_spreads_zones_deterministically() {
+        let mut a = timers("a.example.");
+        let mut a2 = timers("a.example.");
+        let mut b = timers("b.example.");
+        for t in [&mut a, &mut a2, &mut b] {
+            t.on_refreshed(0, SOA);
+        }
+        assert_eq!(a.next_refresh, a2.next_refresh);
+        assert_ne!(a.next_refresh, b.next_refresh);
+    }
+
+    #[test]
+    fn failures_back_off_and_notify_cuts_in() {
+        let mut t = timers("example.com.");
+        t.on_failed(0, Some(SOA));
+        assert_eq!(t.next_refresh, 600_000);
+        t.on_failed(0, Some(SOA));
+        assert_eq!(t.next_refresh, 1_200_000);
+        for _ in 0..10 {
+            t.on_failed(0, Some(SOA));
+        }
+        assert_eq!(t.next_refresh, 3_600_000, "never beyond REFRESH");
+        assert_eq!(
+            t.on_notify(5_000, Some(9), Some(8), false),
+            NotifyAction::RefreshNow
+        );
+        assert_eq!(t.next_refresh, 5_000);
+        // Rate limit: a second NOTIFY within a second waits.
+        assert_eq!(
+            t.on_notify(5_200, Some(10), Some(8), false),
+            NotifyAction::RefreshAt(6_000)
+        );
+        // Not newer than ours: skipped.
+        assert_eq!(
+            t.on_notify(9_000, Some(8), Some(8), false),
+            NotifyAction::Skip
+        );
+        assert_eq!(
+            t.on_notify(9_000, Some(7), Some(8), false),
+            NotifyAction::Skip
+        );
+        // No serial in the NOTIFY, or none held: refresh.
+        assert_eq!(
+            t.on_notify(20_000, None, Some(8), true),
+            NotifyAction::RefreshAt(20_000)
+        );
+    }
+
+    #[test]
+    fn bootstrap_retries_double_to_five_minutes() {
+        let mut t = timers("example.com.");
+        t.on_failed(0, None);
+        assert_eq!(t.next_refresh, 2_000);
+        t.on_failed(0, None);
+        assert_eq!(t.next_refresh, 4_000);
+        for _ in 0..20 {
+            t.on_failed(0, None);
+        }
+        assert_eq!(t.next_refresh, 300_000);
+    }
+
+    #[test]
+    fn clamps_apply() {
+        let t = timers("example.com.");
+        let c = t.clamp(SoaTimers {
+            refresh: 0,
+            retry: 0,
+            expire: 1,
+        });
+        assert_eq!((c.refresh, c.retry, c.expire), (2, 1, 3));
+    }
+}
