@@ -10,6 +10,7 @@ use thiserror::Error;
 use crate::answer::{Responder, ResponderConfig};
 use crate::config::{Config, ZoneConfig};
 use crate::server::{Server, ServerConfig, TerminationSignals};
+use crate::xfr::service::{SecondaryZone, TransferService};
 use crate::zone::{Zone, ZoneSet, load_zone_file};
 
 #[derive(Debug, Error)]
@@ -54,14 +55,44 @@ pub fn load_zone(z: &ZoneConfig) -> Zone {
 /// Runs until SIGINT or SIGTERM.
 pub fn run(config: Config) -> Result<(), DaemonError> {
     let signals = TerminationSignals::block()?;
-    let zones = ZoneSet::new(config.zones.iter().map(load_zone));
-    let zones = Arc::new(ArcSwap::from_pointee(zones));
+    let primaries = config
+        .zones
+        .iter()
+        .filter(|z| z.secondary.is_none())
+        .map(load_zone);
+    let zones = Arc::new(ArcSwap::from_pointee(ZoneSet::new(primaries)));
+    let secondaries: Vec<SecondaryZone> = config
+        .zones
+        .iter()
+        .filter_map(|z| {
+            let s = z.secondary.as_ref()?;
+            Some(SecondaryZone {
+                apex: z.name.clone(),
+                file: z.file.clone(),
+                primaries: s.primaries.clone(),
+                key: s.key.clone(),
+                source: s.source,
+            })
+        })
+        .collect();
+    // Secondary zones are loaded from disk and published before the
+    // workers start, so a copy on disk is served at once.
+    let transfer = if secondaries.is_empty() {
+        None
+    } else {
+        Some(TransferService::start(
+            secondaries,
+            config.transfer.clone(),
+            Arc::clone(&zones),
+        )?)
+    };
     let responder = Responder::new(ResponderConfig {
         identity: config.identity.clone().into_bytes(),
         version: config.version.clone().into_bytes(),
         udp_payload: config.udp_payload,
     });
-    let server = Server::start(ServerConfig::from(&config), responder, zones, None)?;
+    let sink = transfer.as_ref().map(TransferService::notify_sink);
+    let server = Server::start(ServerConfig::from(&config), responder, zones, sink)?;
     for a in server.local_addrs() {
         tracing::info!("listening on {a} (UDP and TCP), {} workers", config.workers);
     }
@@ -75,6 +106,9 @@ pub fn run(config: Config) -> Result<(), DaemonError> {
         break;
     }
     server.stop();
+    if let Some(t) = transfer {
+        t.stop();
+    }
     tracing::info!("stopped");
     Ok(())
 }

@@ -5,6 +5,7 @@
 pub mod encode;
 pub mod exchange;
 pub mod persist;
+pub mod service;
 pub mod stream;
 pub mod timers;
 
