@@ -483,64 +483,6 @@ fn cases() -> Vec<Case> {
     v
 }
 
-/// Everything an answer means, as text; `None` for silence.
-fn meaning(bytes: Option<Vec<u8>>) -> String {
-    let Some(b) = bytes else {
-        return "(silence)".into();
-    };
-    let m = match hickory_proto::op::Message::from_vec(&b) {
-        Ok(m) => m,
-        Err(_) => return format!("(unparsable) {}", hex(&b)),
-    };
-    let h = &m.metadata;
-    let mut s = format!(
-        "id={} opcode={:?} rcode={} qr={:?} aa={} tc={} rd={} ra={} ad={} cd={}\n",
-        h.id,
-        h.op_code,
-        rcode(&m),
-        h.message_type,
-        h.authoritative,
-        h.truncation,
-        h.recursion_desired,
-        h.recursion_available,
-        h.authentic_data,
-        h.checking_disabled
-    );
-    for q in &m.queries {
-        s += &format!(
-            "question: {} {} {}\n",
-            q.name.to_lowercase(),
-            q.query_type,
-            q.query_class
-        );
-    }
-    for (title, sec) in [
-        ("answer", &m.answers),
-        ("authority", &m.authorities),
-        ("additional", &m.additionals),
-    ] {
-        for l in lines(sec) {
-            s += &format!("{title}: {l}\n");
-        }
-    }
-    if let Some(e) = &m.edns {
-        let mut opts: Vec<String> = e
-            .options()
-            .as_ref()
-            .iter()
-            .map(|(c, o)| format!("{c:?}={o:?}"))
-            .collect();
-        opts.sort();
-        s += &format!(
-            "opt: payload={} version={} do={} options={opts:?}\n",
-            e.max_payload(),
-            e.version(),
-            e.flags().dnssec_ok
-        );
-    }
-    s
-}
-
 /// Differences that are RFC-permitted choices; each (label fragment,
 /// reason) is also listed in the README.
 const ALLOWED: &[(&str, &str)] = &[];

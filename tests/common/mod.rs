@@ -210,12 +210,24 @@ impl Knot {
     /// (YAML lines, indented), files written to its directory, and waits
     /// until it answers an SOA query for `ready_zone`.
     pub fn start(server_extra: &str, rest: &str, files: &[(&str, &str)], ready_zone: &str) -> Knot {
+        Self::start_on(None, server_extra, rest, files, ready_zone)
+    }
+
+    /// Like [`start`](Self::start), on a given port (to restart a primary
+    /// where its secondaries expect it).
+    pub fn start_on(
+        port: Option<u16>,
+        server_extra: &str,
+        rest: &str,
+        files: &[(&str, &str)],
+        ready_zone: &str,
+    ) -> Knot {
         for _attempt in 0..5 {
             let dir = tempfile::tempdir().unwrap();
             for (name, text) in files {
                 std::fs::write(dir.path().join(name), text).unwrap();
             }
-            let port = free_port();
+            let port = port.unwrap_or_else(free_port);
             let d = dir.path().display();
             let conf = dir.path().join("knot.conf");
             let text = format!(
@@ -411,4 +423,179 @@ pub fn lines(records: &[hickory_proto::rr::Record]) -> Vec<String> {
 
 pub fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// Everything an answer means, as text; `None` for silence.
+pub fn meaning(bytes: Option<Vec<u8>>) -> String {
+    let Some(b) = bytes else {
+        return "(silence)".into();
+    };
+    let m = match Message::from_vec(&b) {
+        Ok(m) => m,
+        Err(_) => return format!("(unparsable) {}", hex(&b)),
+    };
+    let h = &m.metadata;
+    let mut s = format!(
+        "id={} opcode={:?} rcode={} qr={:?} aa={} tc={} rd={} ra={} ad={} cd={}\n",
+        h.id,
+        h.op_code,
+        rcode(&m),
+        h.message_type,
+        h.authoritative,
+        h.truncation,
+        h.recursion_desired,
+        h.recursion_available,
+        h.authentic_data,
+        h.checking_disabled
+    );
+    for q in &m.queries {
+        s += &format!(
+            "question: {} {} {}\n",
+            q.name.to_lowercase(),
+            q.query_type,
+            q.query_class
+        );
+    }
+    for (title, sec) in [
+        ("answer", &m.answers),
+        ("authority", &m.authorities),
+        ("additional", &m.additionals),
+    ] {
+        for l in lines(sec) {
+            s += &format!("{title}: {l}\n");
+        }
+    }
+    if let Some(e) = &m.edns {
+        let mut opts: Vec<String> = e
+            .options()
+            .as_ref()
+            .iter()
+            .map(|(c, o)| format!("{c:?}={o:?}"))
+            .collect();
+        opts.sort();
+        s += &format!(
+            "opt: payload={} version={} do={} options={opts:?}\n",
+            e.max_payload(),
+            e.version(),
+            e.flags().dnssec_ok
+        );
+    }
+    s
+}
+
+/// Polls `check` until it holds or `timeout` passes.
+pub fn wait_until(timeout: Duration, mut check: impl FnMut() -> bool) -> bool {
+    let end = Instant::now() + timeout;
+    while Instant::now() < end {
+        if check() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(25));
+    }
+    check()
+}
+
+/// How a [`FaultProxy`] treats a connection.
+#[derive(Clone, Copy, Debug)]
+pub enum Fault {
+    /// Forward both ways.
+    Pass,
+    /// Forward, but close both sides after this many octets from the
+    /// primary: a primary dying in the middle of a transfer.
+    CutAfter(usize),
+    /// Answer every query with these octets instead.
+    Garbage(&'static [u8]),
+}
+
+/// A TCP relay between zonecast and a real primary that injects network
+/// faults: each new connection takes the next fault from a list (the last
+/// one repeats).
+pub struct FaultProxy {
+    pub addr: SocketAddr,
+    pub connections: Arc<std::sync::atomic::AtomicUsize>,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl FaultProxy {
+    pub fn start(target: SocketAddr, faults: Vec<Fault>) -> FaultProxy {
+        use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let stop = Arc::new(AtomicBool::new(false));
+        let connections = Arc::new(AtomicUsize::new(0));
+        let (st, count) = (Arc::clone(&stop), Arc::clone(&connections));
+        std::thread::spawn(move || {
+            while !st.load(Ordering::Relaxed) {
+                match listener.accept() {
+                    Ok((client, _)) => {
+                        let n = count.fetch_add(1, Ordering::Relaxed);
+                        let fault = faults[n.min(faults.len() - 1)];
+                        std::thread::spawn(move || relay(client, target, fault));
+                    }
+                    Err(_) => std::thread::sleep(Duration::from_millis(10)),
+                }
+            }
+        });
+        FaultProxy {
+            addr,
+            connections,
+            stop,
+        }
+    }
+}
+
+impl Drop for FaultProxy {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+fn relay(mut client: TcpStream, target: SocketAddr, fault: Fault) {
+    client.set_nonblocking(false).unwrap();
+    if let Fault::Garbage(bytes) = fault {
+        let mut buf = [0u8; 4096];
+        client
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        while let Ok(n) = client.read(&mut buf) {
+            if n == 0 || client.write_all(bytes).is_err() {
+                break;
+            }
+        }
+        return;
+    }
+    let Ok(upstream) = TcpStream::connect(target) else {
+        return;
+    };
+    let mut up_read = upstream.try_clone().unwrap();
+    let mut up_write = upstream;
+    let mut client_read = client.try_clone().unwrap();
+    let to_primary = std::thread::spawn(move || {
+        let _ = std::io::copy(&mut client_read, &mut up_write);
+        let _ = up_write.shutdown(std::net::Shutdown::Write);
+    });
+    let limit = match fault {
+        Fault::CutAfter(n) => n,
+        _ => usize::MAX,
+    };
+    let mut forwarded = 0usize;
+    let mut buf = [0u8; 4096];
+    loop {
+        let n = match up_read.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => n,
+        };
+        let take = n.min(limit - forwarded);
+        if client.write_all(&buf[..take]).is_err() {
+            break;
+        }
+        forwarded += take;
+        if forwarded >= limit {
+            break;
+        }
+    }
+    let _ = client.shutdown(std::net::Shutdown::Both);
+    let _ = up_read.shutdown(std::net::Shutdown::Both);
+    let _ = to_primary.join();
 }

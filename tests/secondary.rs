@@ -1,0 +1,704 @@
+//! zonecast as a secondary of a real Knot DNS primary on loopback: AXFR,
+//! IXFR after NOTIFY, fallbacks, TSIG, failures of the primary, load
+//! during transfers, restarts and expiry.
+
+mod common;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use common::*;
+
+const APEX: &str = "example.com.";
+const SECRET: &str = "Zm9yIHpvbmVjYXN0IHRlc3RzIG9ubHkgLSBub3QgYSByZWFsIHNlY3JldA==";
+const OTHER_SECRET: &str = "YW5vdGhlciBzZWNyZXQgZW50aXJlbHkgLSBmb3IgdGVzdHM=";
+
+/// Zone text with the given serial and SOA timers.
+fn zone_text(serial: u32, timers: (u32, u32, u32), body: &str) -> String {
+    let (refresh, retry, expire) = timers;
+    format!(
+        "$TTL 300\n@ SOA ns1 hm {serial} {refresh} {retry} {expire} 60\n@ NS ns1\nns1 A 192.0.2.53\n{body}"
+    )
+}
+
+const SLOW: (u32, u32, u32) = (3600, 600, 86400);
+
+struct Tsig<'a> {
+    algorithm: &'a str,
+    secret: &'a str,
+}
+
+/// Starts Knot as the primary of example.com, sending NOTIFY to
+/// `notify_port`, with transfers open to loopback (and a key, if given).
+fn primary(zone: &str, notify_port: u16, key: Option<&Tsig<'_>>, zone_opts: &str) -> Knot {
+    primary_on(None, zone, notify_port, key, zone_opts)
+}
+
+fn primary_on(
+    port: Option<u16>,
+    zone: &str,
+    notify_port: u16,
+    key: Option<&Tsig<'_>>,
+    zone_opts: &str,
+) -> Knot {
+    let key_yaml = key.map_or(String::new(), |k| {
+        format!(
+            "key:\n  - id: xfr-key\n    algorithm: {}\n    secret: {}\n",
+            k.algorithm, k.secret
+        )
+    });
+    let key_ref = if key.is_some() {
+        "\n    key: xfr-key"
+    } else {
+        ""
+    };
+    let rest = format!(
+        "{key_yaml}remote:\n  - id: zc\n    address: 127.0.0.1@{notify_port}{key_ref}\n\
+         acl:\n  - id: xfr\n    address: 127.0.0.0/8\n    action: transfer{key_ref}\n\
+         zone:\n  - domain: example.com\n    notify: zc\n    acl: xfr\n    journal-content: all\n    zonefile-load: difference\n{zone_opts}"
+    );
+    Knot::start_on(port, "", &rest, &[("example.com.zone", zone)], APEX)
+}
+
+/// Changes the primary's zone file and has Knot load it (and NOTIFY).
+fn update(knot: &Knot, zone: &str) {
+    std::fs::write(knot.dir.path().join("example.com.zone"), zone).unwrap();
+    let out = knot.knotc(&["zone-reload", "example.com"]);
+    assert!(out.contains("OK"), "knotc: {out}");
+}
+
+/// zonecast as the secondary, in `dir` (kept across restarts).
+fn secondary(
+    dir: tempfile::TempDir,
+    port: u16,
+    primary: SocketAddr,
+    key: Option<&Tsig<'_>>,
+    extra: &str,
+) -> Zonecast {
+    let (key_toml, key_ref) = match key {
+        Some(k) => (
+            format!(
+                "[[key]]\nname = \"xfr-key\"\nalgorithm = \"{}\"\nsecret = \"{}\"\n",
+                k.algorithm, k.secret
+            ),
+            "tsig_key = \"xfr-key\"\n",
+        ),
+        None => (String::new(), ""),
+    };
+    let config = format!(
+        "[server]\nlisten = [\"127.0.0.1:{port}\"]\nworkers = 2\nidentity = \"node-1\"\nversion = \"test-version\"\n\
+         [transfer]\nio_timeout_ms = 2000\nconnect_timeout_ms = 1000\n{extra}\n{key_toml}\
+         [[zone]]\nname = \"{APEX}\"\nfile = \"example.com.zone\"\nprimaries = [\"{primary}\"]\n{key_ref}"
+    );
+    Zonecast::start_with_config(dir, &config)
+}
+
+/// The SOA serial zonecast serves, if it answers NOERROR.
+fn serial(addr: SocketAddr) -> Option<u32> {
+    let r = udp(
+        addr,
+        &build_query(1, APEX, 6, 1, None),
+        Duration::from_millis(300),
+    )?;
+    let m = parse(&r);
+    if rcode(&m) != 0 {
+        return None;
+    }
+    m.answers.iter().find_map(|rr| {
+        let text = rr.data.to_string();
+        text.split_whitespace().nth(2).and_then(|s| s.parse().ok())
+    })
+}
+
+fn wait_serial(addr: SocketAddr, want: u32) -> bool {
+    wait_until(Duration::from_secs(15), || serial(addr) == Some(want))
+}
+
+fn a_record(addr: SocketAddr, name: &str) -> Vec<String> {
+    let Some(r) = udp(
+        addr,
+        &build_query(2, name, 1, 1, None),
+        Duration::from_millis(500),
+    ) else {
+        return vec!["(timeout)".into()];
+    };
+    lines(&parse(&r).answers)
+}
+
+fn count(log: &str, needle: &str) -> usize {
+    log.matches(needle).count()
+}
+
+#[test]
+fn first_start_axfr_then_answers_match_knot() {
+    let zone = include_str!("data/diff.test.zone").replace("diff.test.", APEX);
+    let port = free_port();
+    let knot = primary(&zone, port, None, "");
+    let zc = secondary(tempfile::tempdir().unwrap(), port, knot.addr, None, "");
+    assert!(wait_serial(zc.addr, 2026112501), "{}", zc.process.log());
+    let log = zc.process.log();
+    assert_eq!(count(&log, "AXFR from"), 1, "{log}");
+    let mut compared = 0;
+    for name in [
+        "",
+        "www.",
+        "alias.",
+        "chain1.",
+        "foo.wild.",
+        "host.sub.",
+        "x.dn2.",
+        "nx.",
+        "b.c.",
+        "_sip._tcp.",
+        "fat.",
+    ] {
+        for qtype in [1u16, 28, 15, 16, 2, 6, 255, 33] {
+            for tcp_ in [false, true] {
+                let q = build_query(
+                    9,
+                    &format!("{name}{APEX}"),
+                    qtype,
+                    1,
+                    Some(EdnsSpec::default()),
+                );
+                let ask = |a| {
+                    if tcp_ {
+                        tcp(a, &q, Duration::from_secs(2))
+                    } else {
+                        udp(a, &q, Duration::from_secs(2))
+                    }
+                };
+                assert_eq!(
+                    meaning(ask(knot.addr)),
+                    meaning(ask(zc.addr)),
+                    "{name} {qtype} tcp={tcp_}"
+                );
+                compared += 1;
+            }
+        }
+    }
+    assert_eq!(compared, 176);
+    // The copy on disk is a zone file Knot's data round-trips through.
+    let saved = std::fs::read_to_string(zc.dir.path().join("example.com.zone")).unwrap();
+    assert!(
+        saved.contains("www.example.com. 3600 IN A 192.0.2.80"),
+        "{saved}"
+    );
+    let state = std::fs::read_to_string(zc.dir.path().join("example.com.zone.state")).unwrap();
+    assert!(state.contains("serial = 2026112501"), "{state}");
+}
+
+#[test]
+fn notify_brings_ixfr_and_every_kind_of_change_applies() {
+    let port = free_port();
+    let knot = primary(
+        &zone_text(1, SLOW, "www A 192.0.2.1\nold A 192.0.2.2\n"),
+        port,
+        None,
+        "",
+    );
+    let mut zc = secondary(tempfile::tempdir().unwrap(), port, knot.addr, None, "");
+    assert!(wait_serial(zc.addr, 1));
+    // A change: Knot sends NOTIFY, zonecast pulls an IXFR.
+    update(
+        &knot,
+        &zone_text(2, SLOW, "www A 192.0.2.10\nold A 192.0.2.2\n"),
+    );
+    assert!(wait_serial(zc.addr, 2), "{}", zc.process.log());
+    assert_eq!(
+        a_record(zc.addr, "www.example.com."),
+        ["www.example.com. 300 IN A 192.0.2.10"]
+    );
+    assert!(zc.process.wait_for_log("IXFR from", Duration::from_secs(5)));
+    assert!(zc.process.wait_for_log("served", Duration::from_secs(5)));
+    let log = zc.process.log();
+    let served = log
+        .lines()
+        .find(|l| l.contains("after NOTIFY"))
+        .expect("NOTIFY-to-served time logged");
+    eprintln!("NOTIFY to served: {served}");
+    assert!(log.contains("serial 1 -> 2"), "{log}");
+    // Several changes in a row.
+    for s in 3..=6 {
+        update(
+            &knot,
+            &zone_text(
+                s,
+                SLOW,
+                &format!("www A 192.0.2.{s}\nold A 192.0.2.2\nn{s} A 192.0.2.{s}\n"),
+            ),
+        );
+    }
+    assert!(wait_serial(zc.addr, 6), "{}", zc.process.log());
+    assert_eq!(
+        a_record(zc.addr, "n6.example.com."),
+        ["n6.example.com. 300 IN A 192.0.2.6"]
+    );
+    assert_eq!(
+        a_record(zc.addr, "n5.example.com."),
+        Vec::<String>::new(),
+        "n5 was removed again"
+    );
+    // A deletion.
+    update(
+        &knot,
+        &zone_text(7, SLOW, "www A 192.0.2.6\nn6 A 192.0.2.6\n"),
+    );
+    assert!(wait_serial(zc.addr, 7));
+    let r = parse(
+        &udp(
+            zc.addr,
+            &build_query(3, "old.example.com.", 1, 1, None),
+            Duration::from_secs(1),
+        )
+        .unwrap(),
+    );
+    assert_eq!(rcode(&r), 3, "deleted name is NXDOMAIN");
+    // A change of nothing but the SOA serial.
+    update(
+        &knot,
+        &zone_text(8, SLOW, "www A 192.0.2.6\nn6 A 192.0.2.6\n"),
+    );
+    assert!(wait_serial(zc.addr, 8));
+    let log = zc.process.log();
+    assert_eq!(
+        count(&log, "AXFR from"),
+        1,
+        "only the first transfer is an AXFR:\n{log}"
+    );
+    assert!(count(&log, "IXFR from") >= 4, "{log}");
+    // What the secondary serves equals what the primary serves.
+    for name in ["www.", "n6.", "old.", "nx."] {
+        let q = build_query(4, &format!("{name}{APEX}"), 1, 1, None);
+        let t = Duration::from_secs(1);
+        assert_eq!(
+            meaning(udp(knot.addr, &q, t)),
+            meaning(udp(zc.addr, &q, t)),
+            "{name}"
+        );
+    }
+    assert_eq!(zc.process.terminate(), Some(0));
+}
+
+#[test]
+fn ixfr_without_history_brings_the_whole_zone() {
+    // A primary that will not give diffs answers IXFR with the whole zone
+    // (RFC 1995 §4); zonecast must take it.
+    let port = free_port();
+    let knot = primary(
+        &zone_text(1, SLOW, "www A 192.0.2.1\n"),
+        port,
+        None,
+        "    provide-ixfr: off\n",
+    );
+    let mut zc = secondary(tempfile::tempdir().unwrap(), port, knot.addr, None, "");
+    assert!(wait_serial(zc.addr, 1));
+    update(
+        &knot,
+        &zone_text(2, SLOW, "www A 192.0.2.2\nextra A 192.0.2.3\n"),
+    );
+    assert!(wait_serial(zc.addr, 2), "{}", zc.process.log());
+    assert!(
+        zc.process
+            .wait_for_log("IXFR (AXFR-style) from", Duration::from_secs(5)),
+        "{}",
+        zc.process.log()
+    );
+    assert_eq!(
+        a_record(zc.addr, "extra.example.com."),
+        ["extra.example.com. 300 IN A 192.0.2.3"]
+    );
+}
+
+#[test]
+fn journal_gap_falls_back_to_the_whole_zone() {
+    let port = free_port();
+    let knot = primary(&zone_text(1, SLOW, "www A 192.0.2.1\n"), port, None, "");
+    let zc = secondary(tempfile::tempdir().unwrap(), port, knot.addr, None, "");
+    assert!(wait_serial(zc.addr, 1));
+    // The primary comes back without any history (a fresh journal) at
+    // serial 5: it has no diff from serial 1 to give.
+    let knot_port = knot.addr.port();
+    drop(knot);
+    let knot = primary_on(
+        Some(knot_port),
+        &zone_text(5, SLOW, "www A 192.0.2.5\n"),
+        port,
+        None,
+        "",
+    );
+    let out = knot.knotc(&["zone-notify", "example.com"]);
+    assert!(out.contains("OK"), "{out}");
+    assert!(wait_serial(zc.addr, 5), "{}", zc.process.log());
+    assert_eq!(
+        a_record(zc.addr, "www.example.com."),
+        ["www.example.com. 300 IN A 192.0.2.5"]
+    );
+    let log = zc.process.log();
+    assert!(
+        log.contains("IXFR (AXFR-style) from") || log.contains("IXFR -> AXFR fallback"),
+        "the whole zone came, one way or the other:\n{log}"
+    );
+}
+
+#[test]
+fn tsig_right_key_works_and_wrong_keys_keep_the_old_zone() {
+    let port = free_port();
+    let good = Tsig {
+        algorithm: "hmac-sha256",
+        secret: SECRET,
+    };
+    let knot = primary(
+        &zone_text(1, SLOW, "www A 192.0.2.1\n"),
+        port,
+        Some(&good),
+        "",
+    );
+    let mut zc = secondary(
+        tempfile::tempdir().unwrap(),
+        port,
+        knot.addr,
+        Some(&good),
+        "",
+    );
+    assert!(wait_serial(zc.addr, 1), "{}", zc.process.log());
+    // Knot signs its NOTIFY with the key; zonecast accepts it and pulls.
+    update(&knot, &zone_text(2, SLOW, "www A 192.0.2.2\n"));
+    assert!(wait_serial(zc.addr, 2), "{}", zc.process.log());
+    assert!(zc.process.log().contains("IXFR from"));
+    assert_eq!(zc.process.terminate(), Some(0));
+    let Zonecast { dir, process, .. } = zc;
+    drop(process);
+    update(&knot, &zone_text(3, SLOW, "www A 192.0.2.3\n"));
+    // Wrong secret, wrong algorithm, no key at all: each refresh fails and
+    // the copy from disk (serial 2) keeps being served.
+    let wrong_secret = Tsig {
+        algorithm: "hmac-sha256",
+        secret: OTHER_SECRET,
+    };
+    let wrong_alg = Tsig {
+        algorithm: "hmac-sha512",
+        secret: SECRET,
+    };
+    let mut dir = dir;
+    for (label, key) in [
+        ("wrong secret", Some(&wrong_secret)),
+        ("wrong algorithm", Some(&wrong_alg)),
+        ("no key", None),
+    ] {
+        let mut z = secondary(dir, port, knot.addr, key, "");
+        assert_eq!(serial(z.addr), Some(2), "{label}: served from disk");
+        assert!(
+            z.process
+                .wait_for_log("refresh from", Duration::from_secs(5)),
+            "{label}"
+        );
+        let log = z.process.log();
+        assert!(log.contains("failed"), "{label}: {log}");
+        assert_eq!(
+            serial(z.addr),
+            Some(2),
+            "{label}: the old zone keeps serving"
+        );
+        assert_eq!(
+            a_record(z.addr, "www.example.com."),
+            ["www.example.com. 300 IN A 192.0.2.2"]
+        );
+        eprintln!(
+            "{label}: {}",
+            log.lines().find(|l| l.contains("failed")).unwrap_or("")
+        );
+        assert_eq!(z.process.terminate(), Some(0));
+        let Zonecast {
+            dir: d, process, ..
+        } = z;
+        drop(process);
+        dir = d;
+    }
+    // And the right key again brings serial 3.
+    let z = secondary(dir, port, knot.addr, Some(&good), "");
+    assert!(wait_serial(z.addr, 3), "{}", z.process.log());
+}
+
+#[test]
+fn primary_down_at_start_then_restart_serves_from_disk() {
+    let port = free_port();
+    let knot = primary(&zone_text(4, SLOW, "www A 192.0.2.4\n"), port, None, "");
+    let mut zc = secondary(tempfile::tempdir().unwrap(), port, knot.addr, None, "");
+    assert!(wait_serial(zc.addr, 4));
+    let knot_addr = knot.addr;
+    drop(knot);
+    assert_eq!(zc.process.terminate(), Some(0));
+    let Zonecast { dir, process, .. } = zc;
+    drop(process);
+    // Restart with the primary down: the copy on disk answers at once.
+    let started = Instant::now();
+    let mut zc = secondary(dir, port, knot_addr, None, "");
+    assert_eq!(serial(zc.addr), Some(4));
+    assert_eq!(
+        a_record(zc.addr, "www.example.com."),
+        ["www.example.com. 300 IN A 192.0.2.4"]
+    );
+    eprintln!(
+        "served from disk {:.0} ms after start",
+        started.elapsed().as_secs_f64() * 1e3
+    );
+    assert!(
+        zc.process
+            .wait_for_log("refresh from", Duration::from_secs(5))
+    );
+    assert!(zc.process.log().contains("loaded from"));
+    assert_eq!(
+        serial(zc.addr),
+        Some(4),
+        "still serving while the primary is down"
+    );
+}
+
+#[test]
+fn primary_dying_mid_axfr_keeps_the_old_zone_and_a_retry_succeeds() {
+    // A large zone, so the AXFR spans many messages; the primary always
+    // answers IXFR with the whole zone.
+    // RETRY 1 s, so the retries come within the test.
+    let big = |serial: u32, octet: u32| {
+        let body: String = (0..20_000)
+            .map(|i| format!("h{i} A 192.0.2.{octet}\n"))
+            .collect();
+        zone_text(serial, (3600, 1, 86400), &body)
+    };
+    let port = free_port();
+    let knot = primary(&big(1, 1), port, None, "    provide-ixfr: off\n");
+    // First connection passes, the next two are cut mid-stream, then pass.
+    let proxy = FaultProxy::start(
+        knot.addr,
+        vec![
+            Fault::Pass,
+            Fault::CutAfter(100_000),
+            Fault::CutAfter(150_000),
+            Fault::Pass,
+        ],
+    );
+    let mut zc = secondary(tempfile::tempdir().unwrap(), port, proxy.addr, None, "");
+    assert!(wait_serial(zc.addr, 1), "{}", zc.process.log());
+    update(&knot, &big(2, 2));
+    // The cut transfers fail; serial 1 is served meanwhile, whole.
+    assert!(
+        zc.process
+            .wait_for_log("primary closed the connection", Duration::from_secs(10)),
+        "{}",
+        zc.process.log()
+    );
+    let mid = serial(zc.addr);
+    assert!(mid == Some(1) || mid == Some(2), "{mid:?}");
+    if mid == Some(1) {
+        assert_eq!(
+            a_record(zc.addr, "h19999.example.com."),
+            ["h19999.example.com. 300 IN A 192.0.2.1"]
+        );
+    }
+    assert!(wait_serial(zc.addr, 2), "{}", zc.process.log());
+    assert_eq!(
+        a_record(zc.addr, "h19999.example.com."),
+        ["h19999.example.com. 300 IN A 192.0.2.2"]
+    );
+    assert!(proxy.connections.load(Ordering::Relaxed) >= 4);
+}
+
+#[test]
+fn primary_answering_garbage_keeps_the_old_zone() {
+    let port = free_port();
+    let knot = primary(&zone_text(1, SLOW, "www A 192.0.2.1\n"), port, None, "");
+    let proxy = FaultProxy::start(
+        knot.addr,
+        vec![
+            Fault::Pass,
+            Fault::Garbage(b"\x00\x10garbage garbage!"),
+            Fault::Garbage(b"\xff\xff\x00"),
+        ],
+    );
+    let mut zc = secondary(tempfile::tempdir().unwrap(), port, proxy.addr, None, "");
+    assert!(wait_serial(zc.addr, 1));
+    update(&knot, &zone_text(2, SLOW, "www A 192.0.2.2\n"));
+    assert!(
+        zc.process.wait_for_log("failed", Duration::from_secs(10)),
+        "{}",
+        zc.process.log()
+    );
+    assert_eq!(serial(zc.addr), Some(1));
+    assert_eq!(
+        a_record(zc.addr, "www.example.com."),
+        ["www.example.com. 300 IN A 192.0.2.1"]
+    );
+    assert!(zc.process.exited().is_none());
+}
+
+/// The zone version a record of the load test carries: `mxN`/`tN` in its
+/// owner or target, or the number its TXT starts with.
+fn version_of(line: &str) -> Option<u32> {
+    let f: Vec<&str> = line.split_whitespace().collect();
+    let (owner, rtype, rdata) = (f.first()?, f.get(3)?, f.get(4..)?.join(" "));
+    let digits_after = |s: &str, prefix: &str| -> Option<u32> {
+        let rest = s.strip_prefix(prefix)?;
+        let end = rest.find(|c: char| !c.is_ascii_digit())?;
+        rest[..end].parse().ok()
+    };
+    match *rtype {
+        "TXT" => digits_after(&rdata.replace('"', ""), ""),
+        "MX" => digits_after(rdata.split_whitespace().nth(1)?, "mx"),
+        "CNAME" => digits_after(&rdata, "t"),
+        "A" => digits_after(owner, "mx").or_else(|| digits_after(owner, "t")),
+        _ => None,
+    }
+}
+
+#[test]
+fn queries_under_load_never_see_an_error_or_two_versions() {
+    let version = |n: u32| {
+        zone_text(
+            n,
+            SLOW,
+            &format!(
+                "@ MX 10 mx{n}\nmx{n} A 192.0.2.{o}\nalias CNAME t{n}\nt{n} A 192.0.2.{o}\nv TXT \"{n}\"\nv TXT \"{n}-b\"\n",
+                o = n % 250
+            ),
+        )
+    };
+    let port = free_port();
+    let knot = primary(&version(1), port, None, "");
+    // NOTIFY may start a refresh every 50 ms: each change its own IXFR.
+    let zc = secondary(
+        tempfile::tempdir().unwrap(),
+        port,
+        knot.addr,
+        None,
+        "notify_min_interval_ms = 50\n",
+    );
+    assert!(wait_serial(zc.addr, 1));
+    let stop = Arc::new(AtomicBool::new(false));
+    let answered = Arc::new(AtomicUsize::new(0));
+    let addr = zc.addr;
+    let client = {
+        let (stop, answered) = (Arc::clone(&stop), Arc::clone(&answered));
+        std::thread::spawn(move || -> Vec<String> {
+            let mut bad = Vec::new();
+            let deadline = Instant::now() + Duration::from_secs(60);
+            let mut i = 0u16;
+            while !stop.load(Ordering::Relaxed) && Instant::now() < deadline {
+                i = i.wrapping_add(1);
+                let (name, qtype) = [
+                    (APEX.to_string(), 15),
+                    (format!("alias.{APEX}"), 1),
+                    (format!("v.{APEX}"), 16),
+                ][i as usize % 3]
+                    .clone();
+                let Some(r) = udp(
+                    addr,
+                    &build_query(i, &name, qtype, 1, None),
+                    Duration::from_secs(2),
+                ) else {
+                    bad.push(format!("no answer to {name}"));
+                    continue;
+                };
+                let m = parse(&r);
+                let all: Vec<String> = lines(&m.answers)
+                    .into_iter()
+                    .chain(lines(&m.additionals))
+                    .collect();
+                let versions: std::collections::BTreeSet<u32> =
+                    all.iter().filter_map(|l| version_of(l)).collect();
+                let ok = rcode(&m) == 0 && all.len() >= 2 && versions.len() == 1;
+                if !ok {
+                    bad.push(format!("{name}: rcode {} {all:?}", rcode(&m)));
+                }
+                answered.fetch_add(1, Ordering::Relaxed);
+            }
+            bad
+        })
+    };
+    for n in 2..=21 {
+        update(&knot, &version(n));
+        std::thread::sleep(Duration::from_millis(150));
+    }
+    assert!(wait_serial(zc.addr, 21), "{}", zc.process.log());
+    std::thread::sleep(Duration::from_millis(300));
+    stop.store(true, Ordering::Relaxed);
+    let bad = client.join().unwrap();
+    let n = answered.load(Ordering::Relaxed);
+    eprintln!("{n} answers during 20 transfers, {} bad", bad.len());
+    assert!(n > 200, "only {n} answers");
+    assert!(
+        bad.is_empty(),
+        "{} bad answers, first: {:?}",
+        bad.len(),
+        &bad[..bad.len().min(5)]
+    );
+    let ixfrs = count(&zc.process.log(), "IXFR from");
+    eprintln!("{ixfrs} IXFRs");
+    assert!(ixfrs >= 15, "{}", zc.process.log());
+}
+
+#[test]
+fn expiry_while_the_primary_is_down_survives_restarts() {
+    // REFRESH 2 s, RETRY 1 s, EXPIRE 5 s.
+    let port = free_port();
+    let knot = primary(
+        &zone_text(1, (2, 1, 5), "www A 192.0.2.1\n"),
+        port,
+        None,
+        "",
+    );
+    let mut zc = secondary(tempfile::tempdir().unwrap(), port, knot.addr, None, "");
+    assert!(wait_serial(zc.addr, 1));
+    let knot_addr = knot.addr;
+    drop(knot);
+    let q = build_query(5, &format!("www.{APEX}"), 1, 1, Some(EdnsSpec::default()));
+    let expired =
+        || udp(zc.addr, &q, Duration::from_millis(500)).is_some_and(|r| rcode(&parse(&r)) == 2);
+    assert!(
+        wait_until(Duration::from_secs(10), expired),
+        "{}",
+        zc.process.log()
+    );
+    let out = run(
+        "dig",
+        &[
+            "@127.0.0.1",
+            "-p",
+            &zc.addr.port().to_string(),
+            "www.example.com",
+            "+tries=1",
+        ],
+    );
+    assert!(out.contains("status: SERVFAIL"), "{out}");
+    assert!(
+        out.contains("EDE: 24") && out.contains("Zone has expired"),
+        "{out}"
+    );
+    // Restart with the primary still down: still expired.
+    assert_eq!(zc.process.terminate(), Some(0));
+    let Zonecast { dir, process, .. } = zc;
+    drop(process);
+    let zc = secondary(dir, port, knot_addr, None, "");
+    let r = parse(&udp(zc.addr, &q, Duration::from_secs(1)).unwrap());
+    assert_eq!(rcode(&r), 2, "expiry is remembered across restarts");
+    assert!(
+        zc.process.log().contains("expired, answering SERVFAIL"),
+        "{}",
+        zc.process.log()
+    );
+    // The primary comes back where it was: served again.
+    let _knot = primary_on(
+        Some(knot_addr.port()),
+        &zone_text(2, (2, 1, 5), "www A 192.0.2.2\n"),
+        port,
+        None,
+        "",
+    );
+    assert!(wait_serial(zc.addr, 2), "{}", zc.process.log());
+    assert_eq!(
+        a_record(zc.addr, "www.example.com."),
+        ["www.example.com. 300 IN A 192.0.2.2"]
+    );
+}
