@@ -33,15 +33,29 @@ struct Tsig<'a> {
 /// Starts Knot as the primary of example.com, sending NOTIFY to
 /// `notify_port`, with transfers open to loopback (and a key, if given).
 fn primary(zone: &str, notify_port: u16, key: Option<&Tsig<'_>>, zone_opts: &str) -> Knot {
-    primary_on(None, zone, notify_port, key, zone_opts)
+    primary_with_acl(None, zone, notify_port, key, zone_opts, "127.0.0.0/8")
 }
 
+/// The same, on a given port (to restart a primary where its
+/// secondaries expect it).
 fn primary_on(
     port: Option<u16>,
     zone: &str,
     notify_port: u16,
     key: Option<&Tsig<'_>>,
     zone_opts: &str,
+) -> Knot {
+    primary_with_acl(port, zone, notify_port, key, zone_opts, "127.0.0.0/8")
+}
+
+/// The same, letting only `acl` (an address or prefix) transfer.
+fn primary_with_acl(
+    port: Option<u16>,
+    zone: &str,
+    notify_port: u16,
+    key: Option<&Tsig<'_>>,
+    zone_opts: &str,
+    acl: &str,
 ) -> Knot {
     let key_yaml = key.map_or(String::new(), |k| {
         format!(
@@ -56,7 +70,7 @@ fn primary_on(
     };
     let rest = format!(
         "{key_yaml}remote:\n  - id: zc\n    address: 127.0.0.1@{notify_port}{key_ref}\n\
-         acl:\n  - id: xfr\n    address: 127.0.0.0/8\n    action: transfer{key_ref}\n\
+         acl:\n  - id: xfr\n    address: {acl}\n    action: transfer{key_ref}\n\
          zone:\n  - domain: example.com\n    notify: zc\n    acl: xfr\n    journal-content: all\n    zonefile-load: difference\n{zone_opts}"
     );
     Knot::start_on(port, "", &rest, &[("example.com.zone", zone)], APEX)
@@ -69,13 +83,26 @@ fn update(knot: &Knot, zone: &str) {
     assert!(out.contains("OK"), "knotc: {out}");
 }
 
-/// zonecast as the secondary, in `dir` (kept across restarts).
+/// zonecast as the secondary, in `dir` (kept across restarts); `extra`
+/// goes in `[transfer]`.
 fn secondary(
     dir: tempfile::TempDir,
     port: u16,
     primary: SocketAddr,
     key: Option<&Tsig<'_>>,
     extra: &str,
+) -> Zonecast {
+    secondary_of(dir, port, &[primary], key, extra, "")
+}
+
+/// The same with several primaries, and `zone_extra` lines in `[[zone]]`.
+fn secondary_of(
+    dir: tempfile::TempDir,
+    port: u16,
+    primaries: &[SocketAddr],
+    key: Option<&Tsig<'_>>,
+    extra: &str,
+    zone_extra: &str,
 ) -> Zonecast {
     let (key_toml, key_ref) = match key {
         Some(k) => (
@@ -87,10 +114,12 @@ fn secondary(
         ),
         None => (String::new(), ""),
     };
+    let list: Vec<String> = primaries.iter().map(|p| format!("\"{p}\"")).collect();
     let config = format!(
         "[server]\nlisten = [\"127.0.0.1:{port}\"]\nworkers = 2\nidentity = \"node-1\"\nversion = \"test-version\"\n\
          [transfer]\nio_timeout_ms = 2000\nconnect_timeout_ms = 1000\n{extra}\n{key_toml}\
-         [[zone]]\nname = \"{APEX}\"\nfile = \"example.com.zone\"\nprimaries = [\"{primary}\"]\n{key_ref}"
+         [[zone]]\nname = \"{APEX}\"\nfile = \"example.com.zone\"\nprimaries = [{}]\n{key_ref}{zone_extra}",
+        list.join(", ")
     );
     Zonecast::start_with_config(dir, &config)
 }
@@ -701,4 +730,106 @@ fn expiry_while_the_primary_is_down_survives_restarts() {
         a_record(zc.addr, "www.example.com."),
         ["www.example.com. 300 IN A 192.0.2.2"]
     );
+}
+
+#[test]
+fn a_dead_primary_does_not_block_the_next() {
+    let port = free_port();
+    let knot = primary(&zone_text(3, SLOW, "www A 192.0.2.3\n"), port, None, "");
+    // Nothing listens on the first primary.
+    let dead: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+    let started = Instant::now();
+    let mut zc = secondary_of(
+        tempfile::tempdir().unwrap(),
+        port,
+        &[dead, knot.addr],
+        None,
+        "",
+        "",
+    );
+    assert!(wait_serial(zc.addr, 3), "{}", zc.process.log());
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "no retry wait between primaries"
+    );
+    assert!(zc.process.wait_for_log(
+        &format!("refresh from {dead} failed"),
+        Duration::from_secs(2)
+    ));
+    assert!(
+        zc.process
+            .log()
+            .contains(&format!("AXFR from {}", knot.addr))
+    );
+}
+
+#[test]
+fn transfers_leave_from_transfer_source() {
+    // The primary only lets 127.0.0.2 transfer the zone.
+    let port = free_port();
+    let knot = primary_with_acl(
+        None,
+        &zone_text(9, SLOW, "www A 192.0.2.9\n"),
+        port,
+        None,
+        "",
+        "127.0.0.2",
+    );
+    let zc = secondary_of(
+        tempfile::tempdir().unwrap(),
+        port,
+        &[knot.addr],
+        None,
+        "",
+        "transfer_source = \"127.0.0.2\"\n",
+    );
+    assert!(wait_serial(zc.addr, 9), "{}", zc.process.log());
+    // From another address the primary refuses.
+    let mut other = secondary_of(
+        tempfile::tempdir().unwrap(),
+        free_port(),
+        &[knot.addr],
+        None,
+        "",
+        "transfer_source = \"127.0.0.3\"\n",
+    );
+    assert!(
+        other.process.wait_for_log("failed", Duration::from_secs(5)),
+        "{}",
+        other.process.log()
+    );
+    assert_eq!(serial(other.addr), None, "nothing to serve yet");
+}
+
+#[test]
+fn expire_option_tells_how_fresh_the_copy_is() {
+    let port = free_port();
+    let knot = primary(
+        &zone_text(1, (3600, 600, 7200), "www A 192.0.2.1\n"),
+        port,
+        None,
+        "",
+    );
+    let zc = secondary(tempfile::tempdir().unwrap(), port, knot.addr, None, "");
+    assert!(wait_serial(zc.addr, 1));
+    let out = run(
+        "kdig",
+        &[
+            "@127.0.0.1",
+            "-p",
+            &zc.addr.port().to_string(),
+            "example.com",
+            "SOA",
+            "+expire",
+        ],
+    );
+    let line = out
+        .lines()
+        .find(|l| l.contains("EXPIRE"))
+        .unwrap_or_else(|| panic!("{out}"));
+    let secs: u32 = line
+        .split_whitespace()
+        .find_map(|w| w.parse().ok())
+        .unwrap_or_else(|| panic!("{line}"));
+    assert!((7100..=7200).contains(&secs), "{line}");
 }

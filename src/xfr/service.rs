@@ -692,3 +692,29 @@ fn flush(job: &mut Job) -> Result<(), String> {
     job.sent = 0;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn graveyard_keeps_versions_until_no_one_else_holds_them() {
+        let apex = crate::wire::name::parse_name_text("example.com.", None).unwrap();
+        let snap = Arc::new(
+            crate::zone::load_zone_text(b"$TTL 1\n@ SOA ns hm 1 2 3 4 5\n", "t", &apex)
+                .unwrap()
+                .snapshot,
+        );
+        let held_by_worker = Arc::clone(&snap);
+        let mut g = Graveyard::default();
+        g.snapshots.push(snap);
+        g.sweep();
+        assert_eq!(g.snapshots.len(), 1, "a worker still holds it");
+        // The worker moves on: its drop is not the last one...
+        drop(held_by_worker);
+        assert_eq!(Arc::strong_count(&g.snapshots[0]), 1);
+        // ...the graveyard's is, on this thread.
+        g.sweep();
+        assert!(g.snapshots.is_empty());
+    }
+}
