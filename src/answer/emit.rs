@@ -16,7 +16,7 @@ const TTL_AT: usize = 4;
 pub fn put_rrset(
     w: &mut MessageWriter<'_>,
     mut owner: Owner<'_>,
-    set: &RRset,
+    set: RRset<'_>,
     section: Section,
     ttl: Option<u32>,
 ) -> Result<Option<usize>, WireError> {

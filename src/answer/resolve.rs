@@ -63,7 +63,7 @@ struct Resolver<'z, 'r, 'w, 'b> {
     additional: SmallVec<[Additional<'z>; MAX_ADDITIONAL]>,
     /// Nodes whose CNAME was already followed: meeting one again is a loop,
     /// and the chain stops there (as in Knot).
-    visited: SmallVec<[*const Node; MAX_CHAIN]>,
+    visited: SmallVec<[*const u8; MAX_CHAIN]>,
 }
 
 /// Writes the answer, authority and additional sections for `req` from
@@ -182,11 +182,11 @@ impl<'z> Resolver<'z, '_, '_, '_> {
     }
 
     /// Answers from the node that matches the name (or its wildcard).
-    fn answer_node(&mut self, node: &'z Node, owner: Owner<'_>) -> Step {
+    fn answer_node(&mut self, node: Node<'z>, owner: Owner<'_>) -> Step {
         let qtype = self.req.qtype;
         if qtype == rtype::ANY {
             // RFC 8482 §4.2: one RRset is enough; Knot gives the lowest type.
-            return match node.rrsets().first() {
+            return match node.rrsets().next() {
                 Some(set) => {
                     self.answer(owner, set);
                     Step::Done
@@ -204,10 +204,10 @@ impl<'z> Resolver<'z, '_, '_, '_> {
         if qtype != rtype::CNAME
             && let Some(cname) = node.rrset(rtype::CNAME)
         {
-            if self.visited.contains(&(node as *const Node)) {
+            if self.visited.contains(&node.id()) {
                 return Step::Done;
             }
-            self.visited.push(node);
+            self.visited.push(node.id());
             let Some(Some(at)) = self.put(owner, cname, Section::Answer, None) else {
                 return Step::Done;
             };
@@ -223,7 +223,7 @@ impl<'z> Resolver<'z, '_, '_, '_> {
     }
 
     /// RFC 6672 §3.3: the DNAME, then a CNAME synthesized from it.
-    fn dname(&mut self, node: &'z Node, name: &NameBuf, origin: Origin, skip: usize) -> Step {
+    fn dname(&mut self, node: Node<'z>, name: &NameBuf, origin: Origin, skip: usize) -> Step {
         let Some(set) = node.rrset(rtype::DNAME) else {
             return Step::Done;
         };
@@ -261,7 +261,7 @@ impl<'z> Resolver<'z, '_, '_, '_> {
     }
 
     /// An answer RRset, with its targets queued for the additional section.
-    fn answer(&mut self, owner: Owner<'_>, set: &'z RRset) {
+    fn answer(&mut self, owner: Owner<'_>, set: RRset<'z>) {
         if self.put(owner, set, Section::Answer, None).is_some() {
             self.queue_targets(set, None);
         }
@@ -270,7 +270,7 @@ impl<'z> Resolver<'z, '_, '_, '_> {
     /// A referral (RFC 1034 §4.3.2 step 3b): the cut's NS in authority,
     /// glue in additional, AA clear unless the answer already holds
     /// authoritative data from a CNAME chain.
-    fn referral(&mut self, cut: &'z Node, owner: Owner<'_>) {
+    fn referral(&mut self, cut: Node<'z>, owner: Owner<'_>) {
         if self.w.count(Section::Answer) == 0 {
             self.res.aa = false;
         }
@@ -278,7 +278,7 @@ impl<'z> Resolver<'z, '_, '_, '_> {
             return;
         };
         if self.put(owner, ns, Section::Authority, None).is_some() {
-            self.queue_targets(ns, Some(cut.owner().as_wire()));
+            self.queue_targets(ns, Some(cut.owner()));
         }
     }
 
@@ -301,7 +301,7 @@ impl<'z> Resolver<'z, '_, '_, '_> {
     fn put(
         &mut self,
         owner: Owner<'_>,
-        set: &RRset,
+        set: RRset<'_>,
         section: Section,
         ttl: Option<u32>,
     ) -> Option<Option<usize>> {
@@ -319,7 +319,7 @@ impl<'z> Resolver<'z, '_, '_, '_> {
     /// Queues the names in NS, MX, SRV, SVCB and HTTPS records for address
     /// lookup.
     /// `cut` is the delegation a referral's NS set belongs to.
-    fn queue_targets(&mut self, set: &'z RRset, cut: Option<&[u8]>) {
+    fn queue_targets(&mut self, set: RRset<'z>, cut: Option<&[u8]>) {
         // RFC 9460 §4.1: SVCB and HTTPS targets get addresses too.
         if !matches!(
             set.rtype(),
@@ -351,7 +351,7 @@ impl<'z> Resolver<'z, '_, '_, '_> {
 
     /// The node holding a target's addresses: the name itself, or the
     /// wildcard that would answer for it (Knot adds synthesized addresses).
-    fn find_for_additional(&self, name: &NameBuf) -> Option<&'z Node> {
+    fn find_for_additional(&self, name: &NameBuf) -> Option<Node<'z>> {
         let hashes = SuffixHashes::compute(name);
         let below = name.label_count().checked_sub(self.zone.apex_labels())?;
         for skip in 0..=below {

@@ -1,38 +1,104 @@
-//! Nodes in DNSSEC canonical order (RFC 4034 §6.1), in chunks that versions
-//! share: an IXFR copies only the chunks it changes.
+//! Every name of a snapshot in DNSSEC canonical order (RFC 4034 §6.1), in
+//! compact chunks that versions share: an IXFR copies only the chunks it
+//! changes.
 //!
 //! The order answers "what lies below this name" (a contiguous run after
-//! it), gives AXFR-out and zone-file output their order, and will give NSEC
-//! its predecessor search.
+//! it), gives AXFR-out and zone files their order, and will give NSEC its
+//! predecessor search. It holds names only; nodes are found by name.
 
 use core::cmp::Ordering;
 use std::sync::Arc;
 
-use super::node::Node;
 use crate::wire::name::canonical_cmp;
 
-/// A chunk is split when it grows past this.
+/// A chunk is split when it grows past this many names.
 const CHUNK_MAX: usize = 512;
+
+/// Names back to back, with where each starts.
+#[derive(Clone, Default)]
+struct Chunk {
+    names: Vec<u8>,
+    starts: Vec<u32>,
+}
+
+impl Chunk {
+    fn len(&self) -> usize {
+        self.starts.len()
+    }
+
+    fn name(&self, i: usize) -> &[u8] {
+        let s = self.starts[i] as usize;
+        let e = self
+            .starts
+            .get(i + 1)
+            .map_or(self.names.len(), |&e| e as usize);
+        &self.names[s..e]
+    }
+
+    fn position(&self, name: &[u8]) -> Result<usize, usize> {
+        let (mut lo, mut hi) = (0, self.len());
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            match canonical_cmp(self.name(mid), name) {
+                Ordering::Less => lo = mid + 1,
+                Ordering::Greater => hi = mid,
+                Ordering::Equal => return Ok(mid),
+            }
+        }
+        Err(lo)
+    }
+
+    fn push(&mut self, name: &[u8]) {
+        self.starts.push(self.names.len() as u32);
+        self.names.extend_from_slice(name);
+    }
+
+    fn rebuilt<'x>(&'x self, edit: impl FnOnce(&mut Vec<&'x [u8]>)) -> Vec<Chunk> {
+        let mut names: Vec<&[u8]> = (0..self.len()).map(|i| self.name(i)).collect();
+        edit(&mut names);
+        // Split only a chunk grown past the limit, in halves; an emptied
+        // chunk disappears.
+        let piece = if names.len() > CHUNK_MAX {
+            CHUNK_MAX / 2
+        } else {
+            CHUNK_MAX
+        };
+        names
+            .chunks(piece)
+            .map(|part| {
+                let mut c = Chunk::default();
+                for n in part {
+                    c.push(n);
+                }
+                c
+            })
+            .collect()
+    }
+}
 
 #[derive(Clone, Default)]
 pub struct CanonicalOrder {
     /// Sorted, non-empty chunks.
-    chunks: Vec<Arc<Vec<Arc<Node>>>>,
+    chunks: Vec<Arc<Chunk>>,
     len: usize,
 }
 
-fn cmp(node: &Node, name: &[u8]) -> Ordering {
-    canonical_cmp(node.owner().as_wire(), name)
-}
-
 impl CanonicalOrder {
-    /// Builds from nodes already in canonical order.
-    pub fn from_sorted(nodes: Vec<Arc<Node>>) -> Self {
-        let len = nodes.len();
-        let chunks = nodes
-            .chunks(CHUNK_MAX / 2)
-            .map(|c| Arc::new(c.to_vec()))
-            .collect();
+    /// Builds from names already in canonical order.
+    pub fn from_sorted<'n>(names: impl IntoIterator<Item = &'n [u8]>) -> Self {
+        let mut chunks = Vec::new();
+        let mut cur = Chunk::default();
+        let mut len = 0;
+        for n in names {
+            cur.push(n);
+            len += 1;
+            if cur.len() == CHUNK_MAX / 2 {
+                chunks.push(Arc::new(core::mem::take(&mut cur)));
+            }
+        }
+        if cur.len() > 0 {
+            chunks.push(Arc::new(cur));
+        }
         CanonicalOrder { chunks, len }
     }
 
@@ -46,94 +112,108 @@ impl CanonicalOrder {
 
     /// The chunk that holds `name` or would hold it.
     fn chunk_for(&self, name: &[u8]) -> usize {
-        // First chunk whose first node sorts after `name`, minus one.
         let after = self
             .chunks
-            .partition_point(|c| cmp(&c[0], name) != Ordering::Greater);
+            .partition_point(|c| canonical_cmp(c.name(0), name) != Ordering::Greater);
         after.saturating_sub(1)
     }
 
-    /// (chunk, index) of `name`, or of where it would be inserted.
-    fn find(&self, name: &[u8]) -> Result<(usize, usize), (usize, usize)> {
+    pub fn contains(&self, name: &[u8]) -> bool {
+        !self.chunks.is_empty() && self.chunks[self.chunk_for(name)].position(name).is_ok()
+    }
+
+    /// Adds `name` if it is not there yet.
+    pub fn insert(&mut self, name: &[u8]) {
         if self.chunks.is_empty() {
-            return Err((0, 0));
+            let mut first = Chunk::default();
+            first.push(name);
+            self.chunks.push(Arc::new(first));
+            self.len = 1;
+            return;
         }
         let c = self.chunk_for(name);
-        match self.chunks[c].binary_search_by(|n| cmp(n, name)) {
-            Ok(i) => Ok((c, i)),
-            Err(i) => Err((c, i)),
-        }
+        let Err(i) = self.chunks[c].position(name) else {
+            return;
+        };
+        let parts = self.chunks[c].rebuilt(|v| v.insert(i, name));
+        self.chunks.splice(c..=c, parts.into_iter().map(Arc::new));
+        self.len += 1;
     }
 
-    pub fn get(&self, name: &[u8]) -> Option<&Arc<Node>> {
-        self.find(name).ok().map(|(c, i)| &self.chunks[c][i])
-    }
-
-    /// Inserts `node`, replacing the node with the same name.
-    pub fn insert(&mut self, node: Arc<Node>) -> Option<Arc<Node>> {
-        match self.find(node.owner().as_wire()) {
-            Ok((c, i)) => Some(core::mem::replace(
-                &mut Arc::make_mut(&mut self.chunks[c])[i],
-                node,
-            )),
-            Err((c, i)) => {
-                if self.chunks.is_empty() {
-                    self.chunks.push(Arc::new(Vec::new()));
-                }
-                let chunk = Arc::make_mut(&mut self.chunks[c]);
-                chunk.insert(i, node);
-                if chunk.len() > CHUNK_MAX {
-                    let tail = chunk.split_off(CHUNK_MAX / 2);
-                    self.chunks.insert(c + 1, Arc::new(tail));
-                }
-                self.len += 1;
-                None
-            }
+    /// Removes `name`; whether it was there.
+    pub fn remove(&mut self, name: &[u8]) -> bool {
+        if self.chunks.is_empty() {
+            return false;
         }
-    }
-
-    pub fn remove(&mut self, name: &[u8]) -> Option<Arc<Node>> {
-        let (c, i) = self.find(name).ok()?;
-        let chunk = Arc::make_mut(&mut self.chunks[c]);
-        let old = chunk.remove(i);
-        if chunk.is_empty() {
-            self.chunks.remove(c);
-        }
+        let c = self.chunk_for(name);
+        let Ok(i) = self.chunks[c].position(name) else {
+            return false;
+        };
+        let parts = self.chunks[c].rebuilt(|v| {
+            v.remove(i);
+        });
+        self.chunks.splice(c..=c, parts.into_iter().map(Arc::new));
         self.len -= 1;
-        Some(old)
+        true
     }
 
-    pub fn iter(&self) -> impl Iterator<Item = &Arc<Node>> {
-        self.chunks.iter().flat_map(|c| c.iter())
+    pub fn iter(&self) -> impl Iterator<Item = &[u8]> {
+        self.chunks
+            .iter()
+            .flat_map(|c| (0..c.len()).map(move |i| c.name(i)))
     }
 
-    /// Nodes from `name` (or the first after it) onwards.
-    pub fn iter_from(&self, name: &[u8]) -> impl Iterator<Item = &Arc<Node>> {
-        let (c, i) = match self.find(name) {
-            Ok(p) | Err(p) => p,
+    /// Names from `name` (or the first after it) onwards.
+    pub fn iter_from<'s>(&'s self, name: &[u8]) -> impl Iterator<Item = &'s [u8]> + use<'s> {
+        let (c, i) = if self.chunks.is_empty() {
+            (0, 0)
+        } else {
+            let c = self.chunk_for(name);
+            match self.chunks[c].position(name) {
+                Ok(i) | Err(i) => (c, i),
+            }
         };
         self.chunks
             .iter()
             .skip(c)
             .enumerate()
-            .flat_map(move |(k, chunk)| chunk.iter().skip(if k == 0 { i } else { 0 }))
+            .flat_map(move |(k, chunk)| {
+                (if k == 0 { i } else { 0 }..chunk.len()).map(move |j| chunk.name(j))
+            })
     }
 
-    /// The last node before `name` in canonical order.
-    pub fn predecessor(&self, name: &[u8]) -> Option<&Arc<Node>> {
-        let (c, i) = match self.find(name) {
-            Ok(p) | Err(p) => p,
+    /// The last name before `name` in canonical order.
+    pub fn predecessor(&self, name: &[u8]) -> Option<&[u8]> {
+        if self.chunks.is_empty() {
+            return None;
+        }
+        let c = self.chunk_for(name);
+        let i = match self.chunks[c].position(name) {
+            Ok(i) | Err(i) => i,
         };
         if i > 0 {
-            return self.chunks.get(c)?.get(i - 1);
+            return Some(self.chunks[c].name(i - 1));
         }
-        c.checked_sub(1).and_then(|p| self.chunks[p].last())
+        let p = c.checked_sub(1)?;
+        let prev = &self.chunks[p];
+        Some(prev.name(prev.len() - 1))
     }
 
-    /// Octets of the chunk arrays.
-    pub fn index_bytes(&self) -> usize {
-        self.chunks.len() * core::mem::size_of::<usize>()
-            + self.len * core::mem::size_of::<Arc<Node>>()
+    /// Octets held by the chunks.
+    pub fn heap_bytes(&self) -> usize {
+        self.chunks
+            .iter()
+            .map(|c| c.names.capacity() + c.starts.capacity() * 4 + 64)
+            .sum()
+    }
+
+    /// How many chunks `other` shares with `self` (for tests of sharing).
+    pub fn shared_chunks(&self, other: &CanonicalOrder) -> usize {
+        self.chunks
+            .iter()
+            .zip(&other.chunks)
+            .filter(|(a, b)| Arc::ptr_eq(a, b))
+            .count()
     }
 }
 
@@ -143,12 +223,8 @@ mod tests {
     use crate::wire::Name;
     use crate::wire::name::parse_name_text;
 
-    fn node(s: &str) -> Arc<Node> {
-        Arc::new(Node::new(parse_name_text(s, None).unwrap(), vec![], false))
-    }
-
-    fn names(o: &CanonicalOrder) -> Vec<String> {
-        o.iter().map(|n| n.owner().to_string()).collect()
+    fn n(s: &str) -> Name {
+        parse_name_text(s, None).unwrap()
     }
 
     #[test]
@@ -156,87 +232,64 @@ mod tests {
         let mut o = CanonicalOrder::default();
         let mut expect: Vec<Name> = Vec::new();
         for i in (0..3000).rev() {
-            let n = node(&format!("h{i}.example."));
-            expect.push(n.owner().clone());
-            assert!(o.insert(n).is_none());
+            let name = n(&format!("h{i}.example."));
+            o.insert(name.as_wire());
+            expect.push(name);
         }
+        o.insert(expect[0].as_wire());
+        assert_eq!(o.len(), 3000, "inserting twice adds once");
         expect.sort_by(|a, b| canonical_cmp(a.as_wire(), b.as_wire()));
-        let got: Vec<Name> = o.iter().map(|n| n.owner().clone()).collect();
-        assert_eq!(got, expect);
+        let got: Vec<&[u8]> = o.iter().collect();
+        let want: Vec<&[u8]> = expect.iter().map(|n| n.as_wire()).collect();
+        assert_eq!(got, want);
         for i in (0..3000).step_by(2) {
-            assert!(
-                o.remove(
-                    parse_name_text(&format!("h{i}.example."), None)
-                        .unwrap()
-                        .as_wire()
-                )
-                .is_some()
-            );
+            assert!(o.remove(n(&format!("h{i}.example.")).as_wire()));
         }
+        assert!(!o.remove(n("h0.example.").as_wire()));
         assert_eq!(o.len(), 1500);
-        assert!(o.iter().all(|n| {
-            n.owner().to_string()[1..]
-                .split('.')
-                .next()
-                .unwrap()
-                .parse::<u32>()
-                .unwrap()
-                % 2
-                == 1
-        }));
+        assert_eq!(o.iter().count(), 1500);
+        assert!(o.contains(n("h1.example.").as_wire()));
+        assert!(!o.contains(n("h2.example.").as_wire()));
     }
 
     #[test]
     fn subtree_runs_and_predecessors() {
-        let o = CanonicalOrder::from_sorted(
-            [
-                "example.",
-                "a.example.",
-                "b.a.example.",
-                "c.a.example.",
-                "b.example.",
-            ]
-            .iter()
-            .map(|s| node(s))
-            .collect(),
-        );
+        let names: Vec<Name> = [
+            "example.",
+            "a.example.",
+            "b.a.example.",
+            "c.a.example.",
+            "b.example.",
+        ]
+        .iter()
+        .map(|s| n(s))
+        .collect();
+        let o = CanonicalOrder::from_sorted(names.iter().map(|n| n.as_wire()));
         let from: Vec<String> = o
-            .iter_from(parse_name_text("a.example.", None).unwrap().as_wire())
-            .map(|n| n.owner().to_string())
+            .iter_from(n("a.example.").as_wire())
+            .map(|w| Name::from_wire(w).unwrap().to_string())
             .collect();
         assert_eq!(
             from,
             ["a.example.", "b.a.example.", "c.a.example.", "b.example."]
         );
-        let p = o.predecessor(parse_name_text("bb.a.example.", None).unwrap().as_wire());
-        assert_eq!(p.unwrap().owner().to_string(), "b.a.example.");
-        assert!(
-            o.predecessor(parse_name_text("example.", None).unwrap().as_wire())
-                .is_none()
-        );
-        assert_eq!(names(&o).len(), 5);
+        let p = o.predecessor(n("bb.a.example.").as_wire()).unwrap();
+        assert_eq!(p, n("b.a.example.").as_wire());
+        assert!(o.predecessor(n("example.").as_wire()).is_none());
     }
 
     #[test]
     fn versions_share_chunks() {
-        let nodes: Vec<_> = (0..2000)
-            .map(|i| node(&format!("h{i:05}.example.")))
-            .collect();
-        let mut sorted = nodes.clone();
-        sorted.sort_by(|a, b| canonical_cmp(a.owner().as_wire(), b.owner().as_wire()));
-        let a = CanonicalOrder::from_sorted(sorted);
+        let mut names: Vec<Name> = (0..2000).map(|i| n(&format!("h{i:05}.example."))).collect();
+        names.sort_by(|a, b| canonical_cmp(a.as_wire(), b.as_wire()));
+        let a = CanonicalOrder::from_sorted(names.iter().map(|n| n.as_wire()));
         let mut b = a.clone();
-        b.insert(node("h00500x.example."));
-        let shared = a
-            .chunks
-            .iter()
-            .zip(&b.chunks)
-            .filter(|(x, y)| Arc::ptr_eq(x, y))
-            .count();
+        b.insert(n("h00500x.example.").as_wire());
         assert!(
-            shared >= a.chunks.len() - 2,
-            "{shared} of {}",
-            a.chunks.len()
+            b.shared_chunks(&a) >= 1,
+            "chunks before the change are shared"
         );
+        assert_eq!(b.len(), 2001);
+        assert_eq!(a.len(), 2000);
     }
 }

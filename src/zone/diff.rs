@@ -3,18 +3,19 @@
 //! and chunk the diff does not touch with the old one.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use thiserror::Error;
 
-use super::build::{ZoneError, check_node};
-use super::node::{Node, flags};
+use super::build::{ZoneError, check_types};
+use super::canonical::CanonicalOrder;
+use super::node::{Node, RRsetParts, encode_node, encode_records, flags, own_flags, with_occluded};
+use super::node_map::Change;
 use super::rr::Rr;
-use super::rrset::RRset;
+use super::rrset::OwnedRRset;
 use super::snapshot::{Snapshot, soa_field};
 use crate::wire::Name;
 use crate::wire::iana::rtype;
-use crate::wire::name::hash_name;
+use crate::wire::name::{is_subdomain, suffix};
 use crate::wire::rdata::canonical_form;
 use crate::wire::serial::Serial;
 
@@ -65,12 +66,11 @@ struct Parts {
 }
 
 impl Parts {
-    fn of(node: Option<&Node>) -> Parts {
+    fn of(node: Option<Node<'_>>) -> Parts {
         Parts {
             rrsets: node
                 .map(|n| {
                     n.rrsets()
-                        .iter()
                         .map(|s| (s.rtype(), s.ttl(), s.rdatas().map(Box::from).collect()))
                         .collect()
                 })
@@ -102,9 +102,9 @@ pub fn apply(base: &Snapshot, diffs: &[Diff]) -> Result<Snapshot, DiffError> {
         }
         for rr in &d.removed {
             let owner = in_zone(&next, rr)?;
-            let parts = touched.entry(owner.clone()).or_insert_with(|| {
-                Parts::of(next.get(owner.as_wire(), hash_name(owner.as_wire())))
-            });
+            let parts = touched
+                .entry(owner.clone())
+                .or_insert_with(|| Parts::of(base.node_by_wire(owner.as_wire())));
             canonical_form(rr.rtype, &rr.rdata, &mut canon_a);
             let set = parts.rrsets.iter_mut().find(|(t, _, _)| *t == rr.rtype);
             let pos = set.as_ref().and_then(|(_, _, rds)| {
@@ -124,9 +124,9 @@ pub fn apply(base: &Snapshot, diffs: &[Diff]) -> Result<Snapshot, DiffError> {
         }
         for rr in &d.added {
             let owner = in_zone(&next, rr)?;
-            let parts = touched.entry(owner.clone()).or_insert_with(|| {
-                Parts::of(next.get(owner.as_wire(), hash_name(owner.as_wire())))
-            });
+            let parts = touched
+                .entry(owner.clone())
+                .or_insert_with(|| Parts::of(base.node_by_wire(owner.as_wire())));
             canonical_form(rr.rtype, &rr.rdata, &mut canon_a);
             match parts.rrsets.iter_mut().find(|(t, _, _)| *t == rr.rtype) {
                 Some((_, ttl, rds)) => {
@@ -151,7 +151,7 @@ pub fn apply(base: &Snapshot, diffs: &[Diff]) -> Result<Snapshot, DiffError> {
         let apex = next.apex.clone();
         let parts = touched
             .entry(apex.clone())
-            .or_insert_with(|| Parts::of(Some(&next.apex_node)));
+            .or_insert_with(|| Parts::of(base.apex_node()));
         parts.rrsets.retain(|(t, _, _)| *t != rtype::SOA);
         parts
             .rrsets
@@ -160,7 +160,7 @@ pub fn apply(base: &Snapshot, diffs: &[Diff]) -> Result<Snapshot, DiffError> {
     }
     next.serial = serial;
     next.record_count = records.max(0) as usize;
-    rebuild_touched(&mut next, base, touched)?;
+    rebuild_touched(&mut next, touched)?;
     Ok(next)
 }
 
@@ -175,136 +175,196 @@ fn in_zone(s: &Snapshot, rr: &Rr) -> Result<Name, DiffError> {
     Ok(owner)
 }
 
-fn insert(next: &mut Snapshot, node: Node) {
-    let n = Arc::new(node);
-    next.nodes.insert(hash_name(n.owner().as_wire()), n.clone());
-    if n.has_flag(flags::APEX) {
-        next.apex_node = n.clone();
-    }
-    next.order.insert(n);
+/// A touched node's content in the new version, and the flags it has of
+/// itself.
+struct Draft {
+    sets: Vec<EditedRRset>,
+    own: u8,
 }
 
-fn remove(next: &mut Snapshot, name: &Name) {
-    next.nodes.remove(name.as_wire(), hash_name(name.as_wire()));
-    next.order.remove(name.as_wire());
-}
+const CUT: u8 = flags::DELEGATION | flags::DNAME;
 
-/// Whether any name lies below `name` in `s`.
-fn has_children(s: &Snapshot, name: &Name) -> bool {
-    s.order
-        .iter_from(name.as_wire())
+/// Whether any name lies below `name` in `order`.
+fn has_children(order: &CanonicalOrder, name: &[u8]) -> bool {
+    order
+        .iter_from(name)
         .nth(1)
-        .is_some_and(|n| n.owner().is_subdomain_of(name))
+        .is_some_and(|n| is_subdomain(n, name))
 }
 
-/// Whether a proper ancestor of `name`, down from the apex, is a cut or
-/// a DNAME owner; and whether that one is a DNAME.
-fn occluder(s: &Snapshot, name: &Name) -> Option<(Name, bool)> {
-    let mut found = None;
-    let mut cur = name.parent();
-    while let Some(p) = cur {
-        if !p.is_subdomain_of(&s.apex) {
-            break;
-        }
-        if let Some(n) = s.get(p.as_wire(), hash_name(p.as_wire()))
-            && n.has_flag(flags::DELEGATION | flags::DNAME)
-        {
-            found = Some((p.clone(), n.has_flag(flags::DNAME)));
-        }
-        cur = if p == s.apex { None } else { p.parent() };
-    }
-    found
-}
-
-/// Turns the edited parts into nodes, restores empty non-terminals and
-/// the flags derived from ancestors, and checks the touched nodes.
-fn rebuild_touched(
-    next: &mut Snapshot,
-    base: &Snapshot,
-    touched: HashMap<Name, Parts>,
-) -> Result<(), DiffError> {
+/// Turns the edited parts into nodes, adds and removes empty
+/// non-terminals, recomputes the flags derived from ancestors, checks the
+/// touched nodes, and applies it all to the node map in one batch.
+fn rebuild_touched(next: &mut Snapshot, touched: HashMap<Name, Parts>) -> Result<(), DiffError> {
     let apex = next.apex.clone();
-    let mut changed_cut: Vec<Name> = Vec::new();
-    let mut emptied: Vec<Name> = Vec::new();
-    let mut owners: Vec<Name> = Vec::with_capacity(touched.len());
-    for (owner, parts) in touched {
-        check_node(&owner, parts.rrsets.iter().map(|(t, _, r)| (*t, r.len())))?;
-        let rrsets: Vec<RRset> = parts
-            .rrsets
-            .iter()
-            .map(|(t, ttl, rds)| RRset::new(*t, *ttl, rds.iter().map(|r| &r[..])))
-            .collect();
-        let is_apex = owner == apex;
-        let node = Node::new(owner.clone(), rrsets, is_apex);
-        let before = base.get(owner.as_wire(), hash_name(owner.as_wire()));
-        let cut = |n: &Node| n.flags() & (flags::DELEGATION | flags::DNAME);
-        if before.map_or(0, cut) != cut(&node) {
-            changed_cut.push(owner.clone());
+    let mut drafts: HashMap<Vec<u8>, Draft> = HashMap::with_capacity(touched.len());
+    for (owner, mut parts) in touched {
+        check_types(parts.rrsets.iter().map(|(t, _, r)| (*t, r.len())))
+            .map_err(|c| c.error(owner.clone()))?;
+        if parts.rrsets.len() > u8::MAX as usize {
+            return Err(ZoneError::TooManyTypes(owner).into());
         }
-        if node.is_empty_non_terminal() && !is_apex {
-            emptied.push(owner.clone());
-        }
-        insert(next, node);
-        owners.push(owner);
+        parts.rrsets.sort_by_key(|(t, _, _)| *t);
+        let own = own_flags(owner == apex, parts.rrsets.iter().map(|(t, _, _)| *t));
+        drafts.insert(
+            owner.as_wire().to_vec(),
+            Draft {
+                sets: parts.rrsets,
+                own,
+            },
+        );
     }
-    // Every ancestor of a name exists (RFC 8020 needs exact ENTs).
-    for owner in &owners {
+    // New names, and every ancestor up to the apex (RFC 8020).
+    let mut ents = Vec::new();
+    for (owner, d) in &drafts {
+        if d.sets.is_empty() || next.order.contains(owner) {
+            continue;
+        }
+        next.order.insert(owner);
         let mut cur = owner.clone();
-        while cur != apex {
-            let Some(p) = cur.parent() else { break };
-            if next.get(p.as_wire(), hash_name(p.as_wire())).is_some() {
+        while cur != apex.as_wire() {
+            let parent = suffix(&cur, 1).to_vec();
+            if next.order.contains(&parent) {
                 break;
             }
-            insert(next, Node::new(p.clone(), Vec::new(), false));
-            cur = p;
+            next.order.insert(&parent);
+            ents.push(parent.clone());
+            cur = parent;
         }
+    }
+    for e in ents {
+        drafts.entry(e).or_insert(Draft {
+            sets: Vec::new(),
+            own: 0,
+        });
     }
     // Names left without data and without children disappear, and so may
     // their parents.
-    while let Some(name) = emptied.pop() {
-        let empty = next
-            .get(name.as_wire(), hash_name(name.as_wire()))
-            .is_some_and(Node::is_empty_non_terminal);
-        if empty && name != apex && !has_children(next, &name) {
-            remove(next, &name);
-            if let Some(p) = name.parent()
-                && p != apex
+    let is_empty =
+        |drafts: &HashMap<Vec<u8>, Draft>, next: &Snapshot, name: &[u8]| match drafts.get(name) {
+            Some(d) => d.sets.is_empty(),
+            None => next
+                .node_by_wire(name)
+                .is_some_and(|n| n.is_empty_non_terminal()),
+        };
+    let mut removed: Vec<Vec<u8>> = Vec::new();
+    let mut check: Vec<Vec<u8>> = drafts
+        .iter()
+        .filter(|(n, d)| d.sets.is_empty() && n.as_slice() != apex.as_wire())
+        .map(|(n, _)| n.clone())
+        .collect();
+    while let Some(name) = check.pop() {
+        if name == apex.as_wire() || !next.order.contains(&name) || !is_empty(&drafts, next, &name)
+        {
+            continue;
+        }
+        if has_children(&next.order, &name) {
+            continue;
+        }
+        next.order.remove(&name);
+        check.push(suffix(&name, 1).to_vec());
+        removed.push(name);
+    }
+    for r in &removed {
+        drafts.remove(r);
+    }
+    // The flags each name has of itself in the new version.
+    let own = |drafts: &HashMap<Vec<u8>, Draft>, next: &Snapshot, name: &[u8]| -> Option<u8> {
+        match drafts.get(name) {
+            Some(d) => Some(d.own),
+            None => next
+                .node_by_wire(name)
+                .map(|n| n.flags() & (CUT | flags::APEX)),
+        }
+    };
+    // Occlusion of the drafts, and of whole subtrees below a cut or DNAME
+    // that appeared or went away.
+    let mut recheck: Vec<Vec<u8>> = drafts.keys().cloned().collect();
+    for (name, d) in &drafts {
+        let before = next.node_by_wire(name).map_or(0, |n| n.flags() & CUT);
+        if before != d.own & CUT {
+            recheck.extend(
+                next.order
+                    .iter_from(name)
+                    .skip(1)
+                    .take_while(|n| is_subdomain(n, name))
+                    .map(<[u8]>::to_vec),
+            );
+        }
+    }
+    let mut changes: Vec<Change> = removed.into_iter().map(Change::Remove).collect();
+    let mut done = std::collections::HashSet::new();
+    for name in recheck {
+        if !done.insert(name.clone()) {
+            continue;
+        }
+        // The topmost cut or DNAME strictly above the name, if any.
+        let mut occluder: Option<bool> = None;
+        let mut cur = name.clone();
+        while cur != apex.as_wire() {
+            cur = suffix(&cur, 1).to_vec();
+            if let Some(f) = own(&drafts, next, &cur)
+                && f & CUT != 0
             {
-                emptied.push(p);
+                occluder = Some(f & flags::DNAME != 0);
+            }
+        }
+        if occluder == Some(true) {
+            let mut top = name.clone();
+            while top != apex.as_wire() {
+                let p = suffix(&top, 1).to_vec();
+                if own(&drafts, next, &p).is_some_and(|f| f & flags::DNAME != 0) {
+                    top = p;
+                    break;
+                }
+                top = p;
+            }
+            let owner = Name::from_wire(&top).unwrap_or_else(|_| Name::root());
+            return Err(ZoneError::BelowDname(owner).into());
+        }
+        let occluded = if occluder.is_some() {
+            flags::OCCLUDED
+        } else {
+            0
+        };
+        match drafts.get(&name) {
+            Some(d) => {
+                let mut wire = Vec::new();
+                let mut spans = Vec::with_capacity(d.sets.len());
+                for (t, ttl, rds) in &d.sets {
+                    let a = wire.len();
+                    let count = encode_records(&mut wire, *t, *ttl, rds.iter().map(|r| &r[..]));
+                    spans.push((*t, *ttl, count, a, wire.len()));
+                }
+                let parts: Vec<RRsetParts<'_>> = spans
+                    .iter()
+                    .map(|&(rtype, ttl, count, a, b)| RRsetParts {
+                        rtype,
+                        ttl,
+                        count,
+                        wire: &wire[a..b],
+                    })
+                    .collect();
+                let mut blob = Vec::new();
+                encode_node(&mut blob, &name, d.own | occluded, &parts);
+                changes.push(Change::Put(blob));
+            }
+            None => {
+                if let Some(n) = next.node_by_wire(&name)
+                    && (n.flags() & flags::OCCLUDED) != occluded
+                {
+                    changes.push(Change::Put(with_occluded(n.blob(), occluded != 0)));
+                }
             }
         }
     }
-    // Occlusion of the touched nodes, and of whole subtrees below a cut or
-    // DNAME that appeared or went away.
-    let mut recheck: Vec<Name> = owners;
-    for root in &changed_cut {
-        let below: Vec<Name> = next
-            .order
-            .iter_from(root.as_wire())
-            .skip(1)
-            .take_while(|n| n.owner().is_subdomain_of(root))
-            .map(|n| n.owner().clone())
-            .collect();
-        recheck.extend(below);
-    }
-    for name in recheck {
-        let Some(node) = next.get(name.as_wire(), hash_name(name.as_wire())) else {
-            continue;
-        };
-        let occ = occluder(next, &name);
-        if let Some((dname_owner, true)) = &occ {
-            return Err(ZoneError::BelowDname(dname_owner.clone()).into());
-        }
-        let want = occ.is_some();
-        if node.has_flag(flags::OCCLUDED) != want {
-            let mut n = node.clone();
-            n.set_occluded(want);
-            insert(next, n);
-        }
-    }
-    if next.apex_node.rrset(rtype::SOA).is_none() {
-        return Err(ZoneError::MissingSoa(apex).into());
-    }
+    next.nodes.apply(changes);
+    let soa = next
+        .apex_node()
+        .and_then(|n| n.rrset(rtype::SOA))
+        .map(|s| OwnedRRset::copy_of(&s))
+        .ok_or_else(|| ZoneError::MissingSoa(apex.clone()))?;
+    next.soa = soa;
     Ok(())
 }
 

@@ -19,9 +19,9 @@ pub enum LoadError {
 /// Reads zone-file text for `apex` and builds its snapshot.
 pub fn load_zone_text(text: &[u8], label: &str, apex: &Name) -> Result<Built, LoadError> {
     let mut reader = ZoneFileReader::new(text, label, apex.clone());
-    let mut builder = SnapshotBuilder::new(apex);
-    while let Some(rr) = reader.next_record()? {
-        builder.add(rr);
+    let mut builder = SnapshotBuilder::with_size_hint(apex, text.len());
+    while let Some(r) = reader.next_raw()? {
+        builder.add_raw(r.owner, r.rtype, r.ttl, r.rdata);
     }
     builder.finish().map_err(|error| LoadError::Zone {
         file: label.to_string(),
@@ -87,7 +87,7 @@ mod tests {
         assert!(s.node(&n("a.b")).unwrap().is_empty_non_terminal());
         assert!(s.node(&n("x")).is_none());
         // Flags.
-        assert!(s.apex_node().has_flag(flags::APEX));
+        assert!(s.apex_node().unwrap().has_flag(flags::APEX));
         assert!(s.node(&n("sub")).unwrap().has_flag(flags::DELEGATION));
         assert!(s.node(&n("ns.sub")).unwrap().has_flag(flags::OCCLUDED));
         assert!(!s.node(&n("ns")).unwrap().has_flag(flags::OCCLUDED));

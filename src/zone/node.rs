@@ -1,9 +1,19 @@
-//! A node: one owner name and its RRsets, plus facts precomputed when the
-//! snapshot is built so that the query path only tests bits.
+//! A node: one owner name, its RRsets, and facts precomputed when the
+//! snapshot is built, so the query path only tests bits.
+//!
+//! A node is stored as one run of octets (a "blob") in its shard's arena:
+//!
+//! ```text
+//! owner_len u8 | owner (wire, lowercase) | flags u8 | rrset count u8 |
+//! directory: per RRset  type u16, ttl u32, records u16, octets u32 (LE) |
+//! each RRset's records as they follow an owner on the wire
+//! ```
+//!
+//! One allocation-free run per name keeps a million-name zone small and
+//! its lookups to a couple of cache lines. [`Node`] and [`RRset`] are
+//! views of a blob.
 
 use super::rrset::RRset;
-use crate::wire::Name;
-use crate::wire::iana::rtype;
 
 /// Precomputed facts about a node's place in the zone.
 pub mod flags {
@@ -18,78 +28,274 @@ pub mod flags {
     pub const OCCLUDED: u8 = 0x08;
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Node {
-    owner: Name,
-    flags: u8,
-    /// Sorted by type.
-    rrsets: Box<[RRset]>,
+/// Octets of one directory entry.
+const DIR_ENTRY: usize = 12;
+
+/// A node, read in place from its blob.
+#[derive(Clone, Copy)]
+pub struct Node<'a> {
+    blob: &'a [u8],
 }
 
-impl Node {
-    /// A node with `owner` (lowercase) and `rrsets` (any order). Flags
-    /// other than the node's own (APEX, DELEGATION, DNAME) are added by
-    /// the snapshot builder.
-    pub fn new(owner: Name, mut rrsets: Vec<RRset>, is_apex: bool) -> Node {
-        rrsets.sort_by_key(|r| r.rtype());
-        let mut f = 0;
-        if is_apex {
-            f |= flags::APEX;
-        }
-        let has = |t| rrsets.iter().any(|r| r.rtype() == t);
-        if !is_apex && has(rtype::NS) {
-            f |= flags::DELEGATION;
-        }
-        if has(rtype::DNAME) {
-            f |= flags::DNAME;
-        }
+impl core::fmt::Debug for Node<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "Node(")?;
+        crate::wire::name::fmt_name(self.owner(), f)?;
+        write!(
+            f,
+            " flags {:#x}, {} RRsets)",
+            self.flags(),
+            self.rrset_count()
+        )
+    }
+}
+
+fn le16(b: &[u8], at: usize) -> u16 {
+    u16::from_le_bytes([b[at], b[at + 1]])
+}
+
+fn le32(b: &[u8], at: usize) -> u32 {
+    u32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
+}
+
+impl<'a> Node<'a> {
+    /// Views the blob at the start of `bytes` (which may run on with more
+    /// blobs). The blob must have been written by [`encode_node`].
+    pub(crate) fn at(bytes: &'a [u8]) -> Node<'a> {
+        let len = blob_len(bytes);
         Node {
-            owner,
-            flags: f,
-            rrsets: rrsets.into_boxed_slice(),
+            blob: &bytes[..len],
         }
     }
 
-    pub fn owner(&self) -> &Name {
-        &self.owner
+    fn owner_len(&self) -> usize {
+        self.blob[0] as usize
+    }
+
+    /// The owner, lowercase wire form.
+    pub fn owner(&self) -> &'a [u8] {
+        &self.blob[1..1 + self.owner_len()]
     }
 
     pub fn flags(&self) -> u8 {
-        self.flags
+        self.blob[1 + self.owner_len()]
     }
 
     pub fn has_flag(&self, f: u8) -> bool {
-        self.flags & f != 0
+        self.flags() & f != 0
     }
 
-    pub(crate) fn set_occluded(&mut self, occluded: bool) {
-        if occluded {
-            self.flags |= flags::OCCLUDED;
-        } else {
-            self.flags &= !flags::OCCLUDED;
+    fn rrset_count(&self) -> usize {
+        self.blob[2 + self.owner_len()] as usize
+    }
+
+    fn dir_start(&self) -> usize {
+        3 + self.owner_len()
+    }
+
+    /// The RRsets, in type order.
+    pub fn rrsets(&self) -> RRsets<'a> {
+        let n = self.rrset_count();
+        let dir = self.dir_start();
+        RRsets {
+            blob: self.blob,
+            dir,
+            index: 0,
+            count: n,
+            data: dir + n * DIR_ENTRY,
         }
     }
 
     /// The RRset of type `t`.
     #[inline]
-    pub fn rrset(&self, t: u16) -> Option<&RRset> {
-        self.rrsets.iter().find(|r| r.rtype() == t)
-    }
-
-    pub fn rrsets(&self) -> &[RRset] {
-        &self.rrsets
+    pub fn rrset(&self, t: u16) -> Option<RRset<'a>> {
+        self.rrsets().find(|s| s.rtype() == t)
     }
 
     /// An empty non-terminal: a name that exists only because names below
     /// it do (RFC 8020).
     pub fn is_empty_non_terminal(&self) -> bool {
-        self.rrsets.is_empty()
+        self.rrset_count() == 0
     }
 
-    /// Octets held on the heap by this node (for memory accounting).
-    pub fn heap_size(&self) -> usize {
-        self.owner.len()
-            + self.rrsets.len() * core::mem::size_of::<RRset>()
-            + self.rrsets.iter().map(RRset::heap_size).sum::<usize>()
+    /// The blob itself (copied when a shard is rebuilt).
+    pub fn blob(&self) -> &'a [u8] {
+        self.blob
+    }
+
+    /// An address identifying this node within one snapshot.
+    pub fn id(&self) -> *const u8 {
+        self.blob.as_ptr()
+    }
+}
+
+/// Iterator over a node's RRsets.
+pub struct RRsets<'a> {
+    blob: &'a [u8],
+    dir: usize,
+    index: usize,
+    count: usize,
+    data: usize,
+}
+
+impl<'a> Iterator for RRsets<'a> {
+    type Item = RRset<'a>;
+    #[inline]
+    fn next(&mut self) -> Option<RRset<'a>> {
+        if self.index == self.count {
+            return None;
+        }
+        let e = self.dir + self.index * DIR_ENTRY;
+        let b = self.blob;
+        let len = le32(b, e + 8) as usize;
+        let wire = &b[self.data..self.data + len];
+        self.data += len;
+        self.index += 1;
+        Some(RRset::from_parts(
+            le16(b, e),
+            le32(b, e + 2),
+            le16(b, e + 6),
+            wire,
+        ))
+    }
+}
+
+/// Length of the blob starting at `bytes[0]`.
+pub(crate) fn blob_len(bytes: &[u8]) -> usize {
+    let l = bytes[0] as usize;
+    let n = bytes[2 + l] as usize;
+    let dir = 3 + l;
+    let data: usize = (0..n)
+        .map(|i| le32(bytes, dir + i * DIR_ENTRY + 8) as usize)
+        .sum();
+    dir + n * DIR_ENTRY + data
+}
+
+/// One RRset to encode: type, TTL, record count, and its records in
+/// [`RRset`] wire form.
+pub struct RRsetParts<'b> {
+    pub rtype: u16,
+    pub ttl: u32,
+    pub count: u16,
+    pub wire: &'b [u8],
+}
+
+/// Appends the blob of a node to `out`. `rrsets` must be in type order
+/// (at most 255 of them: callers check).
+pub fn encode_node(out: &mut Vec<u8>, owner: &[u8], flags: u8, rrsets: &[RRsetParts<'_>]) {
+    out.push(owner.len() as u8);
+    out.extend_from_slice(owner);
+    out.push(flags);
+    out.push(rrsets.len() as u8);
+    for s in rrsets {
+        out.extend_from_slice(&s.rtype.to_le_bytes());
+        out.extend_from_slice(&s.ttl.to_le_bytes());
+        out.extend_from_slice(&s.count.to_le_bytes());
+        out.extend_from_slice(&(s.wire.len() as u32).to_le_bytes());
+    }
+    for s in rrsets {
+        out.extend_from_slice(s.wire);
+    }
+}
+
+/// The flags a node has of itself (APEX, DELEGATION, DNAME), from its types.
+pub fn own_flags(is_apex: bool, types: impl Iterator<Item = u16>) -> u8 {
+    use crate::wire::iana::rtype;
+    let mut f = if is_apex { flags::APEX } else { 0 };
+    for t in types {
+        match t {
+            rtype::NS if !is_apex => f |= flags::DELEGATION,
+            rtype::DNAME => f |= flags::DNAME,
+            _ => {}
+        }
+    }
+    f
+}
+
+/// A copy of `blob` with OCCLUDED set or cleared.
+pub fn with_occluded(blob: &[u8], occluded: bool) -> Vec<u8> {
+    let mut v = blob.to_vec();
+    let at = 1 + v[0] as usize;
+    if occluded {
+        v[at] |= flags::OCCLUDED;
+    } else {
+        v[at] &= !flags::OCCLUDED;
+    }
+    v
+}
+
+/// The wire form of records for [`RRset`]: TYPE, CLASS IN, TTL, RDLENGTH,
+/// RDATA per record.
+pub fn encode_records<'r>(
+    out: &mut Vec<u8>,
+    rtype: u16,
+    ttl: u32,
+    rdatas: impl IntoIterator<Item = &'r [u8]>,
+) -> u16 {
+    let mut n = 0u16;
+    for rd in rdatas {
+        out.extend_from_slice(&rtype.to_be_bytes());
+        out.extend_from_slice(&crate::wire::iana::class::IN.to_be_bytes());
+        out.extend_from_slice(&ttl.to_be_bytes());
+        out.extend_from_slice(&(rd.len() as u16).to_be_bytes());
+        out.extend_from_slice(rd);
+        n = n.saturating_add(1);
+    }
+    n
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blob_round_trip() {
+        let mut a = Vec::new();
+        let n_a = encode_records(&mut a, 1, 300, [&[192u8, 0, 2, 1][..], &[192, 0, 2, 2]]);
+        let mut mx = Vec::new();
+        encode_records(&mut mx, 15, 60, [&b"\x00\x0a\x04mail\x00"[..]]);
+        let mut out = vec![0xee];
+        encode_node(
+            &mut out,
+            b"\x03www\x00",
+            flags::DELEGATION,
+            &[
+                RRsetParts {
+                    rtype: 1,
+                    ttl: 300,
+                    count: n_a,
+                    wire: &a,
+                },
+                RRsetParts {
+                    rtype: 15,
+                    ttl: 60,
+                    count: 1,
+                    wire: &mx,
+                },
+            ],
+        );
+        out.push(0xff);
+        let n = Node::at(&out[1..]);
+        assert_eq!(n.owner(), b"\x03www\x00");
+        assert!(n.has_flag(flags::DELEGATION));
+        assert_eq!(n.blob().len(), out.len() - 2);
+        let a_set = n.rrset(1).unwrap();
+        assert_eq!((a_set.len(), a_set.ttl()), (2, 300));
+        assert_eq!(
+            a_set.rdatas().collect::<Vec<_>>(),
+            [&[192, 0, 2, 1][..], &[192, 0, 2, 2]]
+        );
+        assert_eq!(
+            n.rrset(15).unwrap().rdatas().next().unwrap(),
+            b"\x00\x0a\x04mail\x00"
+        );
+        assert!(n.rrset(28).is_none());
+        assert_eq!(n.rrsets().map(|s| s.rtype()).collect::<Vec<_>>(), [1, 15]);
+        let occ = with_occluded(n.blob(), true);
+        assert!(Node::at(&occ).has_flag(flags::OCCLUDED));
+        assert!(Node::at(&occ).has_flag(flags::DELEGATION));
+        let mut ent = Vec::new();
+        encode_node(&mut ent, b"\x01x\x00", 0, &[]);
+        assert!(Node::at(&ent).is_empty_non_terminal());
     }
 }

@@ -1,32 +1,138 @@
 //! All nodes of a snapshot by name, split into shards that versions share.
 //!
-//! The next version after an IXFR clones the shard array (one pointer per
-//! shard) and copies only the shards the diff touches, so publishing a
-//! one-record change to a million-name zone costs a few hundred
-//! microseconds, not a rebuild. A lookup is one shard pick by the high
-//! bits of the name hash and one probe by the low bits.
+//! A shard is one arena holding its nodes' blobs back to back, and a
+//! table of 8-octet slots (a tag from the name hash and the blob's offset).
+//! A lookup is one shard pick by the high bits of the name hash and one
+//! probe by the low bits. The next version after an IXFR clones the shard
+//! array (one pointer per shard) and rebuilds only the shards the diff
+//! touches: a few kilobytes each, whatever the zone's size.
 
 use std::sync::Arc;
 
-use super::name_table::{Keyed, NameTable};
 use super::node::Node;
+#[cfg(test)]
+use super::node::blob_len;
+use crate::wire::name::hash_name;
 
-/// Names per shard the map aims for; a shard is copied whole when a diff
-/// touches it.
+/// Names per shard the map aims for.
 const TARGET_PER_SHARD: usize = 64;
 /// Rebuild with more shards when they average this many names.
 const MAX_AVG_PER_SHARD: usize = 512;
-const MAX_SHARD_BITS: u32 = 20;
+const MAX_SHARD_BITS: u32 = 22;
 
-impl Keyed for Node {
-    fn key(&self) -> &[u8] {
-        self.owner().as_wire()
+#[derive(Clone, Copy, Default)]
+struct Slot {
+    tag: u32,
+    /// Offset of the blob in the arena, plus one; 0 is an empty slot.
+    off: u32,
+}
+
+#[inline]
+fn tag(hash: u64) -> u32 {
+    (hash >> 32) as u32
+}
+
+#[derive(Clone, Default)]
+struct Shard {
+    slots: Box<[Slot]>,
+    arena: Box<[u8]>,
+    count: u32,
+}
+
+impl Shard {
+    /// A shard holding `blobs` (with their name hashes).
+    fn build<'b>(blobs: impl Iterator<Item = (u64, &'b [u8])> + Clone) -> Shard {
+        let (count, bytes) = blobs.clone().fold((0usize, 0usize), |(c, b), (_, blob)| {
+            (c + 1, b + blob.len())
+        });
+        let cap = (count * 4 / 3 + 1).next_power_of_two().max(4);
+        let mut slots = vec![Slot::default(); cap].into_boxed_slice();
+        let mut arena = Vec::with_capacity(bytes);
+        let mask = cap - 1;
+        for (hash, blob) in blobs {
+            let off = arena.len() as u32 + 1;
+            arena.extend_from_slice(blob);
+            let mut i = hash as usize & mask;
+            while slots[i].off != 0 {
+                i = (i + 1) & mask;
+            }
+            slots[i] = Slot {
+                tag: tag(hash),
+                off,
+            };
+        }
+        Shard {
+            slots,
+            arena: arena.into_boxed_slice(),
+            count: count as u32,
+        }
+    }
+
+    #[inline]
+    fn get(&self, key: &[u8], hash: u64) -> Option<Node<'_>> {
+        let mask = self.slots.len().wrapping_sub(1);
+        if self.slots.is_empty() {
+            return None;
+        }
+        let t = tag(hash);
+        let mut i = hash as usize & mask;
+        loop {
+            let s = self.slots[i];
+            if s.off == 0 {
+                return None;
+            }
+            if s.tag == t {
+                let at = s.off as usize - 1;
+                let len = self.arena[at] as usize;
+                if &self.arena[at + 1..at + 1 + len] == key {
+                    return Some(Node::at(&self.arena[at..]));
+                }
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    fn iter(&self) -> ShardIter<'_> {
+        ShardIter { rest: &self.arena }
+    }
+}
+
+struct ShardIter<'a> {
+    rest: &'a [u8],
+}
+
+impl<'a> Iterator for ShardIter<'a> {
+    type Item = Node<'a>;
+    fn next(&mut self) -> Option<Node<'a>> {
+        if self.rest.is_empty() {
+            return None;
+        }
+        let n = Node::at(self.rest);
+        self.rest = &self.rest[n.blob().len()..];
+        Some(n)
+    }
+}
+
+/// A change to apply to a [`NodeMap`].
+pub enum Change {
+    /// Add a node, or replace the node with the same owner.
+    Put(Vec<u8>),
+    /// Remove the node with this owner (lowercase wire form).
+    Remove(Vec<u8>),
+}
+
+impl Change {
+    fn owner(&self) -> &[u8] {
+        match self {
+            Change::Put(blob) => &blob[1..1 + blob[0] as usize],
+            Change::Remove(owner) => owner,
+        }
     }
 }
 
 #[derive(Clone)]
 pub struct NodeMap {
-    shards: Vec<Arc<NameTable<Arc<Node>>>>,
+    shards: Vec<Arc<Shard>>,
     bits: u32,
     len: usize,
 }
@@ -36,17 +142,45 @@ fn bits_for(n: usize) -> u32 {
     shards.trailing_zeros().min(MAX_SHARD_BITS)
 }
 
+#[inline]
+fn shard_of(bits: u32, hash: u64) -> usize {
+    if bits == 0 {
+        0
+    } else {
+        (hash >> (64 - bits)) as usize
+    }
+}
+
 impl NodeMap {
-    /// A map sized for about `n` names.
-    pub fn with_capacity(n: usize) -> Self {
-        let bits = bits_for(n);
-        let per = n / (1usize << bits) + 1;
+    /// A map holding `blobs`, given with the hash of each owner.
+    pub fn build(blobs: &[(u64, &[u8])]) -> NodeMap {
+        let bits = bits_for(blobs.len());
+        let n_shards = 1usize << bits;
+        // Counting sort of the blobs by shard.
+        let mut starts = vec![0usize; n_shards + 1];
+        for (h, _) in blobs {
+            starts[shard_of(bits, *h) + 1] += 1;
+        }
+        for i in 0..n_shards {
+            starts[i + 1] += starts[i];
+        }
+        let mut fill = starts.clone();
+        let mut order = vec![0u32; blobs.len()];
+        for (i, (h, _)) in blobs.iter().enumerate() {
+            let s = shard_of(bits, *h);
+            order[fill[s]] = i as u32;
+            fill[s] += 1;
+        }
+        let shards = (0..n_shards)
+            .map(|s| {
+                let members = &order[starts[s]..starts[s + 1]];
+                Arc::new(Shard::build(members.iter().map(|&i| blobs[i as usize])))
+            })
+            .collect();
         NodeMap {
-            shards: (0..1usize << bits)
-                .map(|_| Arc::new(NameTable::with_capacity(per)))
-                .collect(),
+            shards,
             bits,
-            len: 0,
+            len: blobs.len(),
         }
     }
 
@@ -58,65 +192,81 @@ impl NodeMap {
         self.len == 0
     }
 
-    #[inline]
-    fn shard_of(&self, hash: u64) -> usize {
-        if self.bits == 0 {
-            0
-        } else {
-            (hash >> (64 - self.bits)) as usize
-        }
-    }
-
     /// The node named `key` (lowercase wire form), whose hash is `hash`.
     #[inline]
-    pub fn get(&self, key: &[u8], hash: u64) -> Option<&Arc<Node>> {
-        self.shards[self.shard_of(hash)].get(key, hash)
+    pub fn get(&self, key: &[u8], hash: u64) -> Option<Node<'_>> {
+        self.shards[shard_of(self.bits, hash)].get(key, hash)
     }
 
-    /// Inserts or replaces a node; copies its shard if another version
-    /// shares it.
-    pub fn insert(&mut self, hash: u64, node: Arc<Node>) -> Option<Arc<Node>> {
-        let s = self.shard_of(hash);
-        let old = Arc::make_mut(&mut self.shards[s]).insert(hash, node);
-        if old.is_none() {
-            self.len += 1;
-            if self.len > self.shards.len() * MAX_AVG_PER_SHARD && self.bits < MAX_SHARD_BITS {
-                self.reshard();
+    /// Every node, in no particular order.
+    pub fn iter(&self) -> impl Iterator<Item = Node<'_>> {
+        self.shards.iter().flat_map(|s| s.iter())
+    }
+
+    /// Applies changes; each touched shard is rebuilt once, the others
+    /// stay shared with earlier versions.
+    pub fn apply(&mut self, changes: Vec<Change>) {
+        let mut by_shard: Vec<(usize, u64, Change)> = changes
+            .into_iter()
+            .map(|c| {
+                let h = hash_name(c.owner());
+                (shard_of(self.bits, h), h, c)
+            })
+            .collect();
+        by_shard.sort_by_key(|(s, _, _)| *s);
+        let mut i = 0;
+        while i < by_shard.len() {
+            let s = by_shard[i].0;
+            let mut j = i;
+            while j < by_shard.len() && by_shard[j].0 == s {
+                j += 1;
             }
+            let group = &by_shard[i..j];
+            let old = &self.shards[s];
+            let before = old.count as usize;
+            // Keep old nodes the group does not name; then add the puts.
+            let kept: Vec<(u64, &[u8])> = old
+                .iter()
+                .filter(|n| !group.iter().any(|(_, _, c)| c.owner() == n.owner()))
+                .map(|n| (hash_name(n.owner()), n.blob()))
+                .collect();
+            let puts = group.iter().filter_map(|(_, h, c)| match c {
+                Change::Put(b) => Some((*h, &b[..])),
+                Change::Remove(_) => None,
+            });
+            let all: Vec<(u64, &[u8])> = kept.into_iter().chain(puts).collect();
+            let rebuilt = Shard::build(all.iter().copied());
+            self.len = self.len + rebuilt.count as usize - before;
+            self.shards[s] = Arc::new(rebuilt);
+            i = j;
         }
-        old
-    }
-
-    pub fn remove(&mut self, key: &[u8], hash: u64) -> Option<Arc<Node>> {
-        let s = self.shard_of(hash);
-        // Look first so an absent key does not copy a shared shard.
-        self.shards[s].get(key, hash)?;
-        let old = Arc::make_mut(&mut self.shards[s]).remove(key, hash);
-        if old.is_some() {
-            self.len -= 1;
+        if self.len > self.shards.len() * MAX_AVG_PER_SHARD && self.bits < MAX_SHARD_BITS {
+            self.reshard();
         }
-        old
     }
 
     /// Rebuilds with more shards after the zone has grown through IXFRs.
     fn reshard(&mut self) {
-        let mut bigger = NodeMap::with_capacity(self.len * 2);
-        for shard in &self.shards {
-            for (h, n) in shard.entries() {
-                bigger.insert(h, n.clone());
-            }
-        }
+        let blobs: Vec<(u64, &[u8])> = self
+            .iter()
+            .map(|n| (hash_name(n.owner()), n.blob()))
+            .collect();
+        let bigger = NodeMap::build(&blobs);
         *self = bigger;
     }
 
-    pub fn iter(&self) -> impl Iterator<Item = &Arc<Node>> {
-        self.shards.iter().flat_map(|s| s.iter())
-    }
-
-    /// Octets of the shard arrays and slot tables.
-    pub fn index_bytes(&self) -> usize {
-        self.shards.len() * core::mem::size_of::<Arc<NameTable<Arc<Node>>>>()
-            + self.shards.iter().map(|s| s.slot_bytes()).sum::<usize>()
+    /// Octets held: arenas, slot tables and shard headers.
+    pub fn heap_bytes(&self) -> usize {
+        self.shards
+            .iter()
+            .map(|s| {
+                s.arena.len()
+                    + s.slots.len() * core::mem::size_of::<Slot>()
+                    + core::mem::size_of::<Shard>()
+                    + 16
+            })
+            .sum::<usize>()
+            + self.shards.len() * core::mem::size_of::<Arc<Shard>>()
     }
 
     /// How many shards `other` shares with `self` (for tests of sharing).
@@ -133,49 +283,133 @@ impl NodeMap {
     }
 }
 
+/// Whether the blob at the start of `bytes` is whole (for tests).
+#[cfg(test)]
+pub(crate) fn check_blob(bytes: &[u8]) -> bool {
+    bytes.len() >= blob_len(bytes)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::wire::name::{hash_name, parse_name_text};
+    use crate::wire::name::parse_name_text;
+    use crate::zone::node::{RRsetParts, encode_node, encode_records};
 
-    fn node(s: &str) -> Arc<Node> {
-        Arc::new(Node::new(parse_name_text(s, None).unwrap(), vec![], false))
+    fn blob(name: &str, octet: u8) -> Vec<u8> {
+        let owner = parse_name_text(name, None).unwrap();
+        let mut wire = Vec::new();
+        encode_records(&mut wire, 1, 60, [&[192u8, 0, 2, octet][..]]);
+        let mut out = Vec::new();
+        encode_node(
+            &mut out,
+            owner.as_wire(),
+            0,
+            &[RRsetParts {
+                rtype: 1,
+                ttl: 60,
+                count: 1,
+                wire: &wire,
+            }],
+        );
+        assert!(check_blob(&out));
+        out
+    }
+
+    fn get<'m>(m: &'m NodeMap, name: &str) -> Option<Node<'m>> {
+        let n = parse_name_text(name, None).unwrap();
+        m.get(n.as_wire(), hash_name(n.as_wire()))
+    }
+
+    fn map(n: usize) -> NodeMap {
+        let blobs: Vec<Vec<u8>> = (0..n)
+            .map(|i| blob(&format!("h{i}.example."), (i % 250) as u8))
+            .collect();
+        let entries: Vec<(u64, &[u8])> = blobs
+            .iter()
+            .map(|b| (hash_name(&b[1..1 + b[0] as usize]), &b[..]))
+            .collect();
+        NodeMap::build(&entries)
     }
 
     #[test]
-    fn versions_share_untouched_shards() {
-        let mut a = NodeMap::with_capacity(10_000);
-        for i in 0..10_000 {
-            let n = node(&format!("h{i}.example."));
-            a.insert(hash_name(n.owner().as_wire()), n);
+    fn finds_every_node_and_nothing_else() {
+        let m = map(10_000);
+        assert_eq!(m.len(), 10_000);
+        assert_eq!(m.iter().count(), 10_000);
+        for i in (0..10_000).step_by(7) {
+            let n = get(&m, &format!("h{i}.example.")).unwrap();
+            assert_eq!(
+                n.rrset(1).unwrap().rdatas().next().unwrap()[3],
+                (i % 250) as u8
+            );
         }
-        assert_eq!(a.len(), 10_000);
+        assert!(get(&m, "h10000.example.").is_none());
+        assert!(get(&m, "example.").is_none());
+    }
+
+    #[test]
+    fn changes_copy_only_touched_shards() {
+        let a = map(10_000);
         let mut b = a.clone();
-        let n = node("new.example.");
-        let h = hash_name(n.owner().as_wire());
-        b.insert(h, n.clone());
+        b.apply(vec![
+            Change::Put(blob("new.example.", 9)),
+            Change::Put(blob("h5.example.", 7)),
+        ]);
         assert_eq!(b.len(), 10_001);
-        assert!(a.get(n.owner().as_wire(), h).is_none());
-        assert!(b.get(n.owner().as_wire(), h).is_some());
-        assert_eq!(a.shared_shards(&b), a.shard_count() - 1);
-        let gone = node("h5.example.");
-        let gh = hash_name(gone.owner().as_wire());
-        assert!(b.remove(gone.owner().as_wire(), gh).is_some());
-        assert!(a.get(gone.owner().as_wire(), gh).is_some());
-        assert!(b.get(gone.owner().as_wire(), gh).is_none());
+        assert!(get(&a, "new.example.").is_none());
+        assert_eq!(
+            get(&b, "new.example.")
+                .unwrap()
+                .rrset(1)
+                .unwrap()
+                .rdatas()
+                .next()
+                .unwrap()[3],
+            9
+        );
+        assert_eq!(
+            get(&b, "h5.example.")
+                .unwrap()
+                .rrset(1)
+                .unwrap()
+                .rdatas()
+                .next()
+                .unwrap()[3],
+            7
+        );
+        assert_eq!(
+            get(&a, "h5.example.")
+                .unwrap()
+                .rrset(1)
+                .unwrap()
+                .rdatas()
+                .next()
+                .unwrap()[3],
+            5
+        );
+        assert!(a.shared_shards(&b) >= a.shard_count() - 2);
+        let gone = parse_name_text("h6.example.", None).unwrap();
+        b.apply(vec![Change::Remove(gone.as_wire().to_vec())]);
+        assert!(get(&b, "h6.example.").is_none());
+        assert!(get(&a, "h6.example.").is_some());
+        assert_eq!(b.len(), 10_000);
     }
 
     #[test]
     fn grows_by_resharding() {
-        let mut m = NodeMap::with_capacity(0);
-        for i in 0..2000 {
-            let n = node(&format!("h{i}.example."));
-            m.insert(hash_name(n.owner().as_wire()), n);
+        let mut m = map(1);
+        for chunk in 0..20 {
+            let changes = (0..100)
+                .map(|i| Change::Put(blob(&format!("g{chunk}-{i}.example."), 1)))
+                .collect();
+            m.apply(changes);
         }
+        assert_eq!(m.len(), 2001);
         assert!(m.shard_count() > 1);
-        for i in 0..2000 {
-            let n = parse_name_text(&format!("h{i}.example."), None).unwrap();
-            assert!(m.get(n.as_wire(), hash_name(n.as_wire())).is_some());
+        for chunk in 0..20 {
+            for i in 0..100 {
+                assert!(get(&m, &format!("g{chunk}-{i}.example.")).is_some());
+            }
         }
     }
 }

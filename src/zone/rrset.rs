@@ -1,22 +1,20 @@
 //! An RRset pre-encoded in wire form, so that answering is copying.
 
-use crate::wire::iana::class;
-
 /// Octets of TYPE, CLASS, TTL and RDLENGTH.
 pub const FIXED_LEN: usize = 10;
 
-/// The records of one owner and type (RFC 2181 §5). Each record is kept as
-/// it follows its owner name on the wire (TYPE, CLASS, TTL, RDLENGTH,
-/// RDATA with uncompressed names), back to back.
-#[derive(Clone, PartialEq, Eq)]
-pub struct RRset {
+/// The records of one owner and type (RFC 2181 §5), viewed in place: each
+/// record as it follows its owner name on the wire (TYPE, CLASS, TTL,
+/// RDLENGTH, RDATA with uncompressed names), back to back.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct RRset<'a> {
     rtype: u16,
-    count: u16,
     ttl: u32,
-    wire: Box<[u8]>,
+    count: u16,
+    wire: &'a [u8],
 }
 
-impl core::fmt::Debug for RRset {
+impl core::fmt::Debug for RRset<'_> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         write!(
             f,
@@ -28,26 +26,13 @@ impl core::fmt::Debug for RRset {
     }
 }
 
-impl RRset {
-    /// Encodes the records; RFC 2181 §5.2 gives an RRset one TTL.
-    /// Callers keep each RDATA under 65536 octets and the set under 65536
-    /// records (zone-file and transfer readers check both).
-    pub fn new<'a>(rtype: u16, ttl: u32, rdatas: impl IntoIterator<Item = &'a [u8]>) -> RRset {
-        let mut wire = Vec::new();
-        let mut count = 0u16;
-        for rd in rdatas {
-            wire.extend_from_slice(&rtype.to_be_bytes());
-            wire.extend_from_slice(&class::IN.to_be_bytes());
-            wire.extend_from_slice(&ttl.to_be_bytes());
-            wire.extend_from_slice(&(rd.len() as u16).to_be_bytes());
-            wire.extend_from_slice(rd);
-            count = count.saturating_add(1);
-        }
+impl<'a> RRset<'a> {
+    pub(crate) fn from_parts(rtype: u16, ttl: u32, count: u16, wire: &'a [u8]) -> RRset<'a> {
         RRset {
             rtype,
-            count,
             ttl,
-            wire: wire.into_boxed_slice(),
+            count,
+            wire,
         }
     }
 
@@ -55,6 +40,7 @@ impl RRset {
         self.rtype
     }
 
+    /// RFC 2181 §5.2: one TTL for the set.
     pub fn ttl(&self) -> u32 {
         self.ttl
     }
@@ -69,23 +55,18 @@ impl RRset {
     }
 
     /// All records back to back, each starting at its TYPE field.
-    pub fn wire(&self) -> &[u8] {
-        &self.wire
+    pub fn wire(&self) -> &'a [u8] {
+        self.wire
     }
 
     /// Each record's wire form (from TYPE to the end of RDATA).
-    pub fn records(&self) -> RecordIter<'_> {
-        RecordIter { rest: &self.wire }
+    pub fn records(&self) -> RecordIter<'a> {
+        RecordIter { rest: self.wire }
     }
 
     /// Each record's RDATA.
-    pub fn rdatas(&self) -> impl Iterator<Item = &[u8]> {
+    pub fn rdatas(&self) -> impl Iterator<Item = &'a [u8]> + use<'a> {
         self.records().map(|r| &r[FIXED_LEN..])
-    }
-
-    /// Octets this RRset holds on the heap (for memory accounting).
-    pub fn heap_size(&self) -> usize {
-        self.wire.len()
     }
 }
 
@@ -96,6 +77,7 @@ pub struct RecordIter<'a> {
 
 impl<'a> Iterator for RecordIter<'a> {
     type Item = &'a [u8];
+    #[inline]
     fn next(&mut self) -> Option<&'a [u8]> {
         let head = self.rest.get(..FIXED_LEN)?;
         let len = FIXED_LEN + u16::from_be_bytes([head[8], head[9]]) as usize;
@@ -105,22 +87,26 @@ impl<'a> Iterator for RecordIter<'a> {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+/// An RRset that owns its octets (the SOA a snapshot keeps at hand).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OwnedRRset {
+    rtype: u16,
+    ttl: u32,
+    count: u16,
+    wire: Box<[u8]>,
+}
 
-    #[test]
-    fn encodes_records_back_to_back() {
-        let s = RRset::new(1, 300, [&[192u8, 0, 2, 1][..], &[192, 0, 2, 2][..]]);
-        assert_eq!(s.len(), 2);
-        assert_eq!(
-            s.wire(),
-            &[
-                0, 1, 0, 1, 0, 0, 1, 44, 0, 4, 192, 0, 2, 1, //
-                0, 1, 0, 1, 0, 0, 1, 44, 0, 4, 192, 0, 2, 2,
-            ]
-        );
-        let rd: Vec<&[u8]> = s.rdatas().collect();
-        assert_eq!(rd, [&[192, 0, 2, 1][..], &[192, 0, 2, 2][..]]);
+impl OwnedRRset {
+    pub fn copy_of(s: &RRset<'_>) -> OwnedRRset {
+        OwnedRRset {
+            rtype: s.rtype,
+            ttl: s.ttl,
+            count: s.count,
+            wire: s.wire.into(),
+        }
+    }
+
+    pub fn view(&self) -> RRset<'_> {
+        RRset::from_parts(self.rtype, self.ttl, self.count, &self.wire)
     }
 }

@@ -1,11 +1,9 @@
 //! One immutable version of one zone.
 
-use std::sync::Arc;
-
 use super::canonical::CanonicalOrder;
 use super::node::Node;
 use super::node_map::NodeMap;
-use super::rrset::RRset;
+use super::rrset::{OwnedRRset, RRset};
 use crate::wire::Name;
 use crate::wire::iana::rtype;
 use crate::wire::name::hash_name;
@@ -16,8 +14,10 @@ use crate::wire::name::hash_name;
 pub struct Snapshot {
     pub(super) apex: Name,
     pub(super) apex_labels: usize,
+    pub(super) apex_hash: u64,
     pub(super) serial: u32,
-    pub(super) apex_node: Arc<Node>,
+    /// The apex SOA, at hand for every negative answer.
+    pub(super) soa: OwnedRRset,
     pub(super) nodes: NodeMap,
     pub(super) order: CanonicalOrder,
     pub(super) record_count: usize,
@@ -51,21 +51,18 @@ impl Snapshot {
         self.serial
     }
 
-    pub fn apex_node(&self) -> &Node {
-        &self.apex_node
+    pub fn apex_node(&self) -> Option<Node<'_>> {
+        self.nodes.get(self.apex.as_wire(), self.apex_hash)
     }
 
-    /// The SOA RRset (the builder guarantees there is one).
-    pub fn soa(&self) -> &RRset {
-        // Checked by the builder; an empty set is never built.
-        self.apex_node
-            .rrset(rtype::SOA)
-            .unwrap_or_else(|| unreachable!("snapshot without SOA"))
+    /// The SOA RRset.
+    pub fn soa(&self) -> RRset<'_> {
+        self.soa.view()
     }
 
     /// The SOA record's RDATA.
     pub fn soa_rdata(&self) -> &[u8] {
-        self.soa().rdatas().next().unwrap_or(&[])
+        self.soa.view().rdatas().next().unwrap_or(&[])
     }
 
     /// SOA timer `i` (0 serial, 1 refresh, 2 retry, 3 expire, 4 minimum).
@@ -81,14 +78,18 @@ impl Snapshot {
 
     /// The node named `key` (lowercase, wire form) with hash `hash`.
     #[inline]
-    pub fn get(&self, key: &[u8], hash: u64) -> Option<&Node> {
-        self.nodes.get(key, hash).map(|n| &**n)
+    pub fn get(&self, key: &[u8], hash: u64) -> Option<Node<'_>> {
+        self.nodes.get(key, hash)
+    }
+
+    /// The node named by `wire` (lowercase wire form).
+    pub fn node_by_wire(&self, wire: &[u8]) -> Option<Node<'_>> {
+        self.get(wire, hash_name(wire))
     }
 
     /// The node named `name` (any case).
-    pub fn node(&self, name: &Name) -> Option<&Node> {
-        let lower = name.to_lowercase();
-        self.get(lower.as_wire(), hash_name(lower.as_wire()))
+    pub fn node(&self, name: &Name) -> Option<Node<'_>> {
+        self.node_by_wire(name.to_lowercase().as_wire())
     }
 
     /// Number of names, empty non-terminals included.
@@ -100,45 +101,48 @@ impl Snapshot {
         self.record_count
     }
 
-    /// Nodes in canonical order.
-    pub fn nodes_in_order(&self) -> impl Iterator<Item = &Arc<Node>> {
+    /// Names in canonical order.
+    pub fn names_in_order(&self) -> impl Iterator<Item = &[u8]> {
         self.order.iter()
+    }
+
+    /// Nodes in canonical order.
+    pub fn nodes_in_order(&self) -> impl Iterator<Item = Node<'_>> {
+        self.order.iter().filter_map(|n| self.node_by_wire(n))
     }
 
     /// Every record as (owner, TTL, type, RDATA): the SOA first, then the
     /// rest in canonical order, as AXFR (RFC 5936 §2.2) and zone files
     /// want them.
     pub fn records(&self) -> impl Iterator<Item = (&[u8], u32, u16, &[u8])> {
-        let soa = self.soa();
         let apex = self.apex.as_wire();
+        let soa = self.soa();
         let first = soa
             .rdatas()
             .take(1)
             .map(move |rd| (apex, soa.ttl(), rtype::SOA, rd));
-        let rest = self.order.iter().flat_map(|n| {
-            let owner = n.owner().as_wire();
+        let rest = self.nodes_in_order().flat_map(move |n| {
+            let owner = n.owner();
+            let at_apex = owner == apex;
             n.rrsets()
-                .iter()
-                .filter(|s| !(s.rtype() == rtype::SOA && n.has_flag(super::node::flags::APEX)))
+                .filter(move |s| !(at_apex && s.rtype() == rtype::SOA))
                 .flat_map(move |s| s.rdatas().map(move |rd| (owner, s.ttl(), s.rtype(), rd)))
         });
         first.chain(rest)
     }
 
-    /// Approximate heap octets held (shared parts counted fully).
+    /// Heap octets held (shared parts counted fully).
     pub fn heap_size(&self) -> usize {
-        self.nodes.index_bytes()
-            + self.order.index_bytes()
-            + self
-                .nodes
-                .iter()
-                .map(|n| core::mem::size_of::<Node>() + 16 + n.heap_size())
-                .sum::<usize>()
+        self.nodes.heap_bytes() + self.order.heap_bytes()
     }
 
     /// How many index shards this version shares with `other`.
     pub fn shared_shards(&self, other: &Snapshot) -> usize {
         self.nodes.shared_shards(&other.nodes)
+    }
+
+    pub fn shard_count(&self) -> usize {
+        self.nodes.shard_count()
     }
 }
 

@@ -12,8 +12,11 @@ mod owned;
 mod text;
 
 pub use hash::{SuffixHashes, hash_name};
-pub use owned::{Name, canonical_cmp, canonical_key, is_subdomain};
-pub use text::{NameTextError, fmt_label, fmt_name, parse_name_bytes, parse_name_text, unescape};
+pub use owned::{Name, canonical_cmp, canonical_key, is_subdomain, label_count, suffix};
+pub use text::{
+    NameTextError, fmt_label, fmt_name, parse_name_bytes, parse_name_into, parse_name_text,
+    unescape,
+};
 
 use super::error::{Result, WireError};
 

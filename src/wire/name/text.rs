@@ -26,63 +26,90 @@ pub fn parse_name_text(text: &str, origin: Option<&Name>) -> Result<Name, NameTe
 }
 
 pub fn parse_name_bytes(text: &[u8], origin: Option<&Name>) -> Result<Name, NameTextError> {
+    let mut wire = Vec::with_capacity(text.len() + 2);
+    parse_name_into(text, origin.map(Name::as_wire), &mut wire)?;
+    // `parse_name_into` only writes valid names.
+    Name::from_wire(&wire).map_err(|_| NameTextError::NameTooLong)
+}
+
+/// Appends the wire form of a name in presentation format to `out`, with
+/// `origin` (wire form) completing a relative name. Allocates nothing
+/// beyond `out`'s growth: the zone-file reader's hot path.
+pub fn parse_name_into(
+    text: &[u8],
+    origin: Option<&[u8]>,
+    out: &mut Vec<u8>,
+) -> Result<(), NameTextError> {
+    let base = out.len();
+    let r = parse_into(text, origin, out, base);
+    if r.is_err() {
+        out.truncate(base);
+    }
+    r
+}
+
+fn parse_into(
+    text: &[u8],
+    origin: Option<&[u8]>,
+    out: &mut Vec<u8>,
+    base: usize,
+) -> Result<(), NameTextError> {
     if text == b"." {
-        return Ok(Name::root());
+        out.push(0);
+        return Ok(());
     }
     if text.is_empty() {
         return Err(NameTextError::EmptyLabel);
     }
-    let mut wire: Vec<u8> = Vec::with_capacity(text.len() + 2);
-    let mut label_start = 0usize;
-    wire.push(0);
+    let mut label_start = out.len();
+    out.push(0);
     let mut absolute = false;
     let mut i = 0usize;
     while i < text.len() {
         let c = text[i];
         match c {
             b'.' => {
-                let len = wire.len() - label_start - 1;
+                let len = out.len() - label_start - 1;
                 if len == 0 {
                     return Err(NameTextError::EmptyLabel);
                 }
-                wire[label_start] = len as u8;
+                out[label_start] = len as u8;
                 if i + 1 == text.len() {
                     absolute = true;
                 } else {
-                    label_start = wire.len();
-                    wire.push(0);
+                    label_start = out.len();
+                    out.push(0);
                 }
                 i += 1;
             }
             b'\\' => {
                 let (byte, used) = unescape(&text[i + 1..])?;
-                wire.push(byte);
+                out.push(byte);
                 i += 1 + used;
             }
             _ => {
-                wire.push(c);
+                out.push(c);
                 i += 1;
             }
         }
-        if wire.len() - label_start - 1 > MAX_LABEL_LEN {
+        if out.len() - label_start - 1 > MAX_LABEL_LEN {
             return Err(NameTextError::LabelTooLong);
         }
     }
     if !absolute {
-        let len = wire.len() - label_start - 1;
+        let len = out.len() - label_start - 1;
         if len == 0 {
             return Err(NameTextError::EmptyLabel);
         }
-        wire[label_start] = len as u8;
-        let origin = origin.ok_or(NameTextError::NoOrigin)?;
-        wire.extend_from_slice(origin.as_wire());
+        out[label_start] = len as u8;
+        out.extend_from_slice(origin.ok_or(NameTextError::NoOrigin)?);
     } else {
-        wire.push(0);
+        out.push(0);
     }
-    if wire.len() > MAX_NAME_LEN {
+    if out.len() - base > MAX_NAME_LEN {
         return Err(NameTextError::NameTooLong);
     }
-    Name::from_wire(&wire).map_err(|_| NameTextError::NameTooLong)
+    Ok(())
 }
 
 /// Decodes the character(s) after a backslash: `\DDD` (three decimal digits,

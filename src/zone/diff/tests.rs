@@ -44,7 +44,6 @@ fn describe(s: &Snapshot) -> Vec<String> {
         .map(|n| {
             let mut sets: Vec<String> = n
                 .rrsets()
-                .iter()
                 .map(|set| {
                     let mut rds: Vec<String> = set
                         .rdatas()
@@ -55,7 +54,12 @@ fn describe(s: &Snapshot) -> Vec<String> {
                 })
                 .collect();
             sets.sort();
-            format!("{} flags={:#x} {:?}", n.owner(), n.flags(), sets)
+            format!(
+                "{} flags={:#x} {:?}",
+                Name::from_wire(n.owner()).unwrap(),
+                n.flags(),
+                sets
+            )
         })
         .collect();
     v.sort();

@@ -7,5 +7,5 @@ mod svcb;
 mod writer;
 
 pub use rdata::{RdataDisplay, decode_type_bitmap, encode_type_bitmap, fmt_rdata, parse_ttl};
-pub use reader::{ZoneFileError, ZoneFileReader};
+pub use reader::{RawRecord, ZoneFileError, ZoneFileReader};
 pub use writer::write_zone_file;

@@ -8,7 +8,7 @@ use data_encoding::{BASE32HEX_NOPAD, BASE64, HEXUPPER, HEXUPPER_PERMISSIVE};
 
 use super::lexer::Token;
 use crate::wire::iana::rtype;
-use crate::wire::name::{Name, fmt_name, parse_name_bytes, unescape};
+use crate::wire::name::{Name, fmt_name, parse_name_into, unescape};
 use crate::wire::rdata::{Field, Fields, layout};
 
 /// A reason RDATA text could not be read; the reader adds file and line.
@@ -126,10 +126,9 @@ fn parse_field<'t, 'a>(
         }
         Field::Ipv4 => {
             let (t, rest) = take(tokens, "an IPv4 address")?;
-            let a: Ipv4Addr = text(t)?
-                .parse()
-                .map_err(|_| format!("bad IPv4 address '{}'", text(t).unwrap_or("?")))?;
-            out.extend_from_slice(&a.octets());
+            let a = parse_ipv4(t.text)
+                .ok_or_else(|| format!("bad IPv4 address '{}'", String::from_utf8_lossy(t.text)))?;
+            out.extend_from_slice(&a);
             Ok(rest)
         }
         Field::Ipv6 => {
@@ -142,7 +141,12 @@ fn parse_field<'t, 'a>(
         }
         Field::Name => {
             let (t, rest) = take(tokens, "a domain name")?;
-            out.extend_from_slice(parse_name_token(t, origin)?.as_wire());
+            if t.text == b"@" {
+                out.extend_from_slice(origin.as_wire());
+            } else {
+                parse_name_into(t.text, Some(origin.as_wire()), out)
+                    .map_err(|e| format!("bad name '{}': {e}", String::from_utf8_lossy(t.text)))?;
+            }
             Ok(rest)
         }
         Field::CharString => {
@@ -223,12 +227,24 @@ fn parse_field<'t, 'a>(
     }
 }
 
-fn parse_name_token(t: &Token<'_>, origin: &Name) -> Result<Name, RdataError> {
-    if t.text == b"@" {
-        return Ok(origin.clone());
+/// A dotted-quad IPv4 address: four decimal numbers up to 255, without
+/// leading zeros (as `Ipv4Addr` reads them, minus the UTF-8 detour).
+fn parse_ipv4(t: &[u8]) -> Option<[u8; 4]> {
+    let mut out = [0u8; 4];
+    let mut parts = t.split(|&b| b == b'.');
+    for o in &mut out {
+        let p = parts.next()?;
+        if p.is_empty()
+            || p.len() > 3
+            || (p.len() > 1 && p[0] == b'0')
+            || !p.iter().all(u8::is_ascii_digit)
+        {
+            return None;
+        }
+        let v = p.iter().fold(0u32, |a, d| a * 10 + (d - b'0') as u32);
+        *o = u8::try_from(v).ok()?;
     }
-    parse_name_bytes(t.text, Some(origin))
-        .map_err(|e| format!("bad name '{}': {e}", String::from_utf8_lossy(t.text)))
+    parts.next().is_none().then_some(out)
 }
 
 fn parse_int(t: &Token<'_>, max: u64) -> Result<u64, RdataError> {
@@ -666,6 +682,24 @@ mod tests {
         }
         let long = format!("TXT \"{}\"", "a".repeat(256));
         assert!(parse(&long).is_err());
+    }
+
+    #[test]
+    fn ipv4_parsing_is_strict() {
+        assert_eq!(parse_ipv4(b"192.0.2.1"), Some([192, 0, 2, 1]));
+        assert_eq!(parse_ipv4(b"0.0.0.0"), Some([0, 0, 0, 0]));
+        for bad in [
+            &b"192.0.2"[..],
+            b"192.0.2.1.5",
+            b"192.0.2.256",
+            b"192.0.02.1",
+            b"192.0..1",
+            b"a.b.c.d",
+            b"",
+            b"1234.0.0.1",
+        ] {
+            assert_eq!(parse_ipv4(bad), None, "{}", String::from_utf8_lossy(bad));
+        }
     }
 
     #[test]

@@ -7,7 +7,7 @@ use thiserror::Error;
 use super::lexer::{Entry, Lexer, Token};
 use super::rdata::{parse_rdata, parse_ttl};
 use crate::wire::iana::{class, rtype};
-use crate::wire::name::{Name, parse_name_bytes};
+use crate::wire::name::{Name, parse_name_bytes, parse_name_into};
 use crate::zone::rr::Rr;
 
 /// TTL used when a file gives none at all (neither `$TTL` nor a previous
@@ -22,13 +22,42 @@ pub struct ZoneFileError {
     pub message: String,
 }
 
+/// A record read in place: borrows the reader's buffers until the next
+/// call, so reading allocates nothing per record.
+#[derive(Debug, Clone, Copy)]
+pub struct RawRecord<'r> {
+    /// Uncompressed wire form, as written (any case).
+    pub owner: &'r [u8],
+    pub rtype: u16,
+    pub class: u16,
+    pub ttl: u32,
+    pub rdata: &'r [u8],
+}
+
+impl RawRecord<'_> {
+    pub fn to_rr(&self) -> Rr {
+        Rr {
+            owner: Name::from_wire(self.owner).unwrap_or_else(|_| Name::root()),
+            rtype: self.rtype,
+            class: self.class,
+            ttl: self.ttl,
+            rdata: self.rdata.into(),
+        }
+    }
+}
+
 /// Yields the records of one zone file in order.
 pub struct ZoneFileReader<'a> {
     lexer: Lexer<'a>,
     file: &'a str,
     origin: Name,
     default_ttl: Option<u32>,
-    last_owner: Option<Name>,
+    /// The current owner, wire form; empty before the first record.
+    owner: Vec<u8>,
+    /// The token it was parsed from, and the origin it was relative to:
+    /// the same token again is not parsed again.
+    owner_token: Vec<u8>,
+    owner_origin: Vec<u8>,
     last_ttl: Option<u32>,
     tokens: Vec<Token<'a>>,
     rdata: Vec<u8>,
@@ -42,7 +71,9 @@ impl<'a> ZoneFileReader<'a> {
             file,
             origin,
             default_ttl: None,
-            last_owner: None,
+            owner: Vec::new(),
+            owner_token: Vec::new(),
+            owner_origin: Vec::new(),
             last_ttl: None,
             tokens: Vec::new(),
             rdata: Vec::new(),
@@ -59,17 +90,28 @@ impl<'a> ZoneFileReader<'a> {
 
     /// The next record, or `None` at the end of the file.
     pub fn next_record(&mut self) -> Result<Option<Rr>, ZoneFileError> {
-        // The token buffer is reused from entry to entry.
-        let mut tokens = core::mem::take(&mut self.tokens);
-        let r = self.next_record_with(&mut tokens);
-        self.tokens = tokens;
-        r
+        Ok(self.next_raw()?.map(|r| r.to_rr()))
     }
 
-    fn next_record_with(
+    /// The next record, read in place.
+    pub fn next_raw(&mut self) -> Result<Option<RawRecord<'_>>, ZoneFileError> {
+        // The token buffer is reused from entry to entry.
+        let mut tokens = core::mem::take(&mut self.tokens);
+        let r = self.next_entry_with(&mut tokens);
+        self.tokens = tokens;
+        Ok(r?.map(|(rtype, class, ttl)| RawRecord {
+            owner: &self.owner,
+            rtype,
+            class,
+            ttl,
+            rdata: &self.rdata,
+        }))
+    }
+
+    fn next_entry_with(
         &mut self,
         tokens: &mut Vec<Token<'a>>,
-    ) -> Result<Option<Rr>, ZoneFileError> {
+    ) -> Result<Option<(u16, u16, u32)>, ZoneFileError> {
         loop {
             let entry = self
                 .lexer
@@ -78,14 +120,19 @@ impl<'a> ZoneFileReader<'a> {
             let Some(entry) = entry else {
                 return Ok(None);
             };
-            if let Some(rr) = self.entry(entry, tokens)? {
-                return Ok(Some(rr));
+            if let Some(r) = self.entry(entry, tokens)? {
+                return Ok(Some(r));
             }
         }
     }
 
-    /// The record an entry holds, or `None` for a directive.
-    fn entry(&mut self, entry: Entry, tokens: &[Token<'a>]) -> Result<Option<Rr>, ZoneFileError> {
+    /// Reads an entry's record into the owner and RDATA buffers; `None`
+    /// for a directive.
+    fn entry(
+        &mut self,
+        entry: Entry,
+        tokens: &[Token<'a>],
+    ) -> Result<Option<(u16, u16, u32)>, ZoneFileError> {
         let line = entry.line;
         let first = tokens[0];
         if !entry.blank_owner && !first.quoted && first.text.first() == Some(&b'$') {
@@ -93,17 +140,17 @@ impl<'a> ZoneFileReader<'a> {
             return Ok(None);
         }
         let mut rest = tokens;
-        let owner = if entry.blank_owner {
-            self.last_owner.clone().ok_or_else(|| {
-                self.error(
+        if entry.blank_owner {
+            if self.owner.is_empty() {
+                return Err(self.error(
                     line,
                     "no owner name, and no previous record to take it from",
-                )
-            })?
+                ));
+            }
         } else {
             rest = &rest[1..];
-            self.name(line, first)?
-        };
+            self.set_owner(line, first)?;
+        }
         let mut ttl = None;
         let mut rclass = None;
         let mut rtype_value = None;
@@ -141,27 +188,35 @@ impl<'a> ZoneFileReader<'a> {
             .unwrap_or(FALLBACK_TTL);
         parse_rdata(t, rest, &self.origin, &mut self.rdata)
             .map_err(|e| self.error(line, format!("{} record: {e}", rtype::Display(t))))?;
-        self.last_owner = Some(owner.clone());
         self.last_ttl = Some(ttl);
-        Ok(Some(Rr {
-            owner,
-            rtype: t,
-            class: c,
-            ttl,
-            rdata: self.rdata.as_slice().into(),
-        }))
+        Ok(Some((t, c, ttl)))
     }
 
-    fn name(&self, line: usize, t: Token<'_>) -> Result<Name, ZoneFileError> {
-        if t.text == b"@" {
-            return Ok(self.origin.clone());
+    /// Sets the owner from its token, unless it is the token (and origin)
+    /// the current owner came from.
+    fn set_owner(&mut self, line: usize, t: Token<'_>) -> Result<(), ZoneFileError> {
+        if !self.owner.is_empty()
+            && t.text == self.owner_token.as_slice()
+            && self.origin.as_wire() == self.owner_origin.as_slice()
+        {
+            return Ok(());
         }
-        parse_name_bytes(t.text, Some(&self.origin)).map_err(|e| {
-            self.error(
+        self.owner.clear();
+        if t.text == b"@" {
+            self.owner.extend_from_slice(self.origin.as_wire());
+        } else if let Err(e) = parse_name_into(t.text, Some(self.origin.as_wire()), &mut self.owner)
+        {
+            self.owner.clear();
+            return Err(self.error(
                 line,
                 format!("bad name '{}': {e}", String::from_utf8_lossy(t.text)),
-            )
-        })
+            ));
+        }
+        self.owner_token.clear();
+        self.owner_token.extend_from_slice(t.text);
+        self.owner_origin.clear();
+        self.owner_origin.extend_from_slice(self.origin.as_wire());
+        Ok(())
     }
 
     fn directive(&mut self, line: usize, tokens: &[Token<'a>]) -> Result<(), ZoneFileError> {
