@@ -1,9 +1,9 @@
 //! The network side: per-core worker threads around the answer engine.
 
 mod signal;
-mod socket;
+pub mod socket;
 mod tcp;
-mod udp;
+pub mod udp;
 mod worker;
 
 use std::io;

@@ -1,0 +1,115 @@
+//! Running dnsperf and reading its report.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::Command;
+
+use crate::procs::tool;
+
+/// How dnsperf loads the server (`-c`, `-q`, `-T`, `-l`).
+#[derive(Clone, Copy, Debug)]
+pub struct Load {
+    pub clients: usize,
+    pub outstanding: usize,
+    pub threads: usize,
+    pub seconds: u64,
+}
+
+/// What one run measured.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Run {
+    pub completed: u64,
+    pub lost: u64,
+    pub qps: f64,
+    pub mean_latency_s: f64,
+}
+
+fn field(out: &str, label: &str) -> Option<f64> {
+    let line = out.lines().find(|l| l.trim_start().starts_with(label))?;
+    line[line.find(':')? + 1..]
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
+/// One timed run of dnsperf against `addr`.
+pub fn run(addr: SocketAddr, queries: &Path, load: Load) -> Result<Run, String> {
+    let out = Command::new(tool("dnsperf"))
+        .args(["-s", &addr.ip().to_string(), "-p", &addr.port().to_string()])
+        .arg("-d")
+        .arg(queries)
+        .args([
+            "-c",
+            &load.clients.to_string(),
+            "-q",
+            &load.outstanding.to_string(),
+        ])
+        .args([
+            "-T",
+            &load.threads.to_string(),
+            "-l",
+            &load.seconds.to_string(),
+        ])
+        .output()
+        .map_err(|e| format!("cannot run dnsperf: {e}"))?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let get =
+        |label| field(&text, label).ok_or_else(|| format!("dnsperf said no '{label}':\n{text}"));
+    Ok(Run {
+        completed: get("Queries completed")? as u64,
+        lost: get("Queries lost")? as u64,
+        qps: get("Queries per second")?,
+        mean_latency_s: get("Average Latency (s)")?,
+    })
+}
+
+/// The 99th percentile latency over a short verbose run (dnsperf 2.10
+/// reports no percentiles; `-v` gives each query's latency).
+pub fn p99(addr: SocketAddr, queries: &Path, load: Load) -> Result<f64, String> {
+    let out = Command::new(tool("dnsperf"))
+        .args(["-s", &addr.ip().to_string(), "-p", &addr.port().to_string()])
+        .arg("-d")
+        .arg(queries)
+        .args([
+            "-c",
+            &load.clients.to_string(),
+            "-q",
+            &load.outstanding.to_string(),
+        ])
+        .args([
+            "-T",
+            &load.threads.to_string(),
+            "-l",
+            &load.seconds.to_string(),
+            "-v",
+        ])
+        .output()
+        .map_err(|e| format!("cannot run dnsperf: {e}"))?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut lat: Vec<f64> = text
+        .lines()
+        .filter(|l| l.starts_with("> "))
+        .filter_map(|l| l.split_whitespace().last()?.parse().ok())
+        .collect();
+    if lat.is_empty() {
+        return Err("dnsperf -v reported no latencies".into());
+    }
+    lat.sort_by(|a, b| a.total_cmp(b));
+    Ok(lat[(lat.len() * 99 / 100).min(lat.len() - 1)])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_report() {
+        let out = "  Queries sent:         4\n  Queries completed:    4 (100.00%)\n  Queries lost:         0 (0.00%)\n\
+                   \x20 Queries per second:   2853.067047\n\n  Average Latency (s):  0.000137 (min 0.000047, max 0.000223)\n";
+        assert_eq!(field(out, "Queries completed"), Some(4.0));
+        assert_eq!(field(out, "Queries per second"), Some(2853.067047));
+        assert_eq!(field(out, "Average Latency (s)"), Some(0.000137));
+        assert_eq!(field(out, "Queries lost"), Some(0.0));
+    }
+}

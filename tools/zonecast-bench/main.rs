@@ -1,0 +1,253 @@
+//! `zonecast-bench`: measures zonecast against Knot DNS and NSD on this
+//! machine, and how the work scales with the zone. Run it through
+//! `tools/bench`, which installs what it needs and builds it.
+
+mod dnsperf;
+mod procs;
+mod qps;
+mod reflector;
+mod scale;
+mod zonegen;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::{Command, ExitCode};
+
+use clap::{Args, Parser, Subcommand};
+
+use procs::Which;
+
+#[derive(Parser)]
+#[command(about = "Benchmarks zonecast against Knot DNS and NSD, and against the UDP limit")]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Option<Cmd>,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// The dnsperf comparison and the scale figures (the default).
+    All(AllArgs),
+    /// The dnsperf comparison only.
+    Qps(QpsArgs),
+    /// Load time, memory, IXFR and AXFR figures only.
+    Scale(ScaleArgs),
+    /// The UDP reflector (used by the comparison).
+    #[command(hide = true)]
+    Reflect {
+        #[arg(long)]
+        listen: SocketAddr,
+        #[arg(long, default_value_t = 1)]
+        workers: usize,
+    },
+}
+
+#[derive(Args, Clone)]
+struct QpsArgs {
+    /// Names in the generated zone.
+    #[arg(long, default_value_t = 100_000)]
+    names: usize,
+    /// Worker threads of every server.
+    #[arg(long, default_value_t = 1)]
+    workers: usize,
+    /// dnsperf clients (-c).
+    #[arg(long, default_value_t = 10)]
+    clients: usize,
+    /// dnsperf queries outstanding (-q).
+    #[arg(long, default_value_t = 100)]
+    outstanding: usize,
+    /// dnsperf threads (-T).
+    #[arg(long, default_value_t = 1)]
+    threads: usize,
+    /// Seconds per dnsperf run (-l).
+    #[arg(long, default_value_t = 10)]
+    seconds: u64,
+    /// Alternating rounds; figures are medians.
+    #[arg(long, default_value_t = 3)]
+    rounds: usize,
+    /// Where the markdown report goes.
+    #[arg(long, default_value = "target/bench/qps.md")]
+    out: PathBuf,
+}
+
+#[derive(Args, Clone)]
+struct ScaleArgs {
+    /// Zone sizes in names, comma separated.
+    #[arg(long, value_delimiter = ',', default_values_t = [10_000, 100_000, 1_000_000])]
+    sizes: Vec<usize>,
+    #[arg(long, default_value_t = 1)]
+    workers: usize,
+    #[arg(long, default_value = "target/bench/scale.md")]
+    out: PathBuf,
+}
+
+#[derive(Args, Clone)]
+struct AllArgs {
+    #[command(flatten)]
+    qps: QpsArgs,
+    /// Zone sizes for the scale figures.
+    #[arg(long, value_delimiter = ',', default_values_t = [10_000, 100_000, 1_000_000])]
+    sizes: Vec<usize>,
+    /// Where the whole markdown report goes.
+    #[arg(long = "report", default_value = "target/bench/RESULTS.md")]
+    report: PathBuf,
+}
+
+fn first_line(cmd: &str, args: &[&str]) -> String {
+    Command::new(procs::tool(cmd))
+        .args(args)
+        .output()
+        .ok()
+        .map(|o| {
+            let all = format!(
+                "{}{}",
+                String::from_utf8_lossy(&o.stdout),
+                String::from_utf8_lossy(&o.stderr)
+            );
+            all.lines()
+                .find(|l| !l.trim().is_empty())
+                .unwrap_or("")
+                .trim()
+                .to_string()
+        })
+        .unwrap_or_default()
+}
+
+/// Date, machine and versions, for the report.
+fn environment() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string())
+        })
+        .unwrap_or_default();
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let date = first_line("date", &["-u", "+%Y-%m-%d %H:%M UTC"]);
+    let kernel = first_line("uname", &["-r"]);
+    let commit = first_line("git", &["rev-parse", "--short", "HEAD"]);
+    format!(
+        "Measured {date} on {cores} cores ({cpu}), Linux {kernel}; zonecast {commit}, {}, {}, {}.\n",
+        first_line("knotd", &["--version"]),
+        first_line("nsd", &["-v"]),
+        first_line("dnsperf", &["-h"])
+            .replace("Usage: ", "")
+            .split('[')
+            .next()
+            .unwrap_or("dnsperf")
+            .trim()
+            .to_owned()
+            + " "
+            + &first_line("sh", &["-c", "dnsperf -h 2>&1 | grep Version"])
+    )
+}
+
+fn qps_section(a: &QpsArgs, dir: &std::path::Path) -> Result<String, String> {
+    let s = qps::Settings {
+        names: a.names,
+        workers: a.workers,
+        load: dnsperf::Load {
+            clients: a.clients,
+            outstanding: a.outstanding,
+            threads: a.threads,
+            seconds: a.seconds,
+        },
+        rounds: a.rounds,
+        p99_seconds: 2,
+        servers: vec![Which::Knot, Which::Nsd, Which::Zonecast, Which::Reflector],
+    };
+    let (rows, records) = qps::run(&s, dir)?;
+    Ok(format!(
+        "### Queries over UDP\n\n{} names ({records} records), every server with {} worker thread(s), \
+         `dnsperf -c {} -q {} -T {} -l {}`, {} alternating rounds, medians; p99 from a 2 s `dnsperf -v` run. \
+         Query mix: 70% positive, 10% NXDOMAIN, 5% NODATA, 5% wildcard, 5% referrals, 5% CNAME/MX/TXT. \
+         Server CPU per query is user+system time from /proc over the run divided by the answers; \
+         \"queries per server core\" is its inverse, the figure that separates servers when dnsperf \
+         itself is the bottleneck.\n\n{}",
+        a.names,
+        a.workers,
+        a.clients,
+        a.outstanding,
+        a.threads,
+        a.seconds,
+        a.rounds,
+        qps::table(&rows)
+    ))
+}
+
+fn scale_section(sizes: &[usize], workers: usize, dir: &std::path::Path) -> Result<String, String> {
+    let r = scale::run(
+        &scale::Settings {
+            sizes: sizes.to_vec(),
+            workers,
+        },
+        dir,
+    )?;
+    Ok(format!(
+        "### Scale\n\nZones generated as above; memory is the proportional set size after loading, and bytes per \
+         record subtract what each server holds with an almost empty zone.\n\n{}",
+        scale::tables(&r)
+    ))
+}
+
+fn write(path: &std::path::Path, text: &str) {
+    if let Some(d) = path.parent() {
+        let _ = std::fs::create_dir_all(d);
+    }
+    if let Err(e) = std::fs::write(path, text) {
+        eprintln!("cannot write {}: {e}", path.display());
+    }
+    println!("{text}");
+    eprintln!("report written to {}", path.display());
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    // No subcommand: everything, with the defaults.
+    let cmd = match cli.cmd {
+        Some(c) => c,
+        None => match Cli::parse_from(["zonecast-bench", "all"]).cmd {
+            Some(c) => c,
+            None => unreachable!("'all' parses"),
+        },
+    };
+    if let Cmd::Reflect { listen, workers } = cmd {
+        return match reflector::run(listen, workers) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("reflector: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
+    let dir = match tempfile::tempdir() {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("no temporary directory: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = match &cmd {
+        Cmd::Qps(a) => {
+            qps_section(a, dir.path()).map(|t| (a.out.clone(), format!("{}\n{t}", environment())))
+        }
+        Cmd::Scale(a) => scale_section(&a.sizes, a.workers, dir.path())
+            .map(|t| (a.out.clone(), format!("{}\n{t}", environment()))),
+        Cmd::All(a) => qps_section(&a.qps, dir.path()).and_then(|q| {
+            let s = scale_section(&a.sizes, a.qps.workers, dir.path())?;
+            Ok((a.report.clone(), format!("{}\n{q}\n{s}", environment())))
+        }),
+        Cmd::Reflect { .. } => unreachable!(),
+    };
+    match result {
+        Ok((path, text)) => {
+            write(&path, &text);
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("bench failed: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,314 @@
+//! The servers under test as processes: started with the same number of
+//! worker threads on free loopback ports, measured through /proc, stopped
+//! by PID (never by name).
+
+use std::net::{SocketAddr, TcpListener, UdpSocket};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::zonegen::APEX;
+
+/// Which server.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Which {
+    Knot,
+    Nsd,
+    Zonecast,
+    /// Echoes every datagram with QR set: the kernel's UDP path alone.
+    Reflector,
+}
+
+impl Which {
+    pub fn label(self) -> &'static str {
+        match self {
+            Which::Knot => "Knot DNS",
+            Which::Nsd => "NSD",
+            Which::Zonecast => "zonecast",
+            Which::Reflector => "limit (UDP reflector)",
+        }
+    }
+}
+
+/// A binary from the system, looked up in PATH and the sbin directories.
+pub fn tool(name: &str) -> PathBuf {
+    for dir in std::env::var("PATH")
+        .unwrap_or_default()
+        .split(':')
+        .chain(["/usr/sbin", "/sbin"])
+    {
+        let p = Path::new(dir).join(name);
+        if p.is_file() {
+            return p;
+        }
+    }
+    PathBuf::from(name)
+}
+
+/// A port free for both UDP and TCP on 127.0.0.1 right now.
+pub fn free_port() -> u16 {
+    loop {
+        let u = UdpSocket::bind("127.0.0.1:0").expect("bind 127.0.0.1");
+        let port = u.local_addr().map(|a| a.port()).unwrap_or(0);
+        if port != 0 && TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+}
+
+/// A running server.
+pub struct Server {
+    pub which: Which,
+    pub addr: SocketAddr,
+    child: Child,
+    /// Time from start until it answered for the zone.
+    pub startup: Duration,
+}
+
+impl Server {
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// User and system CPU ticks of the server and every process it forked.
+    pub fn cpu_ticks(&self) -> u64 {
+        tree(self.pid()).iter().map(|&p| cpu_ticks(p)).sum()
+    }
+
+    /// Proportional set size of the server's processes, in KiB.
+    pub fn pss_kib(&self) -> u64 {
+        tree(self.pid()).iter().map(|&p| pss_kib(p)).sum()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let pid = self.pid() as i32;
+        // SAFETY: signalling our own child by its PID.
+        unsafe { libc::kill(pid, libc::SIGTERM) };
+        let end = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < end {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        for p in tree(self.pid()) {
+            // SAFETY: as above, for the processes it forked.
+            unsafe { libc::kill(p as i32, libc::SIGKILL) };
+        }
+        let _ = self.child.wait();
+    }
+}
+
+/// `pid` and its descendants.
+fn tree(pid: u32) -> Vec<u32> {
+    let mut all = vec![pid];
+    let mut parents: Vec<(u32, u32)> = Vec::new();
+    if let Ok(dir) = std::fs::read_dir("/proc") {
+        for e in dir.flatten() {
+            let Some(p) = e.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else {
+                continue;
+            };
+            if let Some(pp) = stat_field(p, 3) {
+                parents.push((p, pp as u32));
+            }
+        }
+    }
+    let mut i = 0;
+    while i < all.len() {
+        let cur = all[i];
+        all.extend(parents.iter().filter(|(_, pp)| *pp == cur).map(|(p, _)| *p));
+        i += 1;
+    }
+    all
+}
+
+/// Field `n` of /proc/PID/stat counted from 0 (3 is the parent, 13 and
+/// 14 user and system time); `n` is at least 3.
+fn stat_field(pid: u32, n: usize) -> Option<u64> {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name (field 1) may hold spaces: count from after it;
+    // field 2, the state, comes first there.
+    let after = &s[s.rfind(')')? + 2..];
+    after.split_whitespace().nth(n - 2)?.parse().ok()
+}
+
+fn cpu_ticks(pid: u32) -> u64 {
+    stat_field(pid, 13).unwrap_or(0) + stat_field(pid, 14).unwrap_or(0)
+}
+
+fn pss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("Pss:"))
+                .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse().ok()))
+        })
+        .unwrap_or(0)
+}
+
+/// Clock ticks per second (for CPU times from /proc).
+pub fn ticks_per_second() -> f64 {
+    // SAFETY: sysconf has no preconditions.
+    let t = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+    if t > 0 { t as f64 } else { 100.0 }
+}
+
+/// An SOA query for the bench zone.
+fn soa_query() -> Vec<u8> {
+    let mut q = vec![0x12, 0x34, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0];
+    for label in APEX.trim_end_matches('.').split('.') {
+        q.push(label.len() as u8);
+        q.extend_from_slice(label.as_bytes());
+    }
+    q.extend_from_slice(&[0, 0, 6, 0, 1]);
+    q
+}
+
+/// Waits until `addr` answers the zone's SOA (any answer for the
+/// reflector), polling every 5 ms.
+fn wait_ready(
+    addr: SocketAddr,
+    which: Which,
+    child: &mut Child,
+    timeout: Duration,
+) -> Result<(), String> {
+    let s = UdpSocket::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
+    s.set_read_timeout(Some(Duration::from_millis(5)))
+        .map_err(|e| e.to_string())?;
+    let q = soa_query();
+    let end = Instant::now() + timeout;
+    let mut buf = [0u8; 4096];
+    while Instant::now() < end {
+        if let Ok(Some(st)) = child.try_wait() {
+            return Err(format!("{} exited: {st}", which.label()));
+        }
+        let _ = s.send_to(&q, addr);
+        if let Ok(n) = s.recv(&mut buf) {
+            let answered = n >= 12 && buf[3] & 0xf == 0 && u16::from_be_bytes([buf[6], buf[7]]) > 0;
+            if which == Which::Reflector || answered {
+                return Ok(());
+            }
+        }
+    }
+    Err(format!(
+        "{} did not answer within {timeout:?}",
+        which.label()
+    ))
+}
+
+/// Starts `which` with `workers` threads serving the zone file `zone`, in
+/// its own directory under `dir`.
+pub fn start(which: Which, workers: usize, zone: &Path, dir: &Path) -> Result<Server, String> {
+    let port = free_port();
+    let addr: SocketAddr = format!("127.0.0.1:{port}")
+        .parse()
+        .map_err(|_| "bad address")?;
+    let home = dir.join(format!("{which:?}-{port}").to_lowercase());
+    std::fs::create_dir_all(&home).map_err(|e| e.to_string())?;
+    let zone = zone.canonicalize().map_err(|e| e.to_string())?;
+    let d = home.display();
+    let mut cmd = match which {
+        Which::Zonecast => {
+            let conf = home.join("zonecast.toml");
+            let text = format!(
+                "[server]\nlisten = [\"127.0.0.1:{port}\"]\nworkers = {workers}\nidentity = \"bench\"\n\
+                 [[zone]]\nname = \"{APEX}\"\nfile = \"{}\"\n",
+                zone.display()
+            );
+            std::fs::write(&conf, text).map_err(|e| e.to_string())?;
+            let mut c = Command::new(sibling("zonecast"));
+            c.arg("-c").arg(conf).env("RUST_LOG", "warn");
+            c
+        }
+        Which::Knot => {
+            let conf = home.join("knot.conf");
+            let text = format!(
+                "server:\n    rundir: {d}\n    listen: 127.0.0.1@{port}\n    udp-workers: {workers}\n    tcp-workers: 1\n    background-workers: 1\n\
+                 log:\n  - target: stderr\n    any: warning\n\
+                 database:\n    storage: {d}\n\
+                 template:\n  - id: default\n    storage: {d}\n\
+                 zone:\n  - domain: {APEX}\n    file: {}\n",
+                zone.display()
+            );
+            std::fs::write(&conf, text).map_err(|e| e.to_string())?;
+            let mut c = Command::new(tool("knotd"));
+            c.arg("-c").arg(conf);
+            c
+        }
+        Which::Nsd => {
+            let conf = home.join("nsd.conf");
+            let text = format!(
+                "server:\n    ip-address: 127.0.0.1@{port}\n    server-count: {workers}\n    username: \"\"\n    zonesdir: {d}\n\
+                 \x20   pidfile: {d}/nsd.pid\n    database: \"\"\n    zonelistfile: {d}/zone.list\n    xfrdfile: {d}/xfrd.state\n\
+                 \x20   xfrdir: {d}\n    logfile: {d}/nsd.log\n    verbosity: 0\n\
+                 \x20   rrl-ratelimit: 0\n\
+                 remote-control:\n    control-enable: no\n\
+                 zone:\n    name: {APEX}\n    zonefile: {}\n",
+                zone.display()
+            );
+            std::fs::write(&conf, text).map_err(|e| e.to_string())?;
+            // NSD limits response rates by default (RRL); the bench measures
+            // answering, so it is off, as in Knot's default.
+            let mut c = Command::new(tool("nsd"));
+            c.arg("-d").arg("-c").arg(conf);
+            c
+        }
+        Which::Reflector => {
+            let mut c = Command::new(std::env::current_exe().map_err(|e| e.to_string())?);
+            c.arg("reflect")
+                .arg("--listen")
+                .arg(addr.to_string())
+                .arg("--workers")
+                .arg(workers.to_string());
+            c
+        }
+    };
+    cmd.stdout(Stdio::null()).stderr(Stdio::null());
+    launch(which, cmd, addr)
+}
+
+/// Spawns `cmd` (a server of kind `which` that will listen on `addr`) and
+/// waits until it answers for the zone.
+pub fn launch(which: Which, mut cmd: Command, addr: SocketAddr) -> Result<Server, String> {
+    cmd.stdin(Stdio::null());
+    let started = Instant::now();
+    let mut child = cmd
+        .spawn()
+        .map_err(|e| format!("cannot start {}: {e}", which.label()))?;
+    if let Err(e) = wait_ready(addr, which, &mut child, Duration::from_secs(300)) {
+        let _ = child.kill();
+        let _ = child.wait();
+        return Err(e);
+    }
+    Ok(Server {
+        which,
+        addr,
+        child,
+        startup: started.elapsed(),
+    })
+}
+
+/// The SOA serial `addr` serves for the bench zone.
+pub fn serial(addr: SocketAddr) -> Option<u32> {
+    let s = UdpSocket::bind("127.0.0.1:0").ok()?;
+    s.set_read_timeout(Some(Duration::from_millis(50))).ok()?;
+    s.send_to(&soa_query(), addr).ok()?;
+    let mut buf = [0u8; 4096];
+    let n = s.recv(&mut buf).ok()?;
+    // The serial is the first four octets after the two names of the one
+    // SOA in the answer, which ends the message here (no EDNS asked).
+    let end = n;
+    (end >= 20 && buf[3] & 0xf == 0 && u16::from_be_bytes([buf[6], buf[7]]) == 1)
+        .then(|| u32::from_be_bytes([buf[end - 20], buf[end - 19], buf[end - 18], buf[end - 17]]))
+}
+
+/// A binary built next to this one (`target/release/zonecast`).
+pub fn sibling(name: &str) -> PathBuf {
+    std::env::current_exe()
+        .ok()
+        .and_then(|p| p.parent().map(|d| d.join(name)))
+        .unwrap_or_else(|| PathBuf::from(name))
+}
