@@ -3,6 +3,7 @@
 //! `tools/bench`, which installs what it needs and builds it.
 
 mod dnsperf;
+mod instructions;
 mod procs;
 mod qps;
 mod reflector;
@@ -32,6 +33,16 @@ enum Cmd {
     Qps(QpsArgs),
     /// Load time, memory, IXFR and AXFR figures only.
     Scale(ScaleArgs),
+    /// A fixed query workload for callgrind (used by tools/callgrind).
+    #[command(hide = true)]
+    Instructions {
+        #[arg(long)]
+        kind: String,
+        #[arg(long, default_value_t = 10_000)]
+        iterations: u64,
+        #[arg(long, default_value_t = 100_000)]
+        names: usize,
+    },
     /// The UDP reflector (used by the comparison).
     #[command(hide = true)]
     Reflect {
@@ -212,6 +223,20 @@ fn main() -> ExitCode {
             None => unreachable!("'all' parses"),
         },
     };
+    if let Cmd::Instructions {
+        kind,
+        iterations,
+        names,
+    } = &cmd
+    {
+        return match instructions::run(kind, *iterations, *names) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("{e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     if let Cmd::Reflect { listen, workers } = cmd {
         return match reflector::run(listen, workers) {
             Ok(()) => ExitCode::SUCCESS,
@@ -238,7 +263,7 @@ fn main() -> ExitCode {
             let s = scale_section(&a.sizes, a.qps.workers, dir.path())?;
             Ok((a.report.clone(), format!("{}\n{q}\n{s}", environment())))
         }),
-        Cmd::Reflect { .. } => unreachable!(),
+        Cmd::Reflect { .. } | Cmd::Instructions { .. } => unreachable!(),
     };
     match result {
         Ok((path, text)) => {
