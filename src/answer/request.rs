@@ -5,7 +5,6 @@
 use crate::wire::edns::{Edns, EdnsOption};
 use crate::wire::header::flag;
 use crate::wire::name::{NameBuf, SuffixHashes};
-use crate::wire::record::Question;
 use crate::wire::tsig::TsigRdata;
 use crate::wire::{HEADER_LEN, Header, Sections};
 
@@ -107,17 +106,29 @@ impl Request {
         }
         let mut pos = HEADER_LEN;
         if qd == 1 {
-            let q = Question::parse(msg, HEADER_LEN).map_err(|_| Rejection::Drop)?;
-            // Already validated by `Question::parse`.
-            let _ = self.qname.read(msg, HEADER_LEN);
-            self.lower = self.qname.clone();
-            self.lower.make_lowercase();
-            self.hashes = SuffixHashes::compute(&self.lower);
-            self.qtype = q.qtype;
-            self.qclass = q.qclass;
-            pos = q.end;
+            // One walk of the name validates and copies it.
+            let after = self
+                .qname
+                .read(msg, HEADER_LEN)
+                .map_err(|_| Rejection::Drop)?;
+            let fixed = msg.get(after..after + 4).ok_or(Rejection::Drop)?;
+            self.qtype = u16::from_be_bytes([fixed[0], fixed[1]]);
+            self.qclass = u16::from_be_bytes([fixed[2], fixed[3]]);
+            self.lower.copy_lowercase_from(&self.qname);
+            self.hashes.compute_into(&self.lower);
+            pos = after + 4;
         }
         let question = qd == 1;
+        // The usual query: one question, then nothing or one OPT record.
+        if question && h.ancount() == 0 && h.nscount() == 0 && h.arcount() <= 1 {
+            match h.arcount() {
+                0 if pos == msg.len() => return Ok(()),
+                1 if msg.get(pos) == Some(&0) && msg.get(pos + 1..pos + 3) == Some(&[0, 41]) => {
+                    return self.read_opt(msg, pos);
+                }
+                _ => {}
+            }
+        }
         let sections = Sections::parse_records(msg, pos, h.ancount(), h.nscount(), h.arcount())
             .map_err(|_| Rejection::FormErr {
                 question,
@@ -143,6 +154,21 @@ impl Request {
                 edns: self.edns.is_some(),
             });
         }
+        Ok(())
+    }
+
+    /// Reads a lone OPT record (root owner) ending the message at `pos`.
+    fn read_opt(&mut self, msg: &[u8], pos: usize) -> Result<(), Rejection> {
+        let formerr = Rejection::FormErr {
+            question: true,
+            edns: false,
+        };
+        let rec = crate::wire::Record::parse(msg, pos).map_err(|_| formerr)?;
+        if rec.end() != msg.len() {
+            return Err(formerr);
+        }
+        let e = Edns::from_record(&rec).map_err(|_| formerr)?;
+        self.edns = Some(EdnsRequest::from(&e));
         Ok(())
     }
 

@@ -30,7 +30,19 @@ struct Slot {
 pub struct CompressionTable {
     slots: Box<[Slot]>,
     generation: u32,
+    /// Reused for each name compressed: its lowercase form and suffix
+    /// hashes (a kilobyte not rebuilt per name).
+    lower: NameBuf,
+    hashes: SuffixHashes,
+    /// The question name's suffixes (hash, offset), entered in the table
+    /// only when a name is first compressed: most answers (A, AAAA)
+    /// compress nothing and never pay for them.
+    pending: [(u64, u16); PENDING],
+    pending_len: usize,
 }
+
+/// Question suffixes held back; a longer name enters the rest at once.
+const PENDING: usize = 8;
 
 /// How far to probe from a hash's home slot before giving up.
 const PROBES: usize = 8;
@@ -40,13 +52,29 @@ impl CompressionTable {
     /// plenty for a UDP answer; an AXFR message wants a few thousand.
     pub fn new(slots: usize) -> Self {
         let n = slots.max(16).next_power_of_two();
+        let lower = NameBuf::root();
+        let hashes = SuffixHashes::compute(&lower);
         CompressionTable {
             slots: vec![Slot::default(); n].into_boxed_slice(),
             generation: 1,
+            lower,
+            hashes,
+            pending: [(0, 0); PENDING],
+            pending_len: 0,
         }
     }
 
+    /// Enters the held-back question suffixes.
+    fn flush_pending(&mut self) {
+        for i in 0..self.pending_len {
+            let (h, off) = self.pending[i];
+            self.insert(h, off as usize);
+        }
+        self.pending_len = 0;
+    }
+
     fn reset(&mut self) {
+        self.pending_len = 0;
         self.generation = self.generation.wrapping_add(1);
         if self.generation == 0 {
             self.slots.iter_mut().for_each(|s| *s = Slot::default());
@@ -90,7 +118,7 @@ impl CompressionTable {
             if s.generation != self.generation {
                 return None;
             }
-            if s.hash == hash && name::eq_at(msg, s.offset as usize, suffix) {
+            if s.hash == hash && name::eq_at_lower(msg, s.offset as usize, suffix) {
                 return Some(s.offset);
             }
         }
@@ -245,9 +273,15 @@ impl<'a> MessageWriter<'a> {
         self.put(qname.as_wire())?;
         self.put_u16(qtype)?;
         self.put_u16(qclass)?;
+        let t = &mut *self.table;
         for i in 0..qname.label_count() {
-            self.table
-                .insert(hashes.get(i), start + qname.suffix_start(i));
+            let at = start + qname.suffix_start(i);
+            if t.pending_len < PENDING && at <= MAX_POINTER {
+                t.pending[t.pending_len] = (hashes.get(i), at as u16);
+                t.pending_len += 1;
+            } else {
+                t.insert(hashes.get(i), at);
+            }
         }
         self.counts[0] += 1;
         Ok(())
@@ -258,34 +292,34 @@ impl<'a> MessageWriter<'a> {
     /// suffixes for later names. Returns where the name starts.
     pub fn write_name(&mut self, wire: &[u8], compress: bool) -> Result<usize> {
         let start = self.pos;
-        if !compress {
+        // The root has nothing to compress (it owns every OPT record).
+        if !compress || wire == [0] {
             self.put(wire)?;
             return Ok(start);
         }
-        let mut lower = NameBuf::from_wire(wire)?;
-        lower.make_lowercase();
-        let hashes = SuffixHashes::compute(&lower);
-        let n = lower.label_count();
+        let t = &mut *self.table;
+        t.flush_pending();
+        t.lower.read_lower(wire)?;
+        t.hashes.compute_into(&t.lower);
+        let n = t.lower.label_count();
         let mut hit = None;
         for i in 0..n {
-            if let Some(off) =
-                self.table
-                    .find(hashes.get(i), &self.buf[..self.pos], lower.suffix(i))
-            {
+            if let Some(off) = t.find(t.hashes.get(i), &self.buf[..self.pos], t.lower.suffix(i)) {
                 hit = Some((i, off));
                 break;
             }
         }
         let labels = hit.map_or(n, |(i, _)| i);
-        let prefix_end = lower.suffix_start(labels);
+        let prefix_end = self.table.lower.suffix_start(labels);
         self.put(&wire[..prefix_end])?;
         match hit {
             Some((_, off)) => self.put_u16(0xc000 | off)?,
             None => self.put_u8(0)?,
         }
+        let t = &mut *self.table;
         for i in 0..labels {
-            self.table
-                .insert(hashes.get(i), start + lower.suffix_start(i));
+            let (h, at) = (t.hashes.get(i), start + t.lower.suffix_start(i));
+            t.insert(h, at);
         }
         Ok(start)
     }

@@ -76,17 +76,27 @@ impl SuffixHashes {
     /// Hashes every suffix of `name`, which must be lowercase.
     #[inline]
     pub fn compute(name: &NameBuf) -> Self {
-        let mut states = [0u64; MAX_LABELS + 1];
+        let mut s = SuffixHashes {
+            states: [0u64; MAX_LABELS + 1],
+        };
+        s.compute_into(name);
+        s
+    }
+
+    /// Recomputes in place for `name` (lowercase), writing only the
+    /// entries the name has: the query path reuses one instance rather
+    /// than building a kilobyte array per name.
+    #[inline]
+    pub fn compute_into(&mut self, name: &NameBuf) {
         let labels = name.label_count();
         let wire = name.as_wire();
         let mut h = SEED;
-        states[labels] = h;
+        self.states[labels] = h;
         for i in (0..labels).rev() {
             let label = &wire[name.suffix_start(i)..name.suffix_start(i + 1)];
             h = mix_label(h, label);
-            states[i] = h;
+            self.states[i] = h;
         }
-        SuffixHashes { states }
     }
 
     #[inline]

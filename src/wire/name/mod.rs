@@ -101,6 +101,50 @@ pub fn eq_at(msg: &[u8], pos: usize, wire: &[u8]) -> bool {
     same && r.is_ok() && wire.get(at) == Some(&0) && at + 1 == wire.len()
 }
 
+/// Whether the (validated) name at `pos` in `msg` equals `lower`, an
+/// uncompressed lowercase name. The compressor's check: a tight loop that
+/// lowercases one side only.
+#[inline]
+pub fn eq_at_lower(msg: &[u8], mut pos: usize, lower: &[u8]) -> bool {
+    let mut i = 0usize;
+    // Backward pointers end the walk; the bound only guards against a
+    // message that was not written by the writer.
+    for _ in 0..MAX_NAME_LEN {
+        let Some(&len) = msg.get(pos) else {
+            return false;
+        };
+        if len & POINTER_BITS == POINTER_BITS {
+            let Some(&low) = msg.get(pos + 1) else {
+                return false;
+            };
+            pos = (((len & !POINTER_BITS) as usize) << 8) | low as usize;
+            continue;
+        }
+        if lower.get(i) != Some(&len) {
+            return false;
+        }
+        if len == 0 {
+            return i + 1 == lower.len();
+        }
+        let n = len as usize;
+        let (Some(a), Some(b)) = (msg.get(pos + 1..pos + 1 + n), lower.get(i + 1..i + 1 + n))
+        else {
+            return false;
+        };
+        if !a.iter().zip(b).all(|(x, y)| lower_byte(*x) == *y) {
+            return false;
+        }
+        pos += 1 + n;
+        i += 1 + n;
+    }
+    false
+}
+
+#[inline]
+fn lower_byte(b: u8) -> u8 {
+    b.to_ascii_lowercase()
+}
+
 /// Octet-wise comparison ignoring ASCII case.
 #[inline]
 pub fn eq_ignore_case(a: &[u8], b: &[u8]) -> bool {
@@ -202,6 +246,56 @@ impl NameBuf {
     /// The first label, length octet included (empty for the root).
     pub fn first_label(&self) -> &[u8] {
         &self.as_wire()[..self.suffix_start(1)]
+    }
+
+    /// Reads an uncompressed name (from a zone, not a message) in one pass,
+    /// lowercased, checking its form: labels of at most 63 octets, at most
+    /// 255 in all, no compression, nothing after the root.
+    #[inline]
+    pub fn read_lower(&mut self, wire: &[u8]) -> Result<()> {
+        if wire.len() > MAX_NAME_LEN {
+            return Err(WireError::NameTooLong);
+        }
+        let mut pos = 0usize;
+        let mut labels = 0usize;
+        loop {
+            let len = *wire.get(pos).ok_or(WireError::Truncated)? as usize;
+            if len == 0 {
+                break;
+            }
+            if len > MAX_LABEL_LEN {
+                return Err(WireError::BadLabelType);
+            }
+            let end = pos + 1 + len;
+            let label = wire.get(pos..end).ok_or(WireError::Truncated)?;
+            self.starts[labels] = pos as u8;
+            for (d, s) in self.bytes[pos..end].iter_mut().zip(label) {
+                *d = lower(*s);
+            }
+            labels += 1;
+            pos = end;
+        }
+        if pos + 1 != wire.len() {
+            return Err(WireError::TrailingData);
+        }
+        self.bytes[pos] = 0;
+        self.starts[labels] = pos as u8;
+        self.len = (pos + 1) as u8;
+        self.labels = labels as u8;
+        Ok(())
+    }
+
+    /// Makes `self` a lowercase copy of `other`, copying only what it uses.
+    #[inline]
+    pub fn copy_lowercase_from(&mut self, other: &NameBuf) {
+        let len = other.len as usize;
+        for (d, s) in self.bytes[..len].iter_mut().zip(&other.bytes[..len]) {
+            *d = lower(*s);
+        }
+        let labels = other.labels as usize;
+        self.starts[..=labels].copy_from_slice(&other.starts[..=labels]);
+        self.len = other.len;
+        self.labels = other.labels;
     }
 
     /// Lowercases A–Z in place.
@@ -326,6 +420,43 @@ mod tests {
         assert!(!eq_at(msg, 13, b"\x03www\x07example\x00"));
         assert!(!eq_at(msg, 13, b"\x03www\x07example\x03com\x00\x00"));
         assert!(eq_at(msg, 0, b"\x07example\x03com\x00"));
+    }
+
+    #[test]
+    fn compares_with_lowercase_name() {
+        let msg = b"\x07EXAMPLE\x03com\x00\x03WwW\xc0\x00";
+        assert!(eq_at_lower(msg, 13, b"\x03www\x07example\x03com\x00"));
+        assert!(eq_at_lower(msg, 0, b"\x07example\x03com\x00"));
+        assert!(!eq_at_lower(msg, 13, b"\x03www\x07example\x00"));
+        assert!(!eq_at_lower(msg, 13, b"\x03www\x07example\x03com\x00\x00"));
+        // A pointer loop ends the walk with "not equal".
+        assert!(!eq_at_lower(b"\xc0\x00", 0, b"\x00"));
+    }
+
+    #[test]
+    fn read_lower_agrees_with_read_and_checks_form() {
+        let mut a = NameBuf::root();
+        a.read_lower(b"\x03WwW\x07Example\x00").unwrap();
+        let mut b = NameBuf::root();
+        b.read(b"\x03WwW\x07Example\x00", 0).unwrap();
+        b.make_lowercase();
+        assert_eq!(a.as_wire(), b.as_wire());
+        assert_eq!(a.label_count(), b.label_count());
+        assert_eq!(a.suffix(1), b"\x07example\x00");
+
+        let mut c = NameBuf::root();
+        c.copy_lowercase_from(&{
+            let mut d = NameBuf::root();
+            d.read(b"\x01A\x00", 0).unwrap();
+            d
+        });
+        assert_eq!(c.as_wire(), b"\x01a\x00");
+
+        assert_eq!(a.read_lower(b"\x03www"), Err(WireError::Truncated));
+        assert_eq!(a.read_lower(b"\x01a\x00x"), Err(WireError::TrailingData));
+        assert_eq!(a.read_lower(b"\x40"), Err(WireError::BadLabelType));
+        assert_eq!(a.read_lower(b"\xc0\x00"), Err(WireError::BadLabelType));
+        assert_eq!(a.read_lower(&[1u8; 300]), Err(WireError::NameTooLong));
     }
 
     #[test]
