@@ -1,7 +1,8 @@
 //! Copying pre-encoded RRsets into a response.
 
 use crate::wire::error::WireError;
-use crate::wire::rdata::{Field, Fields, compresses_names};
+use crate::wire::iana::rtype;
+use crate::wire::rdata::compresses_names;
 use crate::wire::writer::{MessageWriter, Owner, Section};
 use crate::zone::rrset::{FIXED_LEN, RRset};
 
@@ -35,15 +36,8 @@ pub fn put_rrset(
             w.put(&rec[..FIXED_LEN - 2])?;
             let rdlen_at = w.len();
             w.put_u16(0)?;
-            for field in Fields::new(set.rtype(), &rec[FIXED_LEN..]) {
-                match field? {
-                    (Field::Name, name) => {
-                        let p = w.write_name(name, true)?;
-                        first_name.get_or_insert(p);
-                    }
-                    (_, bytes) => w.put(bytes)?,
-                }
-            }
+            let p = put_compressed_rdata(w, set.rtype(), &rec[FIXED_LEN..])?;
+            first_name.get_or_insert(p);
             w.end_rr(rdlen_at, section)?;
         } else {
             w.put(rec)?;
@@ -54,4 +48,44 @@ pub fn put_rrset(
         }
     }
     Ok(first_name)
+}
+
+/// Writes the RDATA of a type whose names are compressed (RFC 1035 §3.3,
+/// RFC 3597 §4). Each has a fixed layout, so no general field walk is
+/// needed. Returns where the first name was written.
+fn put_compressed_rdata(
+    w: &mut MessageWriter<'_>,
+    t: u16,
+    rdata: &[u8],
+) -> Result<usize, WireError> {
+    match t {
+        rtype::MX => {
+            let (preference, exchange) = rdata.split_at_checked(2).ok_or(WireError::Truncated)?;
+            w.put(preference)?;
+            w.write_name(exchange, true)
+        }
+        // SOA: MNAME, RNAME and five counters; MINFO: RMAILBX, EMAILBX.
+        rtype::SOA | rtype::MINFO => {
+            let (first, rest) = split_name(rdata)?;
+            let at = w.write_name(first, true)?;
+            let (second, rest) = split_name(rest)?;
+            w.write_name(second, true)?;
+            w.put(rest)?;
+            Ok(at)
+        }
+        // NS, CNAME, PTR and the old mailbox types: one name.
+        _ => w.write_name(rdata, true),
+    }
+}
+
+/// Splits an uncompressed name off the front of `rdata`.
+fn split_name(rdata: &[u8]) -> Result<(&[u8], &[u8]), WireError> {
+    let mut pos = 0usize;
+    loop {
+        let len = *rdata.get(pos).ok_or(WireError::Truncated)? as usize;
+        pos += 1 + len;
+        if len == 0 {
+            return Ok(rdata.split_at(pos));
+        }
+    }
 }

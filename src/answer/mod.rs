@@ -89,6 +89,7 @@ impl Default for ResponderConfig {
 pub struct Scratch {
     table: CompressionTable,
     req: Request,
+    lookup: resolve::LookupScratch,
 }
 
 impl Default for Scratch {
@@ -96,6 +97,7 @@ impl Default for Scratch {
         Scratch {
             table: CompressionTable::new(256),
             req: Request::default(),
+            lookup: resolve::LookupScratch::default(),
         }
     }
 }
@@ -186,7 +188,7 @@ impl Responder {
         out: &mut [u8],
         scratch: &mut Scratch,
     ) -> Outcome {
-        let Scratch { table, req } = scratch;
+        let Scratch { table, req, lookup } = scratch;
         let parsed = req.parse(query);
         let (question, edns) = match parsed {
             Ok(()) => (true, true),
@@ -251,7 +253,7 @@ impl Responder {
             && parsed.is_ok()
         {
             let below = req.lower.label_count() - snap.apex_labels();
-            let r = resolve::resolve(snap, req, below, &mut w);
+            let r = resolve::resolve(snap, req, below, &mut w, lookup);
             verdict.rcode = r.rcode;
             verdict.aa = r.aa;
             verdict.tc = r.tc;

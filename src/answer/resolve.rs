@@ -43,13 +43,31 @@ enum Origin {
     At(usize),
 }
 
-// A step lives briefly on the stack; boxing the name would put a heap
-// allocation on the query path.
-#[allow(clippy::large_enum_variant)]
 enum Step {
     Done,
-    /// Go on with this name (lowercase), written at this offset.
-    Chase(NameBuf, usize),
+    /// Go on with the next name (lowercase, already in the scratch),
+    /// written at this offset.
+    Chase(usize),
+}
+
+/// Name buffers reused from query to query: a CNAME chain or an additional
+/// lookup needs a name and its suffix hashes, and building them fresh per
+/// name (a kilobyte of hashes) showed in profiles.
+pub struct LookupScratch {
+    /// The name being resolved and the next one in the chain.
+    names: [NameBuf; 2],
+    /// Suffix hashes of the name being resolved (when it is not the
+    /// question's), then of each additional target.
+    hashes: SuffixHashes,
+}
+
+impl Default for LookupScratch {
+    fn default() -> Self {
+        LookupScratch {
+            names: [NameBuf::root(), NameBuf::root()],
+            hashes: SuffixHashes::compute(&NameBuf::root()),
+        }
+    }
 }
 
 struct Resolver<'z, 'r, 'w, 'b> {
@@ -74,6 +92,7 @@ pub fn resolve(
     req: &Request,
     below_apex: usize,
     w: &mut MessageWriter<'_>,
+    scratch: &mut LookupScratch,
 ) -> Resolution {
     let apex_ptr = (12 + req.qname.suffix_start(below_apex)) as u16;
     let mut r = Resolver {
@@ -89,31 +108,34 @@ pub fn resolve(
         additional: SmallVec::new(),
         visited: SmallVec::new(),
     };
-    r.run();
+    r.run(scratch);
     if !r.res.tc {
-        r.put_additional();
+        r.put_additional(scratch);
     }
     r.res
 }
 
 impl<'z> Resolver<'z, '_, '_, '_> {
-    fn run(&mut self) {
-        let mut chased: Option<(NameBuf, SuffixHashes, usize)> = None;
-        for _ in 0..MAX_CHAIN {
-            let step = match &chased {
-                None => self.step(&self.req.lower, &self.req.hashes, Origin::Question),
-                Some((name, hashes, at)) => self.step(name, hashes, Origin::At(*at)),
-            };
-            match step {
+    fn run(&mut self, scratch: &mut LookupScratch) {
+        let LookupScratch { names, hashes } = scratch;
+        let [a, b] = names;
+        let (mut cur, mut next) = (a, b);
+        let Step::Chase(mut at) =
+            self.step(&self.req.lower, &self.req.hashes, next, Origin::Question)
+        else {
+            return;
+        };
+        for _ in 1..MAX_CHAIN {
+            // The name just produced becomes the one resolved.
+            std::mem::swap(&mut cur, &mut next);
+            // Only data of this zone is followed (Knot does the same).
+            if !is_subdomain(cur.as_wire(), self.zone.apex().as_wire()) {
+                return;
+            }
+            hashes.compute_into(cur);
+            match self.step(cur, hashes, next, Origin::At(at)) {
                 Step::Done => return,
-                Step::Chase(name, at) => {
-                    // Only data of this zone is followed (Knot does the same).
-                    if !is_subdomain(name.as_wire(), self.zone.apex().as_wire()) {
-                        return;
-                    }
-                    let hashes = SuffixHashes::compute(&name);
-                    chased = Some((name, hashes, at));
-                }
+                Step::Chase(written) => at = written,
             }
         }
     }
@@ -128,7 +150,15 @@ impl<'z> Resolver<'z, '_, '_, '_> {
         }
     }
 
-    fn step(&mut self, name: &NameBuf, hashes: &SuffixHashes, origin: Origin) -> Step {
+    /// Resolves `name`; a CNAME or DNAME leaves the name to go on with in
+    /// `next`.
+    fn step(
+        &mut self,
+        name: &NameBuf,
+        hashes: &SuffixHashes,
+        next: &mut NameBuf,
+        origin: Origin,
+    ) -> Step {
         let below = name.label_count() - self.zone.apex_labels();
         // The closest encloser: empty non-terminals exist as nodes, and
         // the apex always does, so the first hit from the longest suffix
@@ -159,11 +189,11 @@ impl<'z> Resolver<'z, '_, '_, '_> {
             return Step::Done;
         }
         if node.has_flag(flags::DNAME) && skip > 0 {
-            return self.dname(node, name, origin, skip);
+            return self.dname(node, name, next, origin, skip);
         }
         if skip == 0 {
             let owner = self.owner(name, origin, 0);
-            return self.answer_node(node, owner);
+            return self.answer_node(node, owner, next);
         }
         // RFC 4592: the wildcard child of the closest encloser.
         let suffix = name.suffix(skip);
@@ -175,14 +205,14 @@ impl<'z> Resolver<'z, '_, '_, '_> {
             .get(&wild[..2 + suffix.len()], hashes.wildcard(skip))
         {
             let owner = self.owner(name, origin, 0);
-            return self.answer_node(wc, owner);
+            return self.answer_node(wc, owner, next);
         }
         self.negative(rcode::NXDOMAIN);
         Step::Done
     }
 
     /// Answers from the node that matches the name (or its wildcard).
-    fn answer_node(&mut self, node: Node<'z>, owner: Owner<'_>) -> Step {
+    fn answer_node(&mut self, node: Node<'z>, owner: Owner<'_>, next: &mut NameBuf) -> Step {
         let qtype = self.req.qtype;
         if qtype == rtype::ANY {
             // RFC 8482 §4.2: one RRset is enough; Knot gives the lowest type.
@@ -212,18 +242,24 @@ impl<'z> Resolver<'z, '_, '_, '_> {
                 return Step::Done;
             };
             let target = cname.rdatas().next().unwrap_or(b"\0");
-            let Ok(mut next) = NameBuf::from_wire(target) else {
+            if next.read_lower(target).is_err() {
                 return Step::Done;
-            };
-            next.make_lowercase();
-            return Step::Chase(next, at);
+            }
+            return Step::Chase(at);
         }
         self.negative(rcode::NOERROR);
         Step::Done
     }
 
     /// RFC 6672 §3.3: the DNAME, then a CNAME synthesized from it.
-    fn dname(&mut self, node: Node<'z>, name: &NameBuf, origin: Origin, skip: usize) -> Step {
+    fn dname(
+        &mut self,
+        node: Node<'z>,
+        name: &NameBuf,
+        next: &mut NameBuf,
+        origin: Origin,
+        skip: usize,
+    ) -> Step {
         let Some(set) = node.rrset(rtype::DNAME) else {
             return Step::Done;
         };
@@ -233,7 +269,6 @@ impl<'z> Resolver<'z, '_, '_, '_> {
         }
         let target = set.rdatas().next().unwrap_or(b"\0");
         let prefix = &name.as_wire()[..name.suffix_start(skip)];
-        let mut next = NameBuf::root();
         if next.set_concat(prefix, target).is_err() {
             // RFC 6672 §2.2: the result would be too long.
             self.res.rcode = rcode::YXDOMAIN;
@@ -251,7 +286,7 @@ impl<'z> Resolver<'z, '_, '_, '_> {
         match written {
             // The synthesized CNAME answers a CNAME query (as in Knot).
             Ok(_) if self.req.qtype == rtype::CNAME => Step::Done,
-            Ok(at) => Step::Chase(next, at),
+            Ok(at) => Step::Chase(at),
             Err(_) => {
                 self.w.rollback(mark);
                 self.res.tc = true;
@@ -351,8 +386,7 @@ impl<'z> Resolver<'z, '_, '_, '_> {
 
     /// The node holding a target's addresses: the name itself, or the
     /// wildcard that would answer for it (Knot adds synthesized addresses).
-    fn find_for_additional(&self, name: &NameBuf) -> Option<Node<'z>> {
-        let hashes = SuffixHashes::compute(name);
+    fn find_for_additional(&self, name: &NameBuf, hashes: &SuffixHashes) -> Option<Node<'z>> {
         let below = name.label_count().checked_sub(self.zone.apex_labels())?;
         for skip in 0..=below {
             let Some(node) = self.zone.get(name.suffix(skip), hashes.get(skip)) else {
@@ -376,18 +410,20 @@ impl<'z> Resolver<'z, '_, '_, '_> {
     }
 
     /// A and AAAA of queued names that this zone holds.
-    fn put_additional(&mut self) {
+    fn put_additional(&mut self, scratch: &mut LookupScratch) {
+        let lower = &mut scratch.names[0];
+        let hashes = &mut scratch.hashes;
         let apex = self.zone.apex().as_wire();
         for i in 0..self.additional.len() {
             let Additional { target, required } = self.additional[i];
             if !is_subdomain(target, apex) {
                 continue;
             }
-            let Ok(mut lower) = NameBuf::from_wire(target) else {
+            if lower.read_lower(target).is_err() {
                 continue;
-            };
-            lower.make_lowercase();
-            let Some(node) = self.find_for_additional(&lower) else {
+            }
+            hashes.compute_into(lower);
+            let Some(node) = self.find_for_additional(lower, hashes) else {
                 continue;
             };
             for t in [rtype::A, rtype::AAAA] {
