@@ -1,7 +1,10 @@
 //! Copying pre-encoded RRsets into a response.
 
+use smallvec::SmallVec;
+
 use crate::wire::error::WireError;
 use crate::wire::iana::rtype;
+use crate::wire::name::split_name;
 use crate::wire::rdata::compresses_names;
 use crate::wire::writer::{MessageWriter, Owner, Section};
 use crate::zone::rrset::{FIXED_LEN, RRset};
@@ -9,9 +12,16 @@ use crate::zone::rrset::{FIXED_LEN, RRset};
 /// Position of the TTL inside a record's fixed part.
 const TTL_AT: usize = 4;
 
+/// How many records of an RRset have their RDATA offset noted.
+pub const NOTED_RECORDS: usize = 32;
+
+/// Where the RDATA of the first records of an RRset went in the message,
+/// so that names inside can be pointed at later (a CNAME target to chase,
+/// the owner of glue). Inline: the query path never allocates.
+pub type RdataOffsets = SmallVec<[usize; NOTED_RECORDS]>;
+
 /// Writes every record of `set` under `owner` in `section`, optionally
-/// with another TTL. Returns where the first name inside the RDATA was
-/// written (the target of a CNAME, for chasing it), if there is one.
+/// with another TTL, noting in `rdata_at` where each RDATA begins.
 ///
 /// On error the message holds a partial RRset: the caller rolls back.
 pub fn put_rrset(
@@ -20,9 +30,10 @@ pub fn put_rrset(
     set: RRset<'_>,
     section: Section,
     ttl: Option<u32>,
-) -> Result<Option<usize>, WireError> {
+    rdata_at: &mut RdataOffsets,
+) -> Result<(), WireError> {
     let compress = compresses_names(set.rtype());
-    let mut first_name = None;
+    rdata_at.clear();
     for rec in set.records() {
         let at = w.write_owner(owner)?;
         // Later records point at the first owner written.
@@ -32,12 +43,14 @@ pub fn put_rrset(
             owner = Owner::Pointer(at as u16);
         }
         let fixed_at = w.len();
+        if rdata_at.len() < NOTED_RECORDS {
+            rdata_at.push(fixed_at + FIXED_LEN);
+        }
         if compress {
             w.put(&rec[..FIXED_LEN - 2])?;
             let rdlen_at = w.len();
             w.put_u16(0)?;
-            let p = put_compressed_rdata(w, set.rtype(), &rec[FIXED_LEN..])?;
-            first_name.get_or_insert(p);
+            put_compressed_rdata(w, set.rtype(), &rec[FIXED_LEN..])?;
             w.end_rr(rdlen_at, section)?;
         } else {
             w.put(rec)?;
@@ -47,45 +60,44 @@ pub fn put_rrset(
             w.patch(fixed_at + TTL_AT, &t.to_be_bytes());
         }
     }
-    Ok(first_name)
+    Ok(())
 }
 
 /// Writes the RDATA of a type whose names are compressed (RFC 1035 §3.3,
 /// RFC 3597 §4). Each has a fixed layout, so no general field walk is
-/// needed. Returns where the first name was written.
-fn put_compressed_rdata(
-    w: &mut MessageWriter<'_>,
-    t: u16,
-    rdata: &[u8],
-) -> Result<usize, WireError> {
+/// needed. The octets before the first name are copied as they are, so
+/// [`target_offset`] holds in the message too.
+fn put_compressed_rdata(w: &mut MessageWriter<'_>, t: u16, rdata: &[u8]) -> Result<(), WireError> {
     match t {
         rtype::MX => {
             let (preference, exchange) = rdata.split_at_checked(2).ok_or(WireError::Truncated)?;
             w.put(preference)?;
-            w.write_name(exchange, true)
+            w.write_name(exchange, true)?;
         }
         // SOA: MNAME, RNAME and five counters; MINFO: RMAILBX, EMAILBX.
         rtype::SOA | rtype::MINFO => {
             let (first, rest) = split_name(rdata)?;
-            let at = w.write_name(first, true)?;
+            w.write_name(first, true)?;
             let (second, rest) = split_name(rest)?;
             w.write_name(second, true)?;
             w.put(rest)?;
-            Ok(at)
         }
         // NS, CNAME, PTR and the old mailbox types: one name.
-        _ => w.write_name(rdata, true),
+        _ => {
+            w.write_name(rdata, true)?;
+        }
     }
+    Ok(())
 }
 
-/// Splits an uncompressed name off the front of `rdata`.
-fn split_name(rdata: &[u8]) -> Result<(&[u8], &[u8]), WireError> {
-    let mut pos = 0usize;
-    loop {
-        let len = *rdata.get(pos).ok_or(WireError::Truncated)? as usize;
-        pos += 1 + len;
-        if len == 0 {
-            return Ok(rdata.split_at(pos));
-        }
+/// Where the name that gets additional addresses sits inside the RDATA
+/// of `t`: NS, MX (RFC 1035 §3.3), SRV (RFC 2782), SVCB and HTTPS (RFC
+/// 9460 §2.2).
+pub fn target_offset(t: u16) -> Option<usize> {
+    match t {
+        rtype::NS | rtype::CNAME => Some(0),
+        rtype::MX | rtype::SVCB | rtype::HTTPS => Some(2),
+        rtype::SRV => Some(6),
+        _ => None,
     }
 }

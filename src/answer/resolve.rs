@@ -4,11 +4,10 @@
 
 use smallvec::SmallVec;
 
-use super::emit::put_rrset;
+use super::emit::{RdataOffsets, put_rrset, target_offset};
 use super::request::Request;
 use crate::wire::iana::{class, rcode, rtype};
-use crate::wire::name::{MAX_NAME_LEN, NameBuf, SuffixHashes, is_subdomain};
-use crate::wire::rdata::{Field, Fields};
+use crate::wire::name::{MAX_NAME_LEN, NameBuf, SuffixHashes, is_subdomain, split_name};
 use crate::wire::writer::{MessageWriter, Owner, Section};
 use crate::zone::Snapshot;
 use crate::zone::node::{Node, flags};
@@ -30,6 +29,8 @@ pub struct Resolution {
 /// A name whose A and AAAA go into the additional section.
 struct Additional<'z> {
     target: &'z [u8],
+    /// Where the target was written, if it can be pointed at.
+    at: Option<usize>,
     /// In-domain glue of a referral: TC when it does not fit (RFC 9471).
     required: bool,
 }
@@ -82,6 +83,8 @@ struct Resolver<'z, 'r, 'w, 'b> {
     /// Nodes whose CNAME was already followed: meeting one again is a loop,
     /// and the chain stops there (as in Knot).
     visited: SmallVec<[*const u8; MAX_CHAIN]>,
+    /// Where the RDATA of the RRset last written went.
+    rdata_at: RdataOffsets,
 }
 
 /// Writes the answer, authority and additional sections for `req` from
@@ -107,6 +110,7 @@ pub fn resolve(
         },
         additional: SmallVec::new(),
         visited: SmallVec::new(),
+        rdata_at: RdataOffsets::new(),
     };
     r.run(scratch);
     if !r.res.tc {
@@ -238,7 +242,10 @@ impl<'z> Resolver<'z, '_, '_, '_> {
                 return Step::Done;
             }
             self.visited.push(node.id());
-            let Some(Some(at)) = self.put(owner, cname, Section::Answer, None) else {
+            if !self.put(owner, cname, Section::Answer, None) {
+                return Step::Done;
+            }
+            let Some(&at) = self.rdata_at.first() else {
                 return Step::Done;
             };
             let target = cname.rdatas().next().unwrap_or(b"\0");
@@ -264,7 +271,7 @@ impl<'z> Resolver<'z, '_, '_, '_> {
             return Step::Done;
         };
         let dname_owner = self.owner(name, origin, skip);
-        if self.put(dname_owner, set, Section::Answer, None).is_none() {
+        if !self.put(dname_owner, set, Section::Answer, None) {
             return Step::Done;
         }
         let target = set.rdatas().next().unwrap_or(b"\0");
@@ -297,7 +304,7 @@ impl<'z> Resolver<'z, '_, '_, '_> {
 
     /// An answer RRset, with its targets queued for the additional section.
     fn answer(&mut self, owner: Owner<'_>, set: RRset<'z>) {
-        if self.put(owner, set, Section::Answer, None).is_some() {
+        if self.put(owner, set, Section::Answer, None) {
             self.queue_targets(set, None);
         }
     }
@@ -312,7 +319,7 @@ impl<'z> Resolver<'z, '_, '_, '_> {
         let Some(ns) = cut.rrset(rtype::NS) else {
             return;
         };
-        if self.put(owner, ns, Section::Authority, None).is_some() {
+        if self.put(owner, ns, Section::Authority, None) {
             self.queue_targets(ns, Some(cut.owner()));
         }
     }
@@ -332,28 +339,26 @@ impl<'z> Resolver<'z, '_, '_, '_> {
     }
 
     /// Writes an RRset whole or not at all; when it does not fit, sets TC.
-    /// `Some(first RDATA name offset)` when written.
+    /// Whether it was written.
     fn put(
         &mut self,
         owner: Owner<'_>,
         set: RRset<'_>,
         section: Section,
         ttl: Option<u32>,
-    ) -> Option<Option<usize>> {
+    ) -> bool {
         let mark = self.w.mark();
-        match put_rrset(self.w, owner, set, section, ttl) {
-            Ok(at) => Some(at),
-            Err(_) => {
-                self.w.rollback(mark);
-                self.res.tc = true;
-                None
-            }
+        if put_rrset(self.w, owner, set, section, ttl, &mut self.rdata_at).is_err() {
+            self.w.rollback(mark);
+            self.res.tc = true;
+            return false;
         }
+        true
     }
 
     /// Queues the names in NS, MX, SRV, SVCB and HTTPS records for address
-    /// lookup.
-    /// `cut` is the delegation a referral's NS set belongs to.
+    /// lookup; `set` was the last RRset written. `cut` is the delegation a
+    /// referral's NS set belongs to.
     fn queue_targets(&mut self, set: RRset<'z>, cut: Option<&[u8]>) {
         // RFC 9460 §4.1: SVCB and HTTPS targets get addresses too.
         if !matches!(
@@ -362,11 +367,11 @@ impl<'z> Resolver<'z, '_, '_, '_> {
         ) {
             return;
         }
-        for rdata in set.rdatas() {
-            let Some(target) = Fields::new(set.rtype(), rdata).find_map(|f| match f {
-                Ok((Field::Name, n)) => Some(n),
-                _ => None,
-            }) else {
+        let Some(offset) = target_offset(set.rtype()) else {
+            return;
+        };
+        for (i, rdata) in set.rdatas().enumerate() {
+            let Some(Ok((target, _))) = rdata.get(offset..).map(split_name) else {
                 continue;
             };
             if self.additional.len() >= MAX_ADDITIONAL
@@ -379,6 +384,7 @@ impl<'z> Resolver<'z, '_, '_, '_> {
             }
             self.additional.push(Additional {
                 target,
+                at: self.rdata_at.get(i).map(|p| p + offset),
                 required: cut.is_some_and(|c| is_subdomain(target, c)),
             });
         }
@@ -415,7 +421,11 @@ impl<'z> Resolver<'z, '_, '_, '_> {
         let hashes = &mut scratch.hashes;
         let apex = self.zone.apex().as_wire();
         for i in 0..self.additional.len() {
-            let Additional { target, required } = self.additional[i];
+            let Additional {
+                target,
+                at,
+                required,
+            } = self.additional[i];
             if !is_subdomain(target, apex) {
                 continue;
             }
@@ -426,10 +436,19 @@ impl<'z> Resolver<'z, '_, '_, '_> {
             let Some(node) = self.find_for_additional(lower, hashes) else {
                 continue;
             };
+            let owner = self.pointer_to(at, target);
             for t in [rtype::A, rtype::AAAA] {
                 let Some(set) = node.rrset(t) else { continue };
                 let mark = self.w.mark();
-                if put_rrset(self.w, Owner::Name(target), set, Section::Additional, None).is_err() {
+                let written = put_rrset(
+                    self.w,
+                    owner,
+                    set,
+                    Section::Additional,
+                    None,
+                    &mut self.rdata_at,
+                );
+                if written.is_err() {
                     self.w.rollback(mark);
                     // Optional data is left out silently; missing
                     // in-domain glue makes the referral unusable.
@@ -439,6 +458,22 @@ impl<'z> Resolver<'z, '_, '_, '_> {
                     return;
                 }
             }
+        }
+    }
+
+    /// The owner for records of `target`, a name written at `at`: a
+    /// pointer to it, which is what compression would find, without the
+    /// search. A name written as a bare pointer is pointed at directly.
+    fn pointer_to<'n>(&self, at: Option<usize>, target: &'n [u8]) -> Owner<'n> {
+        let Some(at) = at.filter(|&a| a <= 0x3fff) else {
+            return Owner::Name(target);
+        };
+        match self.w.written().get(at..at + 2) {
+            Some(&[hi, lo]) if hi & 0xc0 == 0xc0 => {
+                Owner::Pointer(u16::from_be_bytes([hi & 0x3f, lo]))
+            }
+            Some(&[hi, _]) if hi & 0xc0 == 0 => Owner::Pointer(at as u16),
+            _ => Owner::Name(target),
         }
     }
 }

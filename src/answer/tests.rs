@@ -340,6 +340,20 @@ fn referrals_give_ns_and_glue_without_aa() {
             ["ns.sub.example.com. 3600 IN A 192.0.2.200"]
         );
     }
+    // The glue's owner is a pointer to the NS target already written, not
+    // a name of its own: the last record is 2 + 10 + 4 octets.
+    let q = query("www.sub.example.com.", rtype::A, class::IN, None);
+    let bytes = raw(&zones(), &q, Transport::udp(0)).unwrap();
+    let glue = bytes.len() - 16;
+    assert_eq!(bytes[glue] & 0xc0, 0xc0, "compressed glue owner");
+    let target = u16::from_be_bytes([bytes[glue] & 0x3f, bytes[glue + 1]]) as usize;
+    let mut name = crate::wire::name::NameBuf::root();
+    name.read(&bytes, target).unwrap();
+    assert_eq!(name.as_wire(), b"\x02ns\x03sub\x07example\x03com\x00");
+    assert!(
+        target > q.len() && target < glue,
+        "points into the NS RDATA"
+    );
     // DS is the parent's: answered authoritatively at the cut.
     let a = ask("sub.example.com.", rtype::DS);
     assert_eq!((a.rcode(), a.aa()), (0, true));

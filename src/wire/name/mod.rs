@@ -145,6 +145,20 @@ fn lower_byte(b: u8) -> u8 {
     b.to_ascii_lowercase()
 }
 
+/// Splits an uncompressed name (as stored in a zone's RDATA) off the front
+/// of `wire`. Only the lengths are followed; the name's form is checked
+/// where it is used.
+pub fn split_name(wire: &[u8]) -> Result<(&[u8], &[u8])> {
+    let mut pos = 0usize;
+    loop {
+        let len = *wire.get(pos).ok_or(WireError::Truncated)? as usize;
+        pos += 1 + len;
+        if len == 0 {
+            return Ok(wire.split_at(pos));
+        }
+    }
+}
+
 /// Octet-wise comparison ignoring ASCII case.
 #[inline]
 pub fn eq_ignore_case(a: &[u8], b: &[u8]) -> bool {
