@@ -372,14 +372,15 @@ mod tests {
 
     #[test]
     fn decompresses_mx_and_checks_lengths() {
-        // "example." at 0, then MX rdata at 9: pref 10, "mail" + ptr 0.
-        let msg = b"\x07example\x00\x00\x0a\x04mail\xc0\x00";
+        // A header, "example." at 12, then MX rdata at 21: pref 10,
+        // "mail" + pointer to 12.
+        let msg = &[&[0u8; 12][..], b"\x07example\x00\x00\x0a\x04mail\xc0\x0c"].concat();
         let mut out = Vec::new();
-        read_rdata(msg, 9, 9, rtype::MX, &mut out).unwrap();
+        read_rdata(msg, 21, 9, rtype::MX, &mut out).unwrap();
         assert_eq!(out, b"\x00\x0a\x04mail\x07example\x00");
         out.clear();
         assert_eq!(
-            read_rdata(msg, 9, 8, rtype::MX, &mut out),
+            read_rdata(msg, 21, 8, rtype::MX, &mut out),
             Err(WireError::BadRdata)
         );
     }
@@ -387,15 +388,19 @@ mod tests {
     #[test]
     fn refuses_compression_where_rfc3597_forbids_it() {
         // NSEC next-name as a pointer.
-        let msg = b"\x07example\x00\xc0\x00\x00\x01\x40";
+        let msg = &[&[0u8; 12][..], b"\x07example\x00\xc0\x0c\x00\x01\x40"].concat();
         let mut out = Vec::new();
         assert_eq!(
-            read_rdata(msg, 9, 5, rtype::NSEC, &mut out),
+            read_rdata(msg, 21, 5, rtype::NSEC, &mut out),
             Err(WireError::BadRdata)
         );
         // SRV accepts it (RFC 3597 §4: receivers should decompress SRV).
-        let msg = b"\x07example\x00\x00\x01\x00\x02\x00\x03\xc0\x00";
-        read_rdata(msg, 9, 8, rtype::SRV, &mut out).unwrap();
+        let msg = &[
+            &[0u8; 12][..],
+            b"\x07example\x00\x00\x01\x00\x02\x00\x03\xc0\x0c",
+        ]
+        .concat();
+        read_rdata(msg, 21, 8, rtype::SRV, &mut out).unwrap();
         assert_eq!(out, b"\x00\x01\x00\x02\x00\x03\x07example\x00");
     }
 

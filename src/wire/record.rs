@@ -149,15 +149,16 @@ mod tests {
 
     #[test]
     fn parses_question_and_record() {
-        // header omitted: question at 0, then an A record pointing to it.
+        // A header, the question at 12, then an A record pointing to it.
         let msg = [
+            0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // header
             3, b'w', b'w', b'w', 0, 0, 1, 0, 1, // www. A IN
-            0xc0, 0, 0, 1, 0, 1, 0, 0, 0x0e, 0x10, 0, 4, 192, 0, 2, 1,
+            0xc0, 12, 0, 1, 0, 1, 0, 0, 0x0e, 0x10, 0, 4, 192, 0, 2, 1,
         ];
-        let q = Question::parse(&msg, 0).unwrap();
-        assert_eq!((q.qtype, q.qclass, q.end), (1, 1, 9));
+        let q = Question::parse(&msg, 12).unwrap();
+        assert_eq!((q.qtype, q.qclass, q.end), (1, 1, 21));
         assert_eq!(q.name().as_wire(), b"\x03www\x00");
-        let r = Record::parse(&msg, 9).unwrap();
+        let r = Record::parse(&msg, 21).unwrap();
         assert_eq!((r.rtype, r.class, r.ttl), (1, 1, 3600));
         assert_eq!(r.rdata(), &[192, 0, 2, 1]);
         assert_eq!(r.owner().as_wire(), b"\x03www\x00");

@@ -19,6 +19,7 @@ pub use text::{
 };
 
 use super::error::{Result, WireError};
+use super::header::HEADER_LEN;
 
 /// Longest name in wire form, root label included (RFC 1035 §2.3.4).
 pub const MAX_NAME_LEN: usize = 255;
@@ -67,7 +68,10 @@ fn walk(msg: &[u8], mut pos: usize, mut on_label: impl FnMut(&[u8])) -> Result<u
             POINTER_BITS => {
                 let low = *msg.get(pos + 1).ok_or(WireError::Truncated)?;
                 let target = (((len & !POINTER_BITS) as usize) << 8) | low as usize;
-                if target >= segment_start {
+                // Backward only, and never into the header, where no name
+                // lives: such a name would change with the counts (found
+                // by fuzzing: signing a message changed its question).
+                if target >= segment_start || target < HEADER_LEN {
                     return Err(WireError::BadPointer);
                 }
                 end.get_or_insert(pos + 2);
@@ -353,13 +357,17 @@ mod tests {
 
     #[test]
     fn follows_backward_pointer() {
-        // "example.com" at 0, then "www" + pointer to 0 at 13.
-        let msg = b"\x07example\x03com\x00\x03www\xc0\x00";
-        let (w, end) = read(msg, 13).unwrap();
+        // A header, "example.com" at 12, then "www" + pointer to 12 at 25.
+        let msg = &[&[0u8; 12][..], b"\x07example\x03com\x00\x03www\xc0\x0c"].concat();
+        let (w, end) = read(msg, 25).unwrap();
         assert_eq!(w, b"\x03www\x07example\x03com\x00");
-        assert_eq!(end, 19);
+        assert_eq!(end, 31);
+        // Pointers into the header are refused: no name lives there.
+        let mut bad = msg.clone();
+        bad[30] = 11;
+        assert_eq!(read(&bad, 25), Err(WireError::BadPointer));
         let mut b = NameBuf::root();
-        b.read(msg, 13).unwrap();
+        b.read(msg, 25).unwrap();
         assert_eq!(b.label_count(), 3);
         assert_eq!(b.suffix(1), b"\x07example\x03com\x00");
         assert_eq!(b.suffix(3), b"\x00");
@@ -428,12 +436,12 @@ mod tests {
 
     #[test]
     fn compares_in_place_ignoring_case() {
-        let msg = b"\x07EXAMPLE\x03com\x00\x03WwW\xc0\x00";
-        assert!(eq_at(msg, 13, b"\x03www\x07example\x03com\x00"));
-        assert!(!eq_at(msg, 13, b"\x03www\x07example\x03org\x00"));
-        assert!(!eq_at(msg, 13, b"\x03www\x07example\x00"));
-        assert!(!eq_at(msg, 13, b"\x03www\x07example\x03com\x00\x00"));
-        assert!(eq_at(msg, 0, b"\x07example\x03com\x00"));
+        let msg = &[&[0u8; 12][..], b"\x07EXAMPLE\x03com\x00\x03WwW\xc0\x0c"].concat();
+        assert!(eq_at(msg, 25, b"\x03www\x07example\x03com\x00"));
+        assert!(!eq_at(msg, 25, b"\x03www\x07example\x03org\x00"));
+        assert!(!eq_at(msg, 25, b"\x03www\x07example\x00"));
+        assert!(!eq_at(msg, 25, b"\x03www\x07example\x03com\x00\x00"));
+        assert!(eq_at(msg, 12, b"\x07example\x03com\x00"));
     }
 
     #[test]
