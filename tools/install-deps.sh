@@ -23,3 +23,10 @@ if [ ${#need_apt[@]} -gt 0 ]; then
     [ -f "$pidfile" ] && kill "$(cat "$pidfile")" 2>/dev/null || true
   done
 fi
+
+# cargo-fuzz 0.13.2 works on the stable toolchain with `-s none` (see
+# tools/fuzz).
+if ! cargo fuzz --version >/dev/null 2>&1; then
+  echo "install-deps: installing cargo-fuzz" >&2
+  cargo install cargo-fuzz --version 0.13.2 --locked --quiet
+fi

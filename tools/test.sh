@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite: installs what the tests need when it is missing,
-# then checks formatting and lints, and runs every test (unit, end-to-end
-# against real Knot DNS and dig/kdig, differential against Knot).
+# then checks formatting and lints, runs every test (unit, end-to-end
+# against real Knot DNS and dig/kdig, differential against Knot, fuzz
+# corpus replay), and a bounded fuzz smoke: each target for 60 s
+# (ZONECAST_FUZZ_SECONDS changes it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PATH:/usr/sbin:/sbin"
@@ -11,3 +13,4 @@ tools/install-deps.sh
 cargo fmt --all -- --check
 cargo clippy --all-targets --locked -- -D warnings
 cargo test --all-targets --locked
+tools/fuzz "${ZONECAST_FUZZ_SECONDS:-60}"
