@@ -118,6 +118,9 @@ fn default_udp_payload() -> u16 {
 fn default_tcp_max_connections() -> usize {
     512
 }
+fn default_tcp_max_connections_total() -> usize {
+    4096
+}
 fn default_tcp_idle_timeout_ms() -> u64 {
     10_000
 }
@@ -147,6 +150,9 @@ pub struct ServerSection {
     /// Open TCP connections per worker; more are closed at once.
     #[serde(default = "default_tcp_max_connections")]
     pub tcp_max_connections: usize,
+    /// Open TCP connections over all workers; more are closed at once.
+    #[serde(default = "default_tcp_max_connections_total")]
+    pub tcp_max_connections_total: usize,
     /// A TCP connection with nothing to do is closed after this long.
     #[serde(default = "default_tcp_idle_timeout_ms")]
     pub tcp_idle_timeout_ms: u64,
@@ -168,6 +174,7 @@ impl Default for ServerSection {
             version: default_version(),
             udp_payload: default_udp_payload(),
             tcp_max_connections: default_tcp_max_connections(),
+            tcp_max_connections_total: default_tcp_max_connections_total(),
             tcp_idle_timeout_ms: default_tcp_idle_timeout_ms(),
             tcp_io_timeout_ms: default_tcp_io_timeout_ms(),
             transfer_source: None,
@@ -199,6 +206,7 @@ pub struct Config {
     pub version: String,
     pub udp_payload: u16,
     pub tcp_max_connections: usize,
+    pub tcp_max_connections_total: usize,
     pub tcp_idle_timeout: Duration,
     pub tcp_io_timeout: Duration,
     pub zones: Vec<ZoneConfig>,
@@ -262,8 +270,11 @@ impl Config {
         if s.workers > 1024 {
             return Err(format!("server.workers: {} is more than 1024", s.workers));
         }
-        if s.tcp_max_connections == 0 {
-            return Err("server.tcp_max_connections: must be at least 1".into());
+        if s.tcp_max_connections == 0 || s.tcp_max_connections_total == 0 {
+            return Err(
+                "server.tcp_max_connections and server.tcp_max_connections_total must be at least 1"
+                    .into(),
+            );
         }
         if s.tcp_io_timeout_ms == 0 || s.tcp_idle_timeout_ms == 0 {
             return Err(
@@ -311,6 +322,7 @@ impl Config {
             version: s.version,
             udp_payload: s.udp_payload,
             tcp_max_connections: s.tcp_max_connections,
+            tcp_max_connections_total: s.tcp_max_connections_total,
             tcp_idle_timeout: Duration::from_millis(s.tcp_idle_timeout_ms),
             tcp_io_timeout: Duration::from_millis(s.tcp_io_timeout_ms),
             zones,

@@ -1,5 +1,6 @@
 //! The network side: per-core worker threads around the answer engine.
 
+mod drops;
 mod signal;
 pub mod socket;
 mod tcp;
@@ -9,7 +10,7 @@ mod worker;
 use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -30,6 +31,7 @@ pub struct ServerConfig {
     pub workers: usize,
     pub udp_payload: u16,
     pub tcp_max_connections: usize,
+    pub tcp_max_connections_total: usize,
     pub tcp_idle_timeout: Duration,
     pub tcp_io_timeout: Duration,
 }
@@ -41,6 +43,7 @@ impl From<&Config> for ServerConfig {
             workers: c.workers.max(1),
             udp_payload: c.udp_payload,
             tcp_max_connections: c.tcp_max_connections,
+            tcp_max_connections_total: c.tcp_max_connections_total,
             tcp_idle_timeout: c.tcp_idle_timeout,
             tcp_io_timeout: c.tcp_io_timeout,
         }
@@ -73,6 +76,9 @@ pub struct Shared {
     pub zones: Arc<ArcSwap<ZoneSet>>,
     pub notify: Option<NotifySink>,
     pub stop: AtomicBool,
+    /// TCP connections open over all workers (touched on accept and
+    /// close only, never per query).
+    pub tcp_open: AtomicUsize,
 }
 
 /// Running workers.
@@ -117,6 +123,7 @@ impl Server {
             zones,
             notify,
             stop: AtomicBool::new(false),
+            tcp_open: AtomicUsize::new(0),
         });
         let mut threads = Vec::new();
         let mut wakers = Vec::new();

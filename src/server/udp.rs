@@ -110,6 +110,14 @@ impl UdpBatch {
         Some((q, ip, a))
     }
 
+    /// Where datagram `i` came from, even when it was too long to answer.
+    pub fn source(&self, i: usize) -> Option<IpAddr> {
+        if i >= self.received {
+            return None;
+        }
+        sockaddr_ip(&self.addrs[i])
+    }
+
     /// Marks answer `i` as `len` octets long (0: send nothing).
     pub fn set_answer(&mut self, i: usize, len: usize) {
         self.answer_lens[i] = len.min(self.answer_size);

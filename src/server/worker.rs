@@ -15,6 +15,7 @@ use mio::net::{TcpListener as MioListener, UdpSocket as MioUdp};
 use mio::{Events, Interest, Poll, Token};
 
 use super::Shared;
+use super::drops::DropReport;
 use super::tcp::{Connection, Status};
 use super::udp::UdpBatch;
 use crate::answer::{MAX_MESSAGE, Outcome, Protocol, Scratch, Transport};
@@ -58,12 +59,17 @@ fn now_unix() -> u64 {
 }
 
 pub fn run(id: usize, mut poll: Poll, sockets: WorkerSockets, shared: Arc<Shared>) {
-    if let Err(e) = run_inner(&mut poll, sockets, &shared) {
+    if let Err(e) = run_inner(id, &mut poll, sockets, &shared) {
         tracing::error!("worker {id} stopped: {e}");
     }
 }
 
-fn run_inner(poll: &mut Poll, sockets: WorkerSockets, shared: &Shared) -> io::Result<()> {
+fn run_inner(
+    id: usize,
+    poll: &mut Poll,
+    sockets: WorkerSockets,
+    shared: &Shared,
+) -> io::Result<()> {
     let layout = Layout {
         udp: sockets.udp.len(),
         tcp: sockets.tcp.len(),
@@ -88,6 +94,7 @@ fn run_inner(poll: &mut Poll, sockets: WorkerSockets, shared: &Shared) -> io::Re
     let mut udp_ready = vec![false; udp.len()];
     let mut events = Events::with_capacity(256);
     let mut last_sweep = Instant::now();
+    let mut drops = DropReport::new(id);
 
     while !shared.stop.load(Ordering::Relaxed) {
         let busy = udp_ready.iter().any(|r| *r);
@@ -113,8 +120,8 @@ fn run_inner(poll: &mut Poll, sockets: WorkerSockets, shared: &Shared) -> io::Re
                 Source::Listener(i) => loop {
                     match listeners[i].accept() {
                         Ok((mut stream, peer)) => {
-                            if open >= shared.config.tcp_max_connections {
-                                // Over the limit: close at once rather than
+                            if open >= shared.config.tcp_max_connections || !take_tcp_slot(shared) {
+                                // Over a limit: close at once rather than
                                 // let the backlog fill.
                                 drop(stream);
                                 continue;
@@ -151,7 +158,11 @@ fn run_inner(poll: &mut Poll, sockets: WorkerSockets, shared: &Shared) -> io::Re
                             shared
                                 .responder
                                 .respond(zone_set, q, &transport, o, &mut scratch);
-                        reply_len(shared, outcome)
+                        let len = reply_len(shared, outcome);
+                        if len.is_none() {
+                            drops.record(transport.source);
+                        }
+                        len
                     };
                     let mut status = Status::Open;
                     if ev.is_readable() || ev.is_read_closed() {
@@ -161,14 +172,22 @@ fn run_inner(poll: &mut Poll, sockets: WorkerSockets, shared: &Shared) -> io::Re
                         status = c.on_writable(now, &mut out, &mut answer);
                     }
                     if status == Status::Close || ev.is_error() {
-                        close(poll, &mut conns, &mut free, &mut open, slot);
+                        close(poll, shared, &mut conns, &mut free, &mut open, slot);
                     }
                 }
             }
         }
         for (i, sock) in udp.iter().enumerate() {
             if udp_ready[i] {
-                udp_ready[i] = serve_udp(sock, &mut batch, shared, zone_set, &mut scratch, unix);
+                udp_ready[i] = serve_udp(
+                    sock,
+                    &mut batch,
+                    shared,
+                    zone_set,
+                    &mut scratch,
+                    &mut drops,
+                    unix,
+                );
             }
         }
         if now.duration_since(last_sweep) >= SWEEP_EVERY {
@@ -182,10 +201,11 @@ fn run_inner(poll: &mut Poll, sockets: WorkerSockets, shared: &Shared) -> io::Re
                     )
                 });
                 if expired {
-                    close(poll, &mut conns, &mut free, &mut open, slot);
+                    close(poll, shared, &mut conns, &mut free, &mut open, slot);
                 }
             }
         }
+        drops.report(now);
     }
     Ok(())
 }
@@ -197,6 +217,7 @@ fn serve_udp(
     shared: &Shared,
     zones: &ZoneSet,
     scratch: &mut Scratch,
+    drops: &mut DropReport,
     unix: u64,
 ) -> bool {
     let fd = sock.as_raw_fd();
@@ -207,6 +228,10 @@ fn serve_udp(
         };
         for i in 0..n {
             let Some((query, source, answer)) = batch.slot(i) else {
+                // Longer than any query: dropped, and counted.
+                if let Some(source) = batch.source(i) {
+                    drops.record(source);
+                }
                 continue;
             };
             let transport = Transport {
@@ -217,7 +242,10 @@ fn serve_udp(
             let outcome = shared
                 .responder
                 .respond(zones, query, &transport, answer, scratch);
-            let len = reply_len(shared, outcome).unwrap_or(0);
+            let len = reply_len(shared, outcome).unwrap_or_else(|| {
+                drops.record(source);
+                0
+            });
             batch.set_answer(i, len);
         }
         let _ = batch.send(fd);
@@ -240,8 +268,21 @@ fn reply_len(shared: &Shared, outcome: Outcome) -> Option<usize> {
     }
 }
 
+/// Counts a new connection against the limit over all workers; false
+/// when it is reached.
+fn take_tcp_slot(shared: &Shared) -> bool {
+    let open = &shared.tcp_open;
+    let before = open.fetch_add(1, Ordering::Relaxed);
+    if before >= shared.config.tcp_max_connections_total {
+        open.fetch_sub(1, Ordering::Relaxed);
+        return false;
+    }
+    true
+}
+
 fn close(
     poll: &Poll,
+    shared: &Shared,
     conns: &mut [Option<Connection>],
     free: &mut Vec<usize>,
     open: &mut usize,
@@ -251,5 +292,6 @@ fn close(
         let _ = poll.registry().deregister(&mut c.stream);
         free.push(slot);
         *open -= 1;
+        shared.tcp_open.fetch_sub(1, Ordering::Relaxed);
     }
 }
