@@ -563,6 +563,81 @@ fn primary_answering_garbage_keeps_the_old_zone() {
     assert!(zc.process.exited().is_none());
 }
 
+/// A primary whose next version breaks a `[transfer]` limit (`limit`),
+/// through `faults`: the transfer is cut off with `reason` in the log and
+/// the old version keeps serving.
+fn limit_case(limit: &str, faults: Vec<Fault>, reason: &str) {
+    // Version 2: 3000 names with 100-octet TXT records, about 400 kB.
+    let big: String = (0..3000)
+        .map(|i| format!("t{i} TXT \"{}\"\n", "x".repeat(100)))
+        .collect();
+    let port = free_port();
+    let knot = primary(&zone_text(1, SLOW, "www A 192.0.2.1\n"), port, None, "");
+    let proxy = FaultProxy::start(knot.addr, faults);
+    let mut zc = secondary(tempfile::tempdir().unwrap(), port, proxy.addr, None, limit);
+    assert!(wait_serial(zc.addr, 1), "{}", zc.process.log());
+    update(
+        &knot,
+        &zone_text(2, SLOW, &format!("www A 192.0.2.2\n{big}")),
+    );
+    assert!(
+        zc.process.wait_for_log(reason, Duration::from_secs(15)),
+        "{}",
+        zc.process.log()
+    );
+    assert_eq!(serial(zc.addr), Some(1));
+    assert_eq!(
+        a_record(zc.addr, "www.example.com."),
+        ["www.example.com. 300 IN A 192.0.2.1"]
+    );
+    assert_eq!(a_record(zc.addr, "t0.example.com."), Vec::<String>::new());
+    assert!(zc.process.exited().is_none());
+}
+
+#[test]
+fn a_transfer_over_max_records_is_cut_off() {
+    limit_case(
+        "max_records = 1000",
+        vec![Fault::Pass],
+        "more than 1000 records",
+    );
+}
+
+#[test]
+fn a_transfer_over_max_bytes_is_cut_off() {
+    limit_case(
+        "max_bytes = 100000",
+        vec![Fault::Pass],
+        "more than 100000 octets",
+    );
+}
+
+#[test]
+fn a_transfer_over_max_messages_is_cut_off() {
+    limit_case(
+        "max_messages = 2",
+        vec![Fault::Pass],
+        "more than 2 messages",
+    );
+}
+
+#[test]
+fn a_transfer_over_max_duration_is_cut_off() {
+    // The second connection brings the new version 200 octets every
+    // 100 ms: progress enough for the I/O timeout, not for 1 s in all.
+    limit_case(
+        "max_duration_s = 1",
+        vec![
+            Fault::Pass,
+            Fault::Trickle {
+                chunk: 200,
+                every_ms: 100,
+            },
+        ],
+        "took longer than transfer.max_duration_s",
+    );
+}
+
 /// The zone version a record of the load test carries: `mxN`/`tN` in its
 /// owner or target, or the number its TXT starts with.
 fn version_of(line: &str) -> Option<u32> {

@@ -505,6 +505,9 @@ pub enum Fault {
     CutAfter(usize),
     /// Answer every query with these octets instead.
     Garbage(&'static [u8]),
+    /// Forward the primary's octets `chunk` at a time, one chunk every
+    /// `every_ms`: a transfer that progresses, slowly.
+    Trickle { chunk: usize, every_ms: u64 },
 }
 
 /// A TCP relay between zonecast and a real primary that injects network
@@ -587,7 +590,14 @@ fn relay(mut client: TcpStream, target: SocketAddr, fault: Fault) {
             Ok(n) => n,
         };
         let take = n.min(limit - forwarded);
-        if client.write_all(&buf[..take]).is_err() {
+        let written = match fault {
+            Fault::Trickle { chunk, every_ms } => buf[..take].chunks(chunk).all(|c| {
+                std::thread::sleep(Duration::from_millis(every_ms));
+                client.write_all(c).is_ok()
+            }),
+            _ => client.write_all(&buf[..take]).is_ok(),
+        };
+        if !written {
             break;
         }
         forwarded += take;
