@@ -33,8 +33,8 @@ fn field(out: &str, label: &str) -> Option<f64> {
         .ok()
 }
 
-/// One timed run of dnsperf against `addr`.
-pub fn run(addr: SocketAddr, queries: &Path, load: Load) -> Result<Run, String> {
+/// dnsperf's report of one run against `addr` (`-v`: a line per query).
+fn output(addr: SocketAddr, queries: &Path, load: Load, verbose: bool) -> Result<String, String> {
     let out = Command::new(tool("dnsperf"))
         .args(["-s", &addr.ip().to_string(), "-p", &addr.port().to_string()])
         .arg("-d")
@@ -51,11 +51,15 @@ pub fn run(addr: SocketAddr, queries: &Path, load: Load) -> Result<Run, String> 
             "-l",
             &load.seconds.to_string(),
         ])
+        .args(verbose.then_some("-v"))
         .output()
         .map_err(|e| format!("cannot run dnsperf: {e}"))?;
-    let text = String::from_utf8_lossy(&out.stdout);
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+fn summary(text: &str) -> Result<Run, String> {
     let get =
-        |label| field(&text, label).ok_or_else(|| format!("dnsperf said no '{label}':\n{text}"));
+        |label| field(text, label).ok_or_else(|| format!("dnsperf said no '{label}':\n{text}"));
     Ok(Run {
         completed: get("Queries completed")? as u64,
         lost: get("Queries lost")? as u64,
@@ -64,29 +68,44 @@ pub fn run(addr: SocketAddr, queries: &Path, load: Load) -> Result<Run, String> 
     })
 }
 
+/// "Response codes: NOERROR 10 (90.91%), NXDOMAIN 1 (9.09%)" as pairs.
+fn rcodes(text: &str) -> Vec<(String, u64)> {
+    let Some(line) = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("Response codes"))
+    else {
+        return Vec::new();
+    };
+    let list = line.split_once(':').map_or("", |(_, l)| l);
+    list.split(',')
+        .filter_map(|item| {
+            let mut words = item.split_whitespace();
+            let name = words.next()?.to_string();
+            let count = words.next()?.parse().ok()?;
+            Some((name, count))
+        })
+        .collect()
+}
+
+/// One timed run of dnsperf against `addr`.
+pub fn run(addr: SocketAddr, queries: &Path, load: Load) -> Result<Run, String> {
+    summary(&output(addr, queries, load, false)?)
+}
+
+/// The same, with how many answers came with each RCODE.
+pub fn run_with_rcodes(
+    addr: SocketAddr,
+    queries: &Path,
+    load: Load,
+) -> Result<(Run, Vec<(String, u64)>), String> {
+    let text = output(addr, queries, load, false)?;
+    Ok((summary(&text)?, rcodes(&text)))
+}
+
 /// The 99th percentile latency over a short verbose run (dnsperf 2.10
 /// reports no percentiles; `-v` gives each query's latency).
 pub fn p99(addr: SocketAddr, queries: &Path, load: Load) -> Result<f64, String> {
-    let out = Command::new(tool("dnsperf"))
-        .args(["-s", &addr.ip().to_string(), "-p", &addr.port().to_string()])
-        .arg("-d")
-        .arg(queries)
-        .args([
-            "-c",
-            &load.clients.to_string(),
-            "-q",
-            &load.outstanding.to_string(),
-        ])
-        .args([
-            "-T",
-            &load.threads.to_string(),
-            "-l",
-            &load.seconds.to_string(),
-            "-v",
-        ])
-        .output()
-        .map_err(|e| format!("cannot run dnsperf: {e}"))?;
-    let text = String::from_utf8_lossy(&out.stdout);
+    let text = output(addr, queries, load, true)?;
     let mut lat: Vec<f64> = text
         .lines()
         .filter(|l| l.starts_with("> "))
@@ -111,5 +130,10 @@ mod tests {
         assert_eq!(field(out, "Queries per second"), Some(2853.067047));
         assert_eq!(field(out, "Average Latency (s)"), Some(0.000137));
         assert_eq!(field(out, "Queries lost"), Some(0.0));
+        let codes = "  Response codes:       NOERROR 10 (90.91%), NXDOMAIN 1 (9.09%)\n";
+        assert_eq!(
+            rcodes(codes),
+            [("NOERROR".to_string(), 10), ("NXDOMAIN".to_string(), 1)]
+        );
     }
 }

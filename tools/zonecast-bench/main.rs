@@ -8,6 +8,7 @@ mod procs;
 mod qps;
 mod reflector;
 mod scale;
+mod soak;
 mod zonegen;
 
 use std::net::SocketAddr;
@@ -33,6 +34,9 @@ enum Cmd {
     Qps(QpsArgs),
     /// Load time, memory, IXFR and AXFR figures only.
     Scale(ScaleArgs),
+    /// The soak test: dnsperf, a new version every 100 ms from a Knot
+    /// primary and a flood of malformed packets, all at once.
+    Soak(SoakArgs),
     /// A fixed query workload for callgrind (used by tools/callgrind).
     #[command(hide = true)]
     Instructions {
@@ -89,6 +93,24 @@ struct ScaleArgs {
     #[arg(long, default_value_t = 1)]
     workers: usize,
     #[arg(long, default_value = "target/bench/scale.md")]
+    out: PathBuf,
+}
+
+#[derive(Args, Clone)]
+struct SoakArgs {
+    /// Names in the generated zone.
+    #[arg(long, default_value_t = 10_000)]
+    names: usize,
+    /// Seconds of dnsperf (the whole test takes a little longer).
+    #[arg(long, default_value_t = 120)]
+    seconds: u64,
+    /// Malformed packets per second from the flooding client.
+    #[arg(long, default_value_t = 5_000)]
+    flood_pps: u64,
+    /// Milliseconds between two versions published on the primary.
+    #[arg(long, default_value_t = 100)]
+    update_every_ms: u64,
+    #[arg(long, default_value = "target/bench/soak.md")]
     out: PathBuf,
 }
 
@@ -253,6 +275,30 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    if let Cmd::Soak(a) = &cmd {
+        let s = soak::Settings {
+            names: a.names,
+            seconds: a.seconds,
+            flood_pps: a.flood_pps,
+            update_every: std::time::Duration::from_millis(a.update_every_ms.max(1)),
+        };
+        return match soak::run(&s, dir.path()) {
+            Ok((report, pass)) => {
+                write(&a.out, &format!("{}\n{report}", environment()));
+                if pass {
+                    eprintln!("soak: PASS");
+                    ExitCode::SUCCESS
+                } else {
+                    eprintln!("soak: FAIL");
+                    ExitCode::FAILURE
+                }
+            }
+            Err(e) => {
+                eprintln!("soak failed: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let result = match &cmd {
         Cmd::Qps(a) => {
             qps_section(a, dir.path()).map(|t| (a.out.clone(), format!("{}\n{t}", environment())))
@@ -263,7 +309,7 @@ fn main() -> ExitCode {
             let s = scale_section(&a.sizes, a.qps.workers, dir.path())?;
             Ok((a.report.clone(), format!("{}\n{q}\n{s}", environment())))
         }),
-        Cmd::Reflect { .. } | Cmd::Instructions { .. } => unreachable!(),
+        Cmd::Reflect { .. } | Cmd::Instructions { .. } | Cmd::Soak(_) => unreachable!(),
     };
     match result {
         Ok((path, text)) => {

@@ -77,8 +77,17 @@ impl Server {
 
     /// Proportional set size of the server's processes, in KiB.
     pub fn pss_kib(&self) -> u64 {
-        tree(self.pid()).iter().map(|&p| pss_kib(p)).sum()
+        pss_kib_tree(self.pid())
     }
+
+    pub fn is_running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+}
+
+/// Proportional set size of `pid` and the processes it forked, in KiB.
+pub fn pss_kib_tree(pid: u32) -> u64 {
+    tree(pid).iter().map(|&p| pss_kib(p)).sum()
 }
 
 impl Drop for Server {
@@ -311,4 +320,108 @@ pub fn sibling(name: &str) -> PathBuf {
         .ok()
         .and_then(|p| p.parent().map(|d| d.join(name)))
         .unwrap_or_else(|| PathBuf::from(name))
+}
+
+/// Knot DNS as the primary of the bench zone: journal on, NOTIFY to
+/// zonecast on `notify_port`, transfers open to loopback.
+pub struct Primary {
+    pub server: Server,
+    pub publisher: Publisher,
+}
+
+/// Publishes new versions on a [`Primary`]; can move to another thread.
+#[derive(Clone)]
+pub struct Publisher {
+    conf: PathBuf,
+    /// The zone file Knot reads; [`Publisher::publish`] replaces it.
+    pub zone: PathBuf,
+}
+
+impl Publisher {
+    /// Writes `text` as the zone file and has Knot load it, waiting until
+    /// it has (it then sends NOTIFY, and keeps the difference in its
+    /// journal for IXFR).
+    pub fn publish(&self, text: &str) -> Result<(), String> {
+        std::fs::write(&self.zone, text).map_err(|e| e.to_string())?;
+        let out = Command::new(tool("knotc"))
+            .arg("-c")
+            .arg(&self.conf)
+            .args(["-b", "zone-reload", APEX])
+            .output()
+            .map_err(|e| format!("cannot run knotc: {e}"))?;
+        let said = String::from_utf8_lossy(&out.stdout);
+        if !out.status.success() || !said.contains("OK") {
+            return Err(format!(
+                "knotc zone-reload: {said}{}",
+                String::from_utf8_lossy(&out.stderr)
+            ));
+        }
+        Ok(())
+    }
+}
+
+pub fn knot_primary(dir: &Path, zone: &Path, notify_port: u16) -> Result<Primary, String> {
+    let port = free_port();
+    let home = dir.join(format!("primary-{port}"));
+    std::fs::create_dir_all(&home).map_err(|e| e.to_string())?;
+    let pzone = home.join("bench.test.zone");
+    std::fs::copy(zone, &pzone).map_err(|e| e.to_string())?;
+    let d = home.display();
+    let conf = home.join("knot.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "server:\n    rundir: {d}\n    listen: 127.0.0.1@{port}\n    background-workers: 2\n\
+             log:\n  - target: stderr\n    any: warning\n\
+             database:\n    storage: {d}\n\
+             remote:\n  - id: zc\n    address: 127.0.0.1@{notify_port}\n\
+             acl:\n  - id: xfr\n    address: 127.0.0.0/8\n    action: transfer\n\
+             template:\n  - id: default\n    storage: {d}\n\
+             zone:\n  - domain: {APEX}\n    file: {}\n    notify: zc\n    acl: xfr\n    zonefile-load: difference\n    journal-content: changes\n",
+            pzone.display()
+        ),
+    )
+    .map_err(|e| e.to_string())?;
+    let mut c = Command::new(tool("knotd"));
+    c.arg("-c")
+        .arg(&conf)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let addr = format!("127.0.0.1:{port}").parse().map_err(|_| "addr")?;
+    Ok(Primary {
+        server: launch(Which::Knot, c, addr)?,
+        publisher: Publisher { conf, zone: pzone },
+    })
+}
+
+/// zonecast as the secondary of the primary on `primary_port`, listening
+/// on `port`; returns it once it answers, and the path of its log.
+pub fn zonecast_secondary(
+    dir: &Path,
+    port: u16,
+    primary_port: u16,
+    workers: usize,
+) -> Result<(Server, PathBuf), String> {
+    let home = dir.join(format!("zonecast-secondary-{port}"));
+    std::fs::create_dir_all(&home).map_err(|e| e.to_string())?;
+    let conf = home.join("zonecast.toml");
+    std::fs::write(
+        &conf,
+        format!(
+            "[server]\nlisten = [\"127.0.0.1:{port}\"]\nworkers = {workers}\n[transfer]\nnotify_min_interval_ms = 0\n\
+             [[zone]]\nname = \"{APEX}\"\nfile = \"{}\"\nprimaries = [\"127.0.0.1:{primary_port}\"]\n",
+            home.join("bench.test.zone").display()
+        ),
+    )
+    .map_err(|e| e.to_string())?;
+    let log_path = home.join("log");
+    let log = std::fs::File::create(&log_path).map_err(|e| e.to_string())?;
+    let mut c = Command::new(sibling("zonecast"));
+    c.arg("-c")
+        .arg(&conf)
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(log);
+    let addr = format!("127.0.0.1:{port}").parse().map_err(|_| "addr")?;
+    Ok((launch(Which::Zonecast, c, addr)?, log_path))
 }

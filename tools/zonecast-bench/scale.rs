@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::procs::{self, Which, free_port, sibling, tool};
+use crate::procs::{self, Which, free_port, tool};
 use crate::zonegen::{self, APEX};
 
 #[derive(Clone, Debug)]
@@ -154,65 +154,10 @@ fn transfers(
 ) -> Result<(Vec<(String, f64, f64)>, Option<f64>), String> {
     let records = zonegen::zone(names).1;
     let zc_port = free_port();
-    let primary_port = free_port();
-    let home = dir.join("primary");
-    std::fs::create_dir_all(&home).map_err(|e| e.to_string())?;
-    let pzone = home.join("bench.test.zone");
-    std::fs::copy(zone, &pzone).map_err(|e| e.to_string())?;
-    let d = home.display();
-    let conf = home.join("knot.conf");
-    std::fs::write(
-        &conf,
-        format!(
-            "server:\n    rundir: {d}\n    listen: 127.0.0.1@{primary_port}\n    background-workers: 2\n\
-             log:\n  - target: stderr\n    any: warning\n\
-             database:\n    storage: {d}\n\
-             remote:\n  - id: zc\n    address: 127.0.0.1@{zc_port}\n\
-             acl:\n  - id: xfr\n    address: 127.0.0.0/8\n    action: transfer\n\
-             template:\n  - id: default\n    storage: {d}\n\
-             zone:\n  - domain: {APEX}\n    file: {}\n    notify: zc\n    acl: xfr\n    zonefile-load: difference\n    journal-content: changes\n",
-            pzone.display()
-        ),
-    )
-    .map_err(|e| e.to_string())?;
-    let mut c = Command::new(tool("knotd"));
-    c.arg("-c")
-        .arg(&conf)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    let primary = procs::launch(
-        Which::Knot,
-        c,
-        format!("127.0.0.1:{primary_port}")
-            .parse()
-            .map_err(|_| "addr")?,
-    )?;
+    let primary = procs::knot_primary(dir, zone, zc_port)?;
+    let primary_port = primary.server.addr.port();
     let mut out = Vec::new();
-    // zonecast as the secondary.
-    let zhome = dir.join("zc-secondary");
-    std::fs::create_dir_all(&zhome).map_err(|e| e.to_string())?;
-    let zconf = zhome.join("zonecast.toml");
-    std::fs::write(
-        &zconf,
-        format!(
-            "[server]\nlisten = [\"127.0.0.1:{zc_port}\"]\nworkers = 1\n[transfer]\nnotify_min_interval_ms = 0\n\
-             [[zone]]\nname = \"{APEX}\"\nfile = \"{}\"\nprimaries = [\"127.0.0.1:{primary_port}\"]\n",
-            zhome.join("bench.test.zone").display()
-        ),
-    )
-    .map_err(|e| e.to_string())?;
-    let log = std::fs::File::create(zhome.join("log")).map_err(|e| e.to_string())?;
-    let mut c = Command::new(sibling("zonecast"));
-    c.arg("-c")
-        .arg(&zconf)
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::null())
-        .stderr(log);
-    let zc = procs::launch(
-        Which::Zonecast,
-        c,
-        format!("127.0.0.1:{zc_port}").parse().map_err(|_| "addr")?,
-    )?;
+    let (zc, zc_log) = procs::zonecast_secondary(dir, zc_port, primary_port, 1)?;
     let t = zc.startup.as_secs_f64();
     eprintln!("  AXFR of {records} records into zonecast: {t:.2} s");
     out.push(("zonecast".to_string(), t, records as f64 / t));
@@ -249,24 +194,19 @@ fn transfers(
     out.push(("Knot DNS".to_string(), t, records as f64 / t));
     drop(ks);
     // One record changes on the primary; Knot sends NOTIFY.
-    let text = std::fs::read_to_string(&pzone).map_err(|e| e.to_string())?;
+    let text = std::fs::read_to_string(&primary.publisher.zone).map_err(|e| e.to_string())?;
     let changed = text.replacen("2026112501", "2026112502", 1).replacen(
         "h1 A 10.0.0.1\n",
         "h1 A 192.0.2.254\n",
         1,
     );
-    std::fs::write(&pzone, changed).map_err(|e| e.to_string())?;
-    let _ = Command::new(tool("knotc"))
-        .arg("-c")
-        .arg(&conf)
-        .args(["zone-reload", APEX])
-        .output();
+    primary.publisher.publish(&changed)?;
     let end = Instant::now() + Duration::from_secs(60);
     while Instant::now() < end && procs::serial(zc.addr) != Some(2026112502) {
         std::thread::sleep(Duration::from_millis(5));
     }
     std::thread::sleep(Duration::from_millis(200));
-    let log = std::fs::read_to_string(zhome.join("log")).unwrap_or_default();
+    let log = std::fs::read_to_string(&zc_log).unwrap_or_default();
     let served = log
         .lines()
         .find(|l| l.contains("after NOTIFY"))
