@@ -50,6 +50,13 @@ pub fn kinds() -> Vec<(&'static str, Vec<u8>)> {
     ]
 }
 
+/// A name in the lowercase form lookups take.
+fn lowercase_name(text: &str) -> NameBuf {
+    let mut name = NameBuf::from_wire(parse_name_text(text, None).unwrap().as_wire()).unwrap();
+    name.make_lowercase();
+    name
+}
+
 fn bench(c: &mut Criterion) {
     let zs = zones();
     let responder = Responder::new(ResponderConfig::default());
@@ -65,13 +72,7 @@ fn bench(c: &mut Criterion) {
     });
 
     c.bench_function("lookup_zone_and_node", |b| {
-        let mut name = NameBuf::from_wire(
-            parse_name_text("h12345.bench.test.", None)
-                .unwrap()
-                .as_wire(),
-        )
-        .unwrap();
-        name.make_lowercase();
+        let name = lowercase_name("h12345.bench.test.");
         b.iter(|| {
             let h = SuffixHashes::compute(black_box(&name));
             let (zone, _) = zs.find(&name, &h).unwrap();
@@ -82,13 +83,7 @@ fn bench(c: &mut Criterion) {
 
     c.bench_function("build_response", |b| {
         let mut table = CompressionTable::new(256);
-        let mut name = NameBuf::from_wire(
-            parse_name_text("h12345.bench.test.", None)
-                .unwrap()
-                .as_wire(),
-        )
-        .unwrap();
-        name.make_lowercase();
+        let name = lowercase_name("h12345.bench.test.");
         let h = SuffixHashes::compute(&name);
         b.iter(|| {
             let mut w = MessageWriter::new(&mut out, &mut table).unwrap();

@@ -366,6 +366,39 @@ pub fn knot_primary(dir: &Path, zone: &Path, notify_port: u16) -> Result<Primary
     std::fs::create_dir_all(&home).map_err(|e| e.to_string())?;
     let pzone = home.join("bench.test.zone");
     std::fs::copy(zone, &pzone).map_err(|e| e.to_string())?;
+    let (server, conf) = start_knot(
+        &home,
+        port,
+        &format!(
+            "remote:\n  - id: zc\n    address: 127.0.0.1@{notify_port}\n\
+             acl:\n  - id: xfr\n    address: 127.0.0.0/8\n    action: transfer\n\
+             zone:\n  - domain: {APEX}\n    file: {}\n    notify: zc\n    acl: xfr\n    zonefile-load: difference\n    journal-content: changes\n",
+            pzone.display()
+        ),
+    )?;
+    Ok(Primary {
+        server,
+        publisher: Publisher { conf, zone: pzone },
+    })
+}
+
+/// Knot DNS as the secondary of the primary on `primary_port`, once it
+/// answers (after its first AXFR).
+pub fn knot_secondary(dir: &Path, primary_port: u16) -> Result<Server, String> {
+    let port = free_port();
+    let home = dir.join(format!("knot-secondary-{port}"));
+    std::fs::create_dir_all(&home).map_err(|e| e.to_string())?;
+    let zone = format!(
+        "remote:\n  - id: primary\n    address: 127.0.0.1@{primary_port}\n\
+         zone:\n  - domain: {APEX}\n    master: primary\n    zonefile-sync: -1\n"
+    );
+    Ok(start_knot(&home, port, &zone)?.0)
+}
+
+/// Starts knotd in `home` on `port` with `rest` (remotes, ACLs, zones)
+/// after the common settings; returns it once it answers, and its
+/// configuration file.
+fn start_knot(home: &Path, port: u16, rest: &str) -> Result<(Server, PathBuf), String> {
     let d = home.display();
     let conf = home.join("knot.conf");
     std::fs::write(
@@ -374,11 +407,7 @@ pub fn knot_primary(dir: &Path, zone: &Path, notify_port: u16) -> Result<Primary
             "server:\n    rundir: {d}\n    listen: 127.0.0.1@{port}\n    background-workers: 2\n\
              log:\n  - target: stderr\n    any: warning\n\
              database:\n    storage: {d}\n\
-             remote:\n  - id: zc\n    address: 127.0.0.1@{notify_port}\n\
-             acl:\n  - id: xfr\n    address: 127.0.0.0/8\n    action: transfer\n\
-             template:\n  - id: default\n    storage: {d}\n\
-             zone:\n  - domain: {APEX}\n    file: {}\n    notify: zc\n    acl: xfr\n    zonefile-load: difference\n    journal-content: changes\n",
-            pzone.display()
+             template:\n  - id: default\n    storage: {d}\n{rest}"
         ),
     )
     .map_err(|e| e.to_string())?;
@@ -388,10 +417,7 @@ pub fn knot_primary(dir: &Path, zone: &Path, notify_port: u16) -> Result<Primary
         .stdout(Stdio::null())
         .stderr(Stdio::null());
     let addr = format!("127.0.0.1:{port}").parse().map_err(|_| "addr")?;
-    Ok(Primary {
-        server: launch(Which::Knot, c, addr)?,
-        publisher: Publisher { conf, zone: pzone },
-    })
+    Ok((launch(Which::Knot, c, addr)?, conf))
 }
 
 /// zonecast as the secondary of the primary on `primary_port`, listening

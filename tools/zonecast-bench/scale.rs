@@ -4,10 +4,9 @@
 //! secondary pulling the same zone.
 
 use std::path::Path;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::procs::{self, Which, free_port, tool};
+use crate::procs::{self, Which, free_port};
 use crate::zonegen::{self, APEX};
 
 #[derive(Clone, Debug)]
@@ -162,33 +161,7 @@ fn transfers(
     eprintln!("  AXFR of {records} records into zonecast: {t:.2} s");
     out.push(("zonecast".to_string(), t, records as f64 / t));
     // Knot as the secondary of the same primary.
-    let khome = dir.join("knot-secondary");
-    std::fs::create_dir_all(&khome).map_err(|e| e.to_string())?;
-    let kd = khome.display();
-    let kport = free_port();
-    let kconf = khome.join("knot.conf");
-    std::fs::write(
-        &kconf,
-        format!(
-            "server:\n    rundir: {kd}\n    listen: 127.0.0.1@{kport}\n    background-workers: 2\n\
-             log:\n  - target: stderr\n    any: warning\n\
-             database:\n    storage: {kd}\n\
-             remote:\n  - id: primary\n    address: 127.0.0.1@{primary_port}\n\
-             template:\n  - id: default\n    storage: {kd}\n\
-             zone:\n  - domain: {APEX}\n    master: primary\n    zonefile-sync: -1\n"
-        ),
-    )
-    .map_err(|e| e.to_string())?;
-    let mut c = Command::new(tool("knotd"));
-    c.arg("-c")
-        .arg(&kconf)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    let ks = procs::launch(
-        Which::Knot,
-        c,
-        format!("127.0.0.1:{kport}").parse().map_err(|_| "addr")?,
-    )?;
+    let ks = procs::knot_secondary(dir, primary_port)?;
     let t = ks.startup.as_secs_f64();
     eprintln!("  AXFR of {records} records into Knot: {t:.2} s");
     out.push(("Knot DNS".to_string(), t, records as f64 / t));
