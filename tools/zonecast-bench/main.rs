@@ -195,9 +195,10 @@ fn qps_section(a: &QpsArgs, dir: &std::path::Path) -> Result<String, String> {
         "### Queries over UDP\n\n{} names ({records} records), every server with {} worker thread(s), \
          `dnsperf -c {} -q {} -T {} -l {}`, {} alternating rounds, medians; p99 from a 2 s `dnsperf -v` run. \
          Query mix: 70% positive, 10% NXDOMAIN, 5% NODATA, 5% wildcard, 5% referrals, 5% CNAME/MX/TXT. \
-         Server CPU per query is user+system time from /proc over the run divided by the answers; \
+         Server CPU per query is user+system time from /proc over the run divided by the answers \
+         (in parentheses the user-space part: the DNS work; the rest is the kernel's UDP path); \
          \"queries per server core\" is its inverse, the figure that separates servers when dnsperf \
-         itself is the bottleneck.\n\n{}",
+         itself is the bottleneck, and \"vs limit\" compares it with the reflector's.\n\n{}",
         a.names,
         a.workers,
         a.clients,

@@ -70,9 +70,13 @@ impl Server {
         self.child.id()
     }
 
-    /// User and system CPU ticks of the server and every process it forked.
-    pub fn cpu_ticks(&self) -> u64 {
-        tree(self.pid()).iter().map(|&p| cpu_ticks(p)).sum()
+    /// User and system CPU ticks of the server and every process it
+    /// forked, in that order.
+    pub fn cpu_ticks(&self) -> (u64, u64) {
+        tree(self.pid())
+            .iter()
+            .map(|&p| cpu_ticks(p))
+            .fold((0, 0), |(u, s), (pu, ps)| (u + pu, s + ps))
     }
 
     /// Proportional set size of the server's processes, in KiB.
@@ -143,8 +147,11 @@ fn stat_field(pid: u32, n: usize) -> Option<u64> {
     after.split_whitespace().nth(n - 2)?.parse().ok()
 }
 
-fn cpu_ticks(pid: u32) -> u64 {
-    stat_field(pid, 13).unwrap_or(0) + stat_field(pid, 14).unwrap_or(0)
+fn cpu_ticks(pid: u32) -> (u64, u64) {
+    (
+        stat_field(pid, 13).unwrap_or(0),
+        stat_field(pid, 14).unwrap_or(0),
+    )
 }
 
 fn pss_kib(pid: u32) -> u64 {

@@ -29,6 +29,9 @@ pub struct Row {
     pub lost: u64,
     /// Server CPU per answered query, microseconds.
     pub cpu_us_per_query: f64,
+    /// The part of it spent in user space (the DNS work; the rest is the
+    /// kernel's).
+    pub user_us_per_query: f64,
     /// Answered queries per second of server CPU.
     pub per_core: f64,
     /// Proportional set size once the zone is loaded.
@@ -70,16 +73,19 @@ pub fn run(s: &Settings, dir: &Path) -> Result<(Vec<Row>, usize), String> {
     }
     let tck = procs::ticks_per_second();
     let n = servers.len();
-    let mut runs: Vec<Vec<(dnsperf::Run, f64)>> = vec![Vec::new(); n];
+    // (dnsperf's figures, CPU seconds, of which user space)
+    let mut runs: Vec<Vec<(dnsperf::Run, f64, f64)>> = vec![Vec::new(); n];
     for round in 0..s.rounds {
         // Alternate who goes first, so drift in the machine's load spreads
         // over every server.
         for k in 0..n {
             let i = (k + round) % n;
             let srv = &servers[i];
-            let before = srv.cpu_ticks();
+            let (user0, sys0) = srv.cpu_ticks();
             let r = dnsperf::run(srv.addr, &queries, s.load)?;
-            let cpu = (srv.cpu_ticks() - before) as f64 / tck;
+            let (user1, sys1) = srv.cpu_ticks();
+            let user = (user1 - user0) as f64 / tck;
+            let cpu = user + (sys1 - sys0) as f64 / tck;
             eprintln!(
                 "  round {}: {:<22} {:>9.0} qps, {:>6.0} per server core",
                 round + 1,
@@ -87,7 +93,7 @@ pub fn run(s: &Settings, dir: &Path) -> Result<(Vec<Row>, usize), String> {
                 r.qps,
                 r.completed as f64 / cpu.max(1e-9)
             );
-            runs[i].push((r, cpu));
+            runs[i].push((r, cpu, user));
         }
     }
     let mut rows = Vec::new();
@@ -100,18 +106,23 @@ pub fn run(s: &Settings, dir: &Path) -> Result<(Vec<Row>, usize), String> {
         let r = &runs[i];
         rows.push(Row {
             which: srv.which,
-            qps: median(r.iter().map(|(x, _)| x.qps).collect()),
-            mean_latency_ms: median(r.iter().map(|(x, _)| x.mean_latency_s * 1e3).collect()),
+            qps: median(r.iter().map(|(x, _, _)| x.qps).collect()),
+            mean_latency_ms: median(r.iter().map(|(x, _, _)| x.mean_latency_s * 1e3).collect()),
             p99_ms: p99 * 1e3,
-            lost: r.iter().map(|(x, _)| x.lost).sum(),
+            lost: r.iter().map(|(x, _, _)| x.lost).sum(),
             cpu_us_per_query: median(
                 r.iter()
-                    .map(|(x, c)| c / x.completed.max(1) as f64 * 1e6)
+                    .map(|(x, c, _)| c / x.completed.max(1) as f64 * 1e6)
+                    .collect(),
+            ),
+            user_us_per_query: median(
+                r.iter()
+                    .map(|(x, _, u)| u / x.completed.max(1) as f64 * 1e6)
                     .collect(),
             ),
             per_core: median(
                 r.iter()
-                    .map(|(x, c)| x.completed as f64 / c.max(1e-9))
+                    .map(|(x, c, _)| x.completed as f64 / c.max(1e-9))
                     .collect(),
             ),
             pss_mib: pss[i],
@@ -130,9 +141,10 @@ fn ratio(x: f64, knot: Option<f64>) -> String {
 /// The table in markdown.
 pub fn table(rows: &[Row]) -> String {
     let knot = rows.iter().find(|r| r.which == Which::Knot);
+    let limit = rows.iter().find(|r| r.which == Which::Reflector);
     let mut t = String::from(
-        "| server | queries/s | mean latency | p99 latency | lost | server CPU per query | queries per server core | vs Knot (per core) | memory after load | vs Knot (memory) |\n\
-         |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+        "| server | queries/s | mean latency | p99 latency | lost | server CPU per query (user space) | queries per server core | vs Knot (per core) | vs limit (per core) | memory after load | vs Knot (memory) |\n\
+         |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
     );
     for r in rows {
         let mem = if r.which == Which::Reflector {
@@ -146,7 +158,7 @@ pub fn table(rows: &[Row]) -> String {
             ratio(r.pss_mib, knot.map(|k| k.pss_mib))
         };
         t += &format!(
-            "| {} | {:.0} ({}) | {:.3} ms | {:.3} ms | {} | {:.2} µs | {:.0} | {} | {} | {} |\n",
+            "| {} | {:.0} ({}) | {:.3} ms | {:.3} ms | {} | {:.2} µs ({:.2} µs) | {:.0} | {} | {} | {} | {} |\n",
             r.which.label(),
             r.qps,
             ratio(r.qps, knot.map(|k| k.qps)),
@@ -154,8 +166,10 @@ pub fn table(rows: &[Row]) -> String {
             r.p99_ms,
             r.lost,
             r.cpu_us_per_query,
+            r.user_us_per_query,
             r.per_core,
             ratio(r.per_core, knot.map(|k| k.per_core)),
+            ratio(r.per_core, limit.map(|k| k.per_core)),
             mem,
             mem_ratio
         );
