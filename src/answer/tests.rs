@@ -1,6 +1,7 @@
 //! One test per answer rule, on a zone shaped like the Knot session the
 //! rules were read from. Responses are read back with hickory-proto, an
-//! independent parser.
+//! independent parser. Compiled only under `#[cfg(test)]` (declared in
+//! `mod.rs`).
 
 use std::sync::Arc;
 

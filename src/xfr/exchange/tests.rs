@@ -1,3 +1,6 @@
+//! Tests of `exchange`, compiled only under `#[cfg(test)]` (declared in
+//! `exchange.rs`).
+
 use super::*;
 use crate::tsig::{Algorithm, ResponseSigner, locate, verify_request};
 use crate::wire::name::parse_name_text;

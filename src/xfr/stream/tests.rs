@@ -1,3 +1,6 @@
+//! Tests of `stream`, compiled only under `#[cfg(test)]` (declared in
+//! `stream.rs`).
+
 use super::*;
 use crate::wire::name::parse_name_text;
 use crate::xfr::encode::encode_transfer;
