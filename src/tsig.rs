@@ -469,9 +469,17 @@ pub fn verify_request(
     }
     check_mac_len(key.algorithm, t.rdata.mac)?;
     let mut h = Running::new(key);
-    feed_message(&mut h, msg, t.start, t.rdata.original_id);
+    feed_signed(&mut h, key, msg, t);
+    check_signature(h, t, now)?;
+    Ok(MacBytes::from_slice(t.rdata.mac))
+}
+
+/// Feeds a signed message without its TSIG record, then the TSIG
+/// variables (RFC 8945 §4.3.1).
+fn feed_signed(h: &mut Running, key: &TsigKey, msg: &[u8], t: &Located<'_>) {
+    feed_message(h, msg, t.start, t.rdata.original_id);
     feed_variables(
-        &mut h,
+        h,
         key,
         t.rdata.time_signed,
         t.rdata.fudge,
@@ -479,11 +487,14 @@ pub fn verify_request(
         t.rdata.other,
         false,
     );
+}
+
+/// The MAC, then the time (RFC 8945 §5.2.3: BADSIG is checked first).
+fn check_signature(h: Running, t: &Located<'_>, now: u64) -> Result<(), TsigError> {
     if !h.verify(t.rdata.mac) {
         return Err(TsigError::BadSig);
     }
-    check_time(t.rdata.time_signed, t.rdata.fudge, now)?;
-    Ok(MacBytes::from_slice(t.rdata.mac))
+    check_time(t.rdata.time_signed, t.rdata.fudge, now)
 }
 
 /// Verifies the messages answering a signed request, in order.
@@ -550,23 +561,11 @@ impl ResponseVerifier {
             None => {
                 let mut h = Running::new(&self.key);
                 feed_prior(&mut h, self.prior.as_slice());
-                feed_message(&mut h, msg, t.start, t.rdata.original_id);
-                feed_variables(
-                    &mut h,
-                    &self.key,
-                    t.rdata.time_signed,
-                    t.rdata.fudge,
-                    t.rdata.error,
-                    t.rdata.other,
-                    false,
-                );
+                feed_signed(&mut h, &self.key, msg, &t);
                 h
             }
         };
-        if !h.verify(t.rdata.mac) {
-            return Err(TsigError::BadSig);
-        }
-        check_time(t.rdata.time_signed, t.rdata.fudge, now)?;
+        check_signature(h, &t, now)?;
         self.prior = MacBytes::from_slice(t.rdata.mac);
         let mut next = Running::new(&self.key);
         feed_prior(&mut next, self.prior.as_slice());
