@@ -20,22 +20,24 @@ const TARGET_PER_SHARD: usize = 64;
 const MAX_AVG_PER_SHARD: usize = 512;
 const MAX_SHARD_BITS: u32 = 22;
 
-#[derive(Clone, Copy, Default)]
-struct Slot {
-    tag: u32,
-    /// Offset of the blob in the arena, plus one; 0 is an empty slot.
-    off: u32,
-}
+/// Octets of a slot: a tag from the name hash, and the blob's offset in
+/// the arena plus one (0: empty), both little-endian u32.
+const SLOT: usize = 8;
 
 #[inline]
 fn tag(hash: u64) -> u32 {
     (hash >> 32) as u32
 }
 
-#[derive(Clone, Default)]
+/// One shard: its slot table, then its arena, in one shared allocation.
+/// The shard array holds these (fat pointers, length included) by value,
+/// so a lookup goes from the array straight to a slot: profiling under
+/// dnsperf showed a header loaded first as a third of the lookup's time.
+#[derive(Clone)]
 struct Shard {
-    slots: Box<[Slot]>,
-    arena: Box<[u8]>,
+    data: Arc<[u8]>,
+    /// Slots in the table (a power of two, or 0 when empty).
+    slots: u32,
     count: u32,
 }
 
@@ -46,46 +48,68 @@ impl Shard {
             (c + 1, b + blob.len())
         });
         let cap = (count * 4 / 3 + 1).next_power_of_two().max(4);
-        let mut slots = vec![Slot::default(); cap].into_boxed_slice();
-        let mut arena = Vec::with_capacity(bytes);
+        let table = cap * SLOT;
+        // Allocated once, in place (no copy into the Arc afterwards).
+        let mut data: Arc<[u8]> = std::iter::repeat_n(0u8, table + bytes).collect();
+        let Some(buf) = Arc::get_mut(&mut data) else {
+            unreachable!("an Arc just made has no other owner");
+        };
+        let (slots, arena) = buf.split_at_mut(table);
         let mask = cap - 1;
+        let mut pos = 0usize;
         for (hash, blob) in blobs {
-            let off = arena.len() as u32 + 1;
-            arena.extend_from_slice(blob);
+            arena[pos..pos + blob.len()].copy_from_slice(blob);
             let mut i = hash as usize & mask;
-            while slots[i].off != 0 {
+            while slots[i * SLOT + 4..i * SLOT + SLOT] != [0; 4] {
                 i = (i + 1) & mask;
             }
-            slots[i] = Slot {
-                tag: tag(hash),
-                off,
-            };
+            slots[i * SLOT..i * SLOT + 4].copy_from_slice(&tag(hash).to_le_bytes());
+            slots[i * SLOT + 4..i * SLOT + SLOT].copy_from_slice(&(pos as u32 + 1).to_le_bytes());
+            pos += blob.len();
         }
         Shard {
-            slots,
-            arena: arena.into_boxed_slice(),
+            data,
+            slots: cap as u32,
             count: count as u32,
         }
     }
 
     #[inline]
+    fn arena(&self) -> &[u8] {
+        &self.data[self.slots as usize * SLOT..]
+    }
+
+    /// The tag and offset in slot `i`.
+    #[inline]
+    fn slot(&self, i: usize) -> (u32, u32) {
+        let mut w = [0u8; SLOT];
+        w.copy_from_slice(&self.data[i * SLOT..(i + 1) * SLOT]);
+        let [a, b, c, d, e, f, g, h] = w;
+        (
+            u32::from_le_bytes([a, b, c, d]),
+            u32::from_le_bytes([e, f, g, h]),
+        )
+    }
+
+    #[inline]
     fn get(&self, key: &[u8], hash: u64) -> Option<Node<'_>> {
-        let mask = self.slots.len().wrapping_sub(1);
-        if self.slots.is_empty() {
+        if self.slots == 0 {
             return None;
         }
+        let mask = self.slots as usize - 1;
         let t = tag(hash);
         let mut i = hash as usize & mask;
         loop {
-            let s = self.slots[i];
-            if s.off == 0 {
+            let (st, off) = self.slot(i);
+            if off == 0 {
                 return None;
             }
-            if s.tag == t {
-                let at = s.off as usize - 1;
-                let len = self.arena[at] as usize;
-                if &self.arena[at + 1..at + 1 + len] == key {
-                    return Some(Node::at(&self.arena[at..]));
+            if st == t {
+                let arena = self.arena();
+                let at = off as usize - 1;
+                let len = arena[at] as usize;
+                if arena.get(at + 1..at + 1 + len) == Some(key) {
+                    return Some(Node::at(&arena[at..]));
                 }
             }
             i = (i + 1) & mask;
@@ -93,7 +117,7 @@ impl Shard {
     }
 
     fn iter(&self) -> ShardIter<'_> {
-        ShardIter { rest: &self.arena }
+        ShardIter { rest: self.arena() }
     }
 }
 
@@ -132,7 +156,7 @@ impl Change {
 
 #[derive(Clone)]
 pub struct NodeMap {
-    shards: Vec<Arc<Shard>>,
+    shards: Vec<Shard>,
     bits: u32,
     len: usize,
 }
@@ -174,7 +198,7 @@ impl NodeMap {
         let shards = (0..n_shards)
             .map(|s| {
                 let members = &order[starts[s]..starts[s + 1]];
-                Arc::new(Shard::build(members.iter().map(|&i| blobs[i as usize])))
+                Shard::build(members.iter().map(|&i| blobs[i as usize]))
             })
             .collect();
         NodeMap {
@@ -237,7 +261,7 @@ impl NodeMap {
             let all: Vec<(u64, &[u8])> = kept.into_iter().chain(puts).collect();
             let rebuilt = Shard::build(all.iter().copied());
             self.len = self.len + rebuilt.count as usize - before;
-            self.shards[s] = Arc::new(rebuilt);
+            self.shards[s] = rebuilt;
             i = j;
         }
         if self.len > self.shards.len() * MAX_AVG_PER_SHARD && self.bits < MAX_SHARD_BITS {
@@ -257,16 +281,11 @@ impl NodeMap {
 
     /// Octets held: arenas, slot tables and shard headers.
     pub fn heap_bytes(&self) -> usize {
+        // Each allocation also has the Arc's two counters.
         self.shards
             .iter()
-            .map(|s| {
-                s.arena.len()
-                    + s.slots.len() * core::mem::size_of::<Slot>()
-                    + core::mem::size_of::<Shard>()
-                    + 16
-            })
+            .map(|s| s.data.len() + 16 + core::mem::size_of::<Shard>())
             .sum::<usize>()
-            + self.shards.len() * core::mem::size_of::<Arc<Shard>>()
     }
 
     /// How many shards `other` shares with `self` (for tests of sharing).
@@ -274,7 +293,7 @@ impl NodeMap {
         self.shards
             .iter()
             .zip(&other.shards)
-            .filter(|(a, b)| Arc::ptr_eq(a, b))
+            .filter(|(a, b)| Arc::ptr_eq(&a.data, &b.data))
             .count()
     }
 

@@ -47,6 +47,16 @@ enum Cmd {
         #[arg(long, default_value_t = 100_000)]
         names: usize,
     },
+    /// Writes the bench zone and a dnsperf query file, to measure or
+    /// profile by hand.
+    Generate {
+        #[arg(long, default_value_t = 100_000)]
+        names: usize,
+        #[arg(long, default_value = "target/bench/bench.test.zone")]
+        zone: PathBuf,
+        #[arg(long, default_value = "target/bench/queries.txt")]
+        queries: PathBuf,
+    },
     /// The UDP reflector (used by the comparison).
     #[command(hide = true)]
     Reflect {
@@ -260,6 +270,32 @@ fn main() -> ExitCode {
             }
         };
     }
+    if let Cmd::Generate {
+        names,
+        zone,
+        queries,
+    } = &cmd
+    {
+        let (text, records) = zonegen::zone(*names);
+        for (path, body) in [
+            (zone, text),
+            (queries, zonegen::queries(*names, 200_000, 7)),
+        ] {
+            if let Some(d) = path.parent() {
+                let _ = std::fs::create_dir_all(d);
+            }
+            if let Err(e) = std::fs::write(path, body) {
+                eprintln!("cannot write {}: {e}", path.display());
+                return ExitCode::FAILURE;
+            }
+        }
+        eprintln!(
+            "{names} names, {records} records in {}; queries in {}",
+            zone.display(),
+            queries.display()
+        );
+        return ExitCode::SUCCESS;
+    }
     if let Cmd::Reflect { listen, workers } = cmd {
         return match reflector::run(listen, workers) {
             Ok(()) => ExitCode::SUCCESS,
@@ -310,7 +346,9 @@ fn main() -> ExitCode {
             let s = scale_section(&a.sizes, a.qps.workers, dir.path())?;
             Ok((a.report.clone(), format!("{}\n{q}\n{s}", environment())))
         }),
-        Cmd::Reflect { .. } | Cmd::Instructions { .. } | Cmd::Soak(_) => unreachable!(),
+        Cmd::Reflect { .. } | Cmd::Instructions { .. } | Cmd::Soak(_) | Cmd::Generate { .. } => {
+            unreachable!()
+        }
     };
     match result {
         Ok((path, text)) => {
