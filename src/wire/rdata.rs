@@ -140,6 +140,11 @@ fn takes_rest(f: Field) -> bool {
     )
 }
 
+/// RFC 8659 §4.1: a CAA tag is one or more letters and digits.
+fn is_caa_tag(tag: &[u8]) -> bool {
+    !tag.is_empty() && tag.iter().all(u8::is_ascii_alphanumeric)
+}
+
 /// Checks the content of a field that runs to the end of the RDATA.
 fn check_rest(f: Field, data: &[u8]) -> Result<()> {
     match f {
@@ -245,7 +250,7 @@ pub fn read_rdata(msg: &[u8], pos: usize, len: usize, t: u16, out: &mut Vec<u8>)
                 .get(p..p + 1 + n)
                 .filter(|_| p + 1 + n <= end)
                 .ok_or(WireError::BadRdata)?;
-            if f == CaaTag && (n == 0 || !b[1..].iter().all(u8::is_ascii_alphanumeric)) {
+            if f == CaaTag && !is_caa_tag(&b[1..]) {
                 return Err(WireError::BadRdata);
             }
             out.extend_from_slice(b);
@@ -318,7 +323,12 @@ impl<'a> Iterator for Fields<'a> {
                 rest.len()
             }
         } else {
-            rest.first().map_or(usize::MAX, |&l| 1 + l as usize)
+            match rest.first() {
+                Some(&l) if f != CaaTag || rest.get(1..1 + l as usize).is_some_and(is_caa_tag) => {
+                    1 + l as usize
+                }
+                _ => usize::MAX,
+            }
         };
         if n > rest.len() {
             self.idx = self.fields.len();
@@ -440,6 +450,10 @@ mod tests {
             .is_err()
         );
         assert!(check_rdata(rtype::A, &[1, 2, 3, 4]).is_ok());
+        // A CAA tag must be letters and digits, stored or on the wire.
+        assert!(check_rdata(rtype::CAA, b"\x00\x05issue").is_ok());
+        assert!(check_rdata(rtype::CAA, b"\x00\x00\x02\x01").is_err());
+        assert!(check_rdata(rtype::CAA, b"\x00\x02i-x").is_err());
         assert!(check_rdata(rtype::MX, b"\x00\x01\x04mail\xc0\x00").is_err());
     }
 

@@ -448,9 +448,10 @@ pub fn fmt_rdata(t: u16, rdata: &[u8], f: &mut impl Write) -> core::fmt::Result 
         let Ok((kind, b)) = field else {
             return Ok(());
         };
-        if b.is_empty() {
+        if b.is_empty() && kind != Field::Text {
             // An empty trailing field (no SvcParams, no types, no digest)
-            // prints as nothing, and reads back as empty.
+            // prints as nothing, and reads back as empty. An empty CAA
+            // value must still print, as "" (RFC 8659 §4.1.1).
             continue;
         }
         if !first {
@@ -606,6 +607,8 @@ mod tests {
                 "CAA 0 issue \"letsencrypt.org\"",
                 "0 issue \"letsencrypt.org\"",
             ),
+            // An empty CAA value still prints, so that it reads back.
+            ("CAA 128 iodef \"\"", "128 iodef \"\""),
             (
                 "SSHFP 2 1 123456789abcdef67890123456789abcdef67890",
                 "2 1 123456789ABCDEF67890123456789ABCDEF67890",
@@ -660,6 +663,9 @@ mod tests {
         assert_eq!(parse("TYPE65280 \\# 0").unwrap(), Vec::<u8>::new());
         assert_eq!(RdataDisplay(65280, &[0xab, 1]).to_string(), "\\# 2 AB01");
         assert!(parse("TYPE65280 1 2 3").is_err());
+        // Generic RDATA is held to the type's layout: an empty CAA tag
+        // could not be printed in CAA's own form.
+        assert!(parse("CAA \\# 4 00000201").is_err());
     }
 
     #[test]
