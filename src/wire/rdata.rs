@@ -140,9 +140,16 @@ fn takes_rest(f: Field) -> bool {
     )
 }
 
-/// RFC 8659 §4.1: a CAA tag is one or more letters and digits.
-fn is_caa_tag(tag: &[u8]) -> bool {
-    !tag.is_empty() && tag.iter().all(u8::is_ascii_alphanumeric)
+/// Whether the content of a length-prefixed field is one its
+/// presentation form can show: a CAA tag is one or more letters and
+/// digits (RFC 8659 §4.1), and an NSEC3 next hashed owner is 1 to 255
+/// octets (RFC 5155 §3.1.6); an empty one would print as nothing.
+fn is_presentable(f: Field, content: &[u8]) -> bool {
+    match f {
+        CaaTag => !content.is_empty() && content.iter().all(u8::is_ascii_alphanumeric),
+        Base32Hex => !content.is_empty(),
+        _ => true,
+    }
 }
 
 /// Checks the content of a field that runs to the end of the RDATA.
@@ -250,7 +257,7 @@ pub fn read_rdata(msg: &[u8], pos: usize, len: usize, t: u16, out: &mut Vec<u8>)
                 .get(p..p + 1 + n)
                 .filter(|_| p + 1 + n <= end)
                 .ok_or(WireError::BadRdata)?;
-            if f == CaaTag && !is_caa_tag(&b[1..]) {
+            if !is_presentable(f, &b[1..]) {
                 return Err(WireError::BadRdata);
             }
             out.extend_from_slice(b);
@@ -324,7 +331,11 @@ impl<'a> Iterator for Fields<'a> {
             }
         } else {
             match rest.first() {
-                Some(&l) if f != CaaTag || rest.get(1..1 + l as usize).is_some_and(is_caa_tag) => {
+                Some(&l)
+                    if rest
+                        .get(1..1 + l as usize)
+                        .is_none_or(|b| is_presentable(f, b)) =>
+                {
                     1 + l as usize
                 }
                 _ => usize::MAX,
@@ -454,6 +465,9 @@ mod tests {
         assert!(check_rdata(rtype::CAA, b"\x00\x05issue").is_ok());
         assert!(check_rdata(rtype::CAA, b"\x00\x00\x02\x01").is_err());
         assert!(check_rdata(rtype::CAA, b"\x00\x02i-x").is_err());
+        // NSEC3 with an empty next hashed owner (RFC 5155 §3.1.6: 1 to 255).
+        assert!(check_rdata(rtype::NSEC3, b"\x01\x00\x00\x00\x00\x01\xaa").is_ok());
+        assert!(check_rdata(rtype::NSEC3, b"\x01\x00\x00\x00\x00\x00").is_err());
         assert!(check_rdata(rtype::MX, b"\x00\x01\x04mail\xc0\x00").is_err());
     }
 

@@ -180,6 +180,10 @@ fn parse_field<'t, 'a>(
             let v = BASE32HEX_NOPAD
                 .decode(text(t)?.to_ascii_uppercase().as_bytes())
                 .map_err(|_| "bad base32hex data".to_string())?;
+            if v.is_empty() {
+                // RFC 5155 §3.1.6: the next hashed owner is 1 to 255 octets.
+                return Err("empty next hashed owner name".into());
+            }
             push_len_prefixed(&v, out)?;
             Ok(rest)
         }
@@ -681,6 +685,7 @@ mod tests {
             "SOA ns hm 1 2 3 4",
             "TXT",
             "CAA 0 is-sue \"x\"",
+            "NSEC3 1 0 0 - \"\" A",
             "DS 1 2 3 XYZ",
             "SOA ns hm 1 1x 2 3 4",
         ] {
