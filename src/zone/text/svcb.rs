@@ -31,15 +31,18 @@ const KEYS: &[(u16, &str)] = &[
     (OHTTP, "ohttp"),
 ];
 
-fn key_from_name(s: &str) -> Option<u16> {
+/// A key by name, or in the generic form `keyNNNNN`, which RFC 9460 §2.1
+/// reads with the value as opaque wire octets whatever the number; the
+/// flag says which.
+fn key_from_name(s: &str) -> Option<(u16, bool)> {
     if let Some((k, _)) = KEYS.iter().find(|(_, n)| *n == s) {
-        return Some(*k);
+        return Some((*k, false));
     }
     let digits = s.strip_prefix("key")?;
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    digits.parse().ok()
+    Some((digits.parse().ok()?, true))
 }
 
 fn fmt_key(k: u16, f: &mut impl Write) -> core::fmt::Result {
@@ -87,6 +90,7 @@ fn encode_value(key: u16, raw: Option<&[u8]>) -> Result<Vec<u8>, RdataError> {
                 let s = utf8(item)?;
                 keys.push(
                     key_from_name(s)
+                        .map(|(k, _)| k)
                         .ok_or_else(|| format!("unknown SvcParam key '{s}' in mandatory"))?,
                 );
             }
@@ -171,8 +175,14 @@ pub fn parse_svc_params(tokens: &[Token<'_>], out: &mut Vec<u8>) -> Result<(), R
             i += 1;
         }
         let name = utf8(key_raw)?;
-        let key = key_from_name(name).ok_or_else(|| format!("unknown SvcParam key '{name}'"))?;
-        params.push((key, encode_value(key, value)?));
+        let (key, generic) =
+            key_from_name(name).ok_or_else(|| format!("unknown SvcParam key '{name}'"))?;
+        let wire = if generic {
+            unescape_string(value.unwrap_or_default())?
+        } else {
+            encode_value(key, value)?
+        };
+        params.push((key, wire));
     }
     params.sort_by_key(|(k, _)| *k);
     if params.windows(2).any(|w| w[0].0 == w[1].0) {
@@ -208,7 +218,9 @@ fn fmt_escaped(b: &[u8], escape_comma: bool, f: &mut impl Write) -> core::fmt::R
 fn fmt_value(key: u16, v: &[u8], f: &mut String) -> bool {
     let list = |size: usize| !v.is_empty() && v.len().is_multiple_of(size);
     match key {
-        MANDATORY if list(2) => {
+        // The reader sorts the keys and refuses repeats: other lists
+        // print in generic form, so that they read back as they are.
+        MANDATORY if list(2) && v.chunks(2).is_sorted_by(|a, b| a < b) => {
             for (i, c) in v.chunks(2).enumerate() {
                 if i > 0 {
                     f.push(',');
@@ -216,7 +228,7 @@ fn fmt_value(key: u16, v: &[u8], f: &mut String) -> bool {
                 let _ = fmt_key(u16::from_be_bytes([c[0], c[1]]), f);
             }
         }
-        ALPN => {
+        ALPN if !v.is_empty() => {
             let mut p = 0;
             f.push('"');
             while p < v.len() {
@@ -255,7 +267,7 @@ fn fmt_value(key: u16, v: &[u8], f: &mut String) -> bool {
             }
         }
         ECH if !v.is_empty() => f.push_str(&BASE64.encode(v)),
-        MANDATORY | PORT | IPV4HINT | IPV6HINT | ECH => return false,
+        MANDATORY | ALPN | PORT | IPV4HINT | IPV6HINT | ECH => return false,
         _ => {
             f.push('"');
             let _ = fmt_escaped(v, false, f);
@@ -337,6 +349,22 @@ mod tests {
         assert_eq!(show(&w), "ech=AAEC ipv6hint=2001:db8::1 key65000=\"a b\"");
         // A malformed known value prints in generic form.
         assert_eq!(show(&[0, 3, 0, 1, 7]), "key3=\"\\007\"");
+        // ... and reads back as the same octets (RFC 9460 §2.1), as do an
+        // empty alpn, an unsorted or repeated mandatory list, and a value
+        // where no-default-alpn takes none.
+        for wire in [
+            &[0, 3, 0, 1, 7][..],
+            &[0, 1, 0, 0],
+            &[0, 0, 0, 4, 0, 3, 0, 1],
+            &[0, 0, 0, 4, 0, 1, 0, 1],
+            &[0, 2, 0, 1, b'x'],
+        ] {
+            assert_eq!(parse(&show(wire)).unwrap(), wire, "{}", show(wire));
+        }
+        assert_eq!(
+            parse("key1=\"\\002h2\"").unwrap(),
+            parse("alpn=h2").unwrap()
+        );
     }
 
     #[test]
