@@ -174,7 +174,10 @@ fn check_rest(f: Field, data: &[u8]) -> Result<()> {
     Ok(())
 }
 
-/// RFC 4034 §4.1.2: windows in increasing order, 1 to 32 octets each.
+/// RFC 4034 §4.1.2: windows in increasing order, 1 to 32 octets each,
+/// the last octet not zero ("trailing zero octets MUST be omitted", and
+/// so are windows without types). Only the minimal form prints and reads
+/// back to the same octets.
 fn check_type_bitmap(data: &[u8]) -> Result<()> {
     let mut p = 0;
     let mut last: Option<u8> = None;
@@ -183,7 +186,10 @@ fn check_type_bitmap(data: &[u8]) -> Result<()> {
             Some(h) => (h[0], h[1] as usize),
             None => return Err(WireError::BadRdata),
         };
-        if !(1..=32).contains(&len) || last.is_some_and(|l| win <= l) || p + 2 + len > data.len() {
+        if !(1..=32).contains(&len)
+            || last.is_some_and(|l| win <= l)
+            || data.get(p + 1 + len).is_none_or(|&end| end == 0)
+        {
             return Err(WireError::BadRdata);
         }
         last = Some(win);
@@ -445,6 +451,9 @@ mod tests {
     fn checks_bitmaps_and_svc_params() {
         assert!(check_rdata(rtype::NSEC, b"\x00\x00\x01\x40").is_ok());
         assert!(check_rdata(rtype::NSEC, b"\x00\x00\x00").is_err());
+        // Trailing zero octets, and a window without types (RFC 4034 §4.1.2).
+        assert!(check_rdata(rtype::NSEC, b"\x00\x00\x02\x40\x00").is_err());
+        assert!(check_rdata(rtype::NSEC, b"\x00\x00\x01\x40\x01\x01\x00").is_err());
         assert!(check_rdata(rtype::NSEC, b"\x00\x01\x00\x01\x40\x00\x01\x40").is_err());
         assert!(
             check_rdata(
