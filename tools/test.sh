@@ -14,4 +14,7 @@ tools/install-deps.sh
 cargo fmt --all -- --check
 cargo clippy --all-targets --locked -- -D warnings
 cargo test --all-targets --locked
+# The README starts the server with a bare `cargo run`: it must pick the
+# server binary.
+cargo run --locked -q -- --version >/dev/null
 FUZZ_SEED=${ZONECAST_FUZZ_SEED:-1} tools/fuzz "${ZONECAST_FUZZ_SECONDS:-60}"
