@@ -21,6 +21,11 @@ use crate::wire::iana::rtype;
 use crate::wire::name::{MAX_NAME_LEN, canonical_key, hash_name, is_subdomain, lower};
 use crate::wire::rdata::canonical_form;
 
+/// Zones with fewer names sort their canonical order on the building
+/// thread; larger ones on a second one. Spawning costs some tens of
+/// microseconds, about what sorting a few thousand names takes.
+pub(crate) const PARALLEL_SORT_MIN_NAMES: usize = 4096;
+
 /// Why records do not make a zone (the checks Knot DNS never skips).
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum ZoneError {
@@ -310,21 +315,26 @@ impl SnapshotBuilder {
             .collect();
         self.mark_occluded(&mut node_flags)?;
         // The canonical order is only needed after the zone is served
-        // (IXFR, AXFR-out, NSEC later): sort it on the other core while
-        // this one encodes the nodes.
-        let (order, nodes) = std::thread::scope(|scope| {
-            let sorter = scope.spawn(|| {
-                let sorted = self.canonical_order(apex.as_wire());
-                CanonicalOrder::from_sorted(sorted.iter().map(|&i| self.owners.name(i as usize)))
-            });
+        // (IXFR, AXFR-out, NSEC later): for a large zone, sort it on the
+        // other core while this one encodes the nodes. A small one is
+        // sorted in less time than a thread takes to start.
+        let sort = || {
+            let sorted = self.canonical_order(apex.as_wire());
+            CanonicalOrder::from_sorted(sorted.iter().map(|&i| self.owners.name(i as usize)))
+        };
+        let (order, nodes) = if n < PARALLEL_SORT_MIN_NAMES {
+            let order = sort();
             let nodes = self.encode_nodes(&kept, &sets, &node_sets, &node_flags);
-            // A panic there is a bug; fall back to sorting here.
-            let order = sorter.join().unwrap_or_else(|_| {
-                let sorted = self.canonical_order(apex.as_wire());
-                CanonicalOrder::from_sorted(sorted.iter().map(|&i| self.owners.name(i as usize)))
-            });
             (order, nodes)
-        });
+        } else {
+            std::thread::scope(|scope| {
+                let sorter = scope.spawn(sort);
+                let nodes = self.encode_nodes(&kept, &sets, &node_sets, &node_flags);
+                // A panic there is a bug; fall back to sorting here.
+                let order = sorter.join().unwrap_or_else(|_| sort());
+                (order, nodes)
+            })
+        };
         let soa = nodes
             .get(apex.as_wire(), apex_hash)
             .and_then(|n| n.rrset(rtype::SOA))

@@ -166,6 +166,30 @@ mod tests {
     }
 
     #[test]
+    fn canonical_order_is_the_same_sorted_here_or_on_a_second_thread() {
+        use crate::wire::name::canonical_cmp;
+        // Either side of the size where sorting moves to another thread.
+        for hosts in [10, crate::zone::build::PARALLEL_SORT_MIN_NAMES + 10] {
+            let mut text = HEAD.to_string();
+            // Out of order in the file, in several label depths.
+            for i in (0..hosts).rev() {
+                text.push_str(&format!("h{i}.l{} A 192.0.2.1\n", i % 7));
+            }
+            let b = load(&text).unwrap();
+            let names: Vec<&[u8]> = b.snapshot.names_in_order().collect();
+            // apex, ns, the seven l* parents (empty non-terminals), hosts.
+            assert_eq!(names.len(), 2 + 7 + hosts, "{hosts} hosts");
+            assert_eq!(names[0], apex().as_wire());
+            assert!(
+                names
+                    .windows(2)
+                    .all(|w| canonical_cmp(w[0], w[1]) == std::cmp::Ordering::Less),
+                "{hosts} hosts: not in canonical order"
+            );
+        }
+    }
+
+    #[test]
     fn mandatory_checks_fail_the_load() {
         assert_eq!(
             zone_error("$TTL 1\n@ NS ns\n"),
