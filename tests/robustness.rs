@@ -172,6 +172,40 @@ fn pipelining_without_reading_is_bounded_and_cut_off() {
 }
 
 #[test]
+fn a_pipelined_batch_beyond_the_output_limit_is_answered_whole_and_in_order() {
+    // RFC 7766 §6.2.1.1: the output limit holds reading back, but a client
+    // that does read gets every answer. 100 000 queries (3.5 MB) whose
+    // answers (5 MB) fill the socket buffers and the 128 KiB limit many
+    // times; the reader starts late, so the limit is reached first.
+    let z = start("workers = 1\n");
+    let n: usize = 100_000;
+    let mut batch = Vec::new();
+    for i in 0..n {
+        let q = build_query(i as u16, "www.example.com", 1, 1, None);
+        batch.extend_from_slice(&(q.len() as u16).to_be_bytes());
+        batch.extend_from_slice(&q);
+    }
+    let mut s = TcpStream::connect(z.addr).unwrap();
+    s.set_write_timeout(Some(Duration::from_secs(20))).unwrap();
+    let writer = {
+        let mut s = s.try_clone().unwrap();
+        std::thread::spawn(move || s.write_all(&batch).is_ok())
+    };
+    std::thread::sleep(Duration::from_millis(500));
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    for i in 0..n {
+        let a = read_frame(&mut s).unwrap_or_else(|| panic!("answer {i} of {n} never came"));
+        let r = parse(&a);
+        assert_eq!(r.metadata.id, i as u16, "answer {i} out of order");
+        assert_eq!(r.answers.len(), 1, "answer {i}");
+    }
+    assert!(
+        writer.join().unwrap(),
+        "the server stopped reading for good"
+    );
+}
+
+#[test]
 fn udp_floods_of_garbage_are_dropped_and_logged_in_a_few_lines() {
     let mut z = start("workers = 1\n");
     let flood = UdpSocket::bind("127.0.0.1:0").unwrap();

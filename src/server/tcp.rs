@@ -58,15 +58,31 @@ impl Connection {
         self.output.len() - self.sent
     }
 
-    /// Reads what has arrived and answers every whole message with
-    /// `answer(query, out) -> reply length or None`. Then writes.
-    pub fn on_readable(
+    /// Does what the socket allows after any readiness event: sends what
+    /// is waiting, answers every whole query with `answer(query, out) ->
+    /// reply length or None`, and reads more while the output waiting is
+    /// within [`MAX_PENDING_OUTPUT`]. Readiness is edge-triggered, so the
+    /// socket is read until it would block, except while writing is
+    /// blocked beyond the limit; the writable event that must then follow
+    /// brings reading back. Stopping anywhere else would strand queries in
+    /// the kernel's buffer until the timeouts cut the connection.
+    pub fn on_ready(
         &mut self,
         now: Instant,
         out: &mut [u8],
         answer: &mut impl FnMut(&[u8], &mut [u8]) -> Option<usize>,
     ) -> Status {
         loop {
+            let Some(write_blocked) = self.flush(now) else {
+                return Status::Close;
+            };
+            if self.answer_whole_messages(now, out, answer) == Status::Close {
+                return Status::Close;
+            }
+            if self.pending_output() > 0 && !write_blocked {
+                // New answers and room to send them.
+                continue;
+            }
             if self.peer_done || self.pending_output() > MAX_PENDING_OUTPUT {
                 break;
             }
@@ -81,9 +97,6 @@ impl Connection {
                     self.input.truncate(start + n);
                     self.last_activity = now;
                     self.busy_since.get_or_insert(now);
-                    if self.answer_whole_messages(now, out, answer) == Status::Close {
-                        return Status::Close;
-                    }
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                     self.input.truncate(start);
@@ -93,7 +106,36 @@ impl Connection {
                 Err(_) => return Status::Close,
             }
         }
-        self.on_writable(now, out, answer)
+        if self.peer_done && self.output.is_empty() {
+            return Status::Close;
+        }
+        // Not progress: a half-read query keeps its timer running.
+        if self.input.is_empty() && self.pending_output() == 0 {
+            self.busy_since = None;
+        }
+        Status::Open
+    }
+
+    /// Writes pending output until it is all sent (`Some(false)`) or the
+    /// socket would block (`Some(true)`); `None` when the connection is
+    /// broken.
+    fn flush(&mut self, now: Instant) -> Option<bool> {
+        while self.sent < self.output.len() {
+            match self.stream.write(&self.output[self.sent..]) {
+                Ok(0) => return None,
+                Ok(n) => {
+                    self.sent += n;
+                    self.last_activity = now;
+                    self.progress(now);
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Some(true),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(_) => return None,
+            }
+        }
+        self.output.clear();
+        self.sent = 0;
+        Some(false)
     }
 
     /// Answers the complete messages at the front of the input, stopping
@@ -127,52 +169,6 @@ impl Connection {
         }
         if used > 0 {
             self.progress(now);
-        }
-        Status::Open
-    }
-
-    /// Writes pending output; when it has drained, goes back to answering
-    /// input held back by the output limit.
-    pub fn on_writable(
-        &mut self,
-        now: Instant,
-        out: &mut [u8],
-        answer: &mut impl FnMut(&[u8], &mut [u8]) -> Option<usize>,
-    ) -> Status {
-        loop {
-            while self.sent < self.output.len() {
-                match self.stream.write(&self.output[self.sent..]) {
-                    Ok(0) => return Status::Close,
-                    Ok(n) => {
-                        self.sent += n;
-                        self.last_activity = now;
-                        self.progress(now);
-                    }
-                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Status::Open,
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                    Err(_) => return Status::Close,
-                }
-            }
-            self.output.clear();
-            self.sent = 0;
-            // Input may be waiting behind the output limit.
-            let before = self.input.len();
-            if self.answer_whole_messages(now, out, answer) == Status::Close {
-                return Status::Close;
-            }
-            if self.output.is_empty() {
-                break;
-            }
-            if self.input.len() == before {
-                break;
-            }
-        }
-        if self.peer_done && self.output.is_empty() {
-            return Status::Close;
-        }
-        // Not progress: a half-read query keeps its timer running.
-        if self.input.is_empty() && self.pending_output() == 0 {
-            self.busy_since = None;
         }
         Status::Open
     }

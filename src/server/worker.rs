@@ -164,13 +164,7 @@ fn run_inner(
                         }
                         len
                     };
-                    let mut status = Status::Open;
-                    if ev.is_readable() || ev.is_read_closed() {
-                        status = c.on_readable(now, &mut out, &mut answer);
-                    }
-                    if status == Status::Open && ev.is_writable() {
-                        status = c.on_writable(now, &mut out, &mut answer);
-                    }
+                    let status = c.on_ready(now, &mut out, &mut answer);
                     if status == Status::Close || ev.is_error() {
                         close(poll, shared, &mut conns, &mut free, &mut open, slot);
                     }
