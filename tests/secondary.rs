@@ -833,6 +833,48 @@ fn a_dead_primary_does_not_block_the_next() {
 }
 
 #[test]
+fn a_primary_over_ipv6_transfers_and_notifies() {
+    // Knot on ::1 only: the SOA query, AXFR, NOTIFY and IXFR all go over
+    // IPv6, and NOTIFY is taken from the primary's IPv6 address.
+    let port = free_port();
+    let v6 = std::net::IpAddr::V6(std::net::Ipv6Addr::LOCALHOST);
+    let rest = format!(
+        "remote:\n  - id: zc\n    address: ::1@{port}\n\
+         acl:\n  - id: xfr\n    address: ::1\n    action: transfer\n\
+         zone:\n  - domain: example.com\n    notify: zc\n    acl: xfr\n    journal-content: all\n    zonefile-load: difference\n"
+    );
+    let zone = |serial, host| zone_text(serial, SLOW, &format!("www A 192.0.2.{host}\n"));
+    let knot = Knot::start_at(
+        v6,
+        None,
+        "",
+        &rest,
+        &[("example.com.zone", &zone(1, 1))],
+        APEX,
+    );
+    let config = format!(
+        "[server]\nlisten = [\"127.0.0.1:{port}\", \"[::1]:{port}\"]\nworkers = 1\n\
+         [[zone]]\nname = \"{APEX}\"\nfile = \"example.com.zone\"\nprimaries = [\"{}\"]\n",
+        knot.addr
+    );
+    let mut zc = Zonecast::start_with_config(tempfile::tempdir().unwrap(), &config);
+    assert!(wait_serial(zc.addr, 1), "{}", zc.process.log());
+    update(&knot, &zone(2, 2));
+    assert!(wait_serial(zc.addr, 2), "{}", zc.process.log());
+    assert_eq!(
+        a_record(zc.addr, "www.example.com."),
+        ["www.example.com. 300 IN A 192.0.2.2"]
+    );
+    assert!(
+        zc.process
+            .wait_for_log("IXFR from [::1]:", Duration::from_secs(5))
+    );
+    let log = zc.process.log();
+    assert!(log.contains("AXFR from [::1]:"), "{log}");
+    assert!(log.contains("NOTIFY from ::1 with serial 2"), "{log}");
+}
+
+#[test]
 fn transfers_leave_from_transfer_source() {
     // The primary only lets 127.0.0.2 transfer the zone.
     let port = free_port();

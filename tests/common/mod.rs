@@ -5,7 +5,7 @@
 #![allow(dead_code)] // each test file uses a different part
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpListener, TcpStream, UdpSocket};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
@@ -222,6 +222,26 @@ impl Knot {
         files: &[(&str, &str)],
         ready_zone: &str,
     ) -> Knot {
+        Self::start_at(
+            IpAddr::V4(Ipv4Addr::LOCALHOST),
+            port,
+            server_extra,
+            rest,
+            files,
+            ready_zone,
+        )
+    }
+
+    /// Like [`start_on`](Self::start_on), listening on `host` (::1 to
+    /// test IPv6).
+    pub fn start_at(
+        host: IpAddr,
+        port: Option<u16>,
+        server_extra: &str,
+        rest: &str,
+        files: &[(&str, &str)],
+        ready_zone: &str,
+    ) -> Knot {
         for _attempt in 0..5 {
             let dir = tempfile::tempdir().unwrap();
             for (name, text) in files {
@@ -231,7 +251,7 @@ impl Knot {
             let d = dir.path().display();
             let conf = dir.path().join("knot.conf");
             let text = format!(
-                "server:\n    rundir: {d}\n    listen: 127.0.0.1@{port}\n    identity: node-1\n    nsid: node-1\n    version: test-version\n{server_extra}\n\
+                "server:\n    rundir: {d}\n    listen: {host}@{port}\n    identity: node-1\n    nsid: node-1\n    version: test-version\n{server_extra}\n\
                  log:\n  - target: stderr\n    any: info\n\
                  database:\n    storage: {d}\n\
                  template:\n  - id: default\n    storage: {d}\n    file: {d}/%s.zone\n\
@@ -241,7 +261,7 @@ impl Knot {
             let mut cmd = Command::new(tool("knotd"));
             cmd.arg("-c").arg(&conf);
             let mut process = Process::spawn(cmd);
-            let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+            let addr = SocketAddr::new(host, port);
             let end = Instant::now() + Duration::from_secs(10);
             while Instant::now() < end {
                 if process.exited().is_some() {
@@ -348,7 +368,12 @@ pub fn build_query(
 
 /// Sends `q` over UDP; `None` if nothing comes back in time.
 pub fn udp(addr: SocketAddr, q: &[u8], timeout: Duration) -> Option<Vec<u8>> {
-    let s = UdpSocket::bind("127.0.0.1:0").ok()?;
+    let local: SocketAddr = if addr.is_ipv6() {
+        "[::1]:0".parse().ok()?
+    } else {
+        "127.0.0.1:0".parse().ok()?
+    };
+    let s = UdpSocket::bind(local).ok()?;
     s.set_read_timeout(Some(timeout)).ok()?;
     s.send_to(q, addr).ok()?;
     let mut buf = vec![0u8; 65535];
