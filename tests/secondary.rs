@@ -833,6 +833,62 @@ fn a_dead_primary_does_not_block_the_next() {
 }
 
 #[test]
+fn a_bind_primary_gives_axfr_then_ixfr_after_notify() {
+    // BIND 9 packs and orders its transfers its own way; with
+    // ixfr-from-differences it keeps a diff per reload, and max-ixfr-ratio
+    // unlimited has it send that diff even for a zone this small.
+    let port = free_port();
+    let bind = Bind::start(
+        &format!(
+            " notify explicit;\n notify-delay 0;\n also-notify {{ 127.0.0.1 port {port}; }};\n\
+             allow-transfer {{ 127.0.0.0/8; }};\n ixfr-from-differences yes;\n max-ixfr-ratio unlimited;"
+        ),
+        &[(
+            "example.com.zone",
+            &zone_text(1, SLOW, "www A 192.0.2.1\nold A 192.0.2.2\n"),
+        )],
+    );
+    let mut zc = secondary(tempfile::tempdir().unwrap(), port, bind.addr, None, "");
+    assert!(wait_serial(zc.addr, 1), "{}", zc.process.log());
+    assert!(
+        zc.process
+            .log()
+            .contains(&format!("AXFR from {}", bind.addr)),
+        "{}",
+        zc.process.log()
+    );
+    // A changed record, a deleted one and a new one.
+    bind.update(
+        "example.com.zone",
+        &zone_text(2, SLOW, "www A 192.0.2.10\nnew A 192.0.2.3\n"),
+    );
+    assert!(
+        wait_serial(zc.addr, 2),
+        "{}\n{}",
+        zc.process.log(),
+        bind.process.log()
+    );
+    assert!(zc.process.wait_for_log(
+        &format!("IXFR from {}: serial 1 -> 2", bind.addr),
+        Duration::from_secs(5)
+    ));
+    assert!(
+        zc.process
+            .log()
+            .contains("NOTIFY from 127.0.0.1 with serial 2")
+    );
+    // The copy answers as the primary does.
+    for name in ["www.example.com.", "new.example.com.", "old.example.com."] {
+        assert_eq!(a_record(zc.addr, name), a_record(bind.addr, name), "{name}");
+    }
+    assert_eq!(
+        a_record(zc.addr, "www.example.com."),
+        ["www.example.com. 300 IN A 192.0.2.10"]
+    );
+    assert!(a_record(zc.addr, "old.example.com.").is_empty());
+}
+
+#[test]
 fn a_primary_over_ipv6_transfers_and_notifies() {
     // Knot on ::1 only: the SOA query, AXFR, NOTIFY and IXFR all go over
     // IPv6, and NOTIFY is taken from the primary's IPv6 address.

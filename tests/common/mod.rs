@@ -102,6 +102,12 @@ impl Process {
         false
     }
 
+    /// Sends signal `sig` (SIGHUP = 1 has named reload its zones).
+    pub fn signal(&self, sig: i32) {
+        // SAFETY: signalling our own child by its PID.
+        unsafe { libc_kill(self.child.id() as i32, sig) };
+    }
+
     /// Sends SIGTERM and waits for the exit status.
     pub fn terminate(&mut self) -> Option<i32> {
         // SAFETY: signalling our own child by its PID.
@@ -304,6 +310,81 @@ impl Knot {
             String::from_utf8_lossy(&out.stdout),
             String::from_utf8_lossy(&out.stderr)
         )
+    }
+}
+
+/// A BIND 9 `named` on loopback, in a directory of its own, primary for
+/// the zones it is given.
+pub struct Bind {
+    pub process: Process,
+    pub addr: SocketAddr,
+    pub dir: tempfile::TempDir,
+}
+
+impl Bind {
+    /// Starts named with `options` (lines inside `options { }`) and one
+    /// primary zone per file (`NAME.zone` serves NAME), and waits until it
+    /// answers an SOA query for the first.
+    pub fn start(options: &str, files: &[(&str, &str)]) -> Bind {
+        for _attempt in 0..5 {
+            let dir = tempfile::tempdir().unwrap();
+            let d = dir.path().display();
+            let mut zones = String::new();
+            for (name, text) in files {
+                std::fs::write(dir.path().join(name), text).unwrap();
+                let apex = name.trim_end_matches(".zone");
+                zones.push_str(&format!(
+                    "zone \"{apex}\" {{ type primary; file \"{d}/{name}\"; }};\n"
+                ));
+            }
+            let port = free_port();
+            let conf = dir.path().join("named.conf");
+            std::fs::write(
+                &conf,
+                format!(
+                    "options {{\n directory \"{d}\";\n pid-file \"{d}/named.pid\";\n\
+                     listen-on port {port} {{ 127.0.0.1; }};\n listen-on-v6 {{ none; }};\n\
+                     recursion no;\n dnssec-validation no;\n{options}\n}};\ncontrols {{ }};\n{zones}"
+                ),
+            )
+            .unwrap();
+            let mut cmd = Command::new(tool("named"));
+            cmd.arg("-g").arg("-c").arg(&conf);
+            let mut process = Process::spawn(cmd);
+            let addr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), port);
+            let first = files[0].0.trim_end_matches(".zone");
+            let end = Instant::now() + Duration::from_secs(10);
+            while Instant::now() < end && process.exited().is_none() {
+                let q = build_query(1, first, 6, 1, None);
+                if let Some(r) = udp(addr, &q, Duration::from_millis(200))
+                    && r.len() > 3
+                    && r[3] & 0xf == 0
+                {
+                    return Bind { process, addr, dir };
+                }
+            }
+            eprintln!(
+                "named did not come up on port {port}, retrying:\n{}",
+                process.log()
+            );
+        }
+        panic!("named would not start");
+    }
+
+    /// Replaces a zone file and has named reload it (SIGHUP), which sends
+    /// NOTIFY for a changed zone.
+    pub fn update(&self, name: &str, text: &str) {
+        let path = self.dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        // named reloads only a file newer than its last load, by whole
+        // seconds: a change in the second it loaded would be skipped.
+        let ahead = std::time::SystemTime::now() + Duration::from_secs(1);
+        std::fs::File::options()
+            .write(true)
+            .open(&path)
+            .and_then(|f| f.set_modified(ahead))
+            .unwrap();
+        self.process.signal(1);
     }
 }
 
