@@ -833,34 +833,64 @@ fn a_dead_primary_does_not_block_the_next() {
 }
 
 #[test]
-fn a_bind_primary_gives_axfr_then_ixfr_after_notify() {
-    // BIND 9 packs and orders its transfers its own way; with
-    // ixfr-from-differences it keeps a diff per reload, and max-ixfr-ratio
-    // unlimited has it send that diff even for a zone this small.
+fn a_bind_primary_gives_signed_axfr_then_ixfr_after_notify() {
+    // BIND 9 packs and orders its transfers its own way: a zone of 3000
+    // hosts comes in many messages, each signed (RFC 8945 §5.3.1), and so
+    // is its NOTIFY. With ixfr-from-differences it keeps a diff per
+    // reload, and max-ixfr-ratio unlimited has it send that diff even
+    // when the zone is small.
     let port = free_port();
+    let hosts: String = (0..3000)
+        .map(|i| format!("h{i} A 192.0.{}.{}\n", i / 250, i % 250))
+        .collect();
     let bind = Bind::start(
+        &format!("key \"xfr-key\" {{ algorithm hmac-sha256; secret \"{SECRET}\"; }};"),
         &format!(
-            " notify explicit;\n notify-delay 0;\n also-notify {{ 127.0.0.1 port {port}; }};\n\
-             allow-transfer {{ 127.0.0.0/8; }};\n ixfr-from-differences yes;\n max-ixfr-ratio unlimited;"
+            " notify explicit;\n notify-delay 0;\n\
+             also-notify {{ 127.0.0.1 port {port} key \"xfr-key\"; }};\n\
+             allow-transfer {{ key \"xfr-key\"; }};\n ixfr-from-differences yes;\n max-ixfr-ratio unlimited;"
         ),
         &[(
             "example.com.zone",
-            &zone_text(1, SLOW, "www A 192.0.2.1\nold A 192.0.2.2\n"),
+            &zone_text(
+                1,
+                SLOW,
+                &format!("www A 192.0.2.1\nold A 192.0.2.2\n{hosts}"),
+            ),
         )],
     );
-    let mut zc = secondary(tempfile::tempdir().unwrap(), port, bind.addr, None, "");
-    assert!(wait_serial(zc.addr, 1), "{}", zc.process.log());
-    assert!(
-        zc.process
-            .log()
-            .contains(&format!("AXFR from {}", bind.addr)),
-        "{}",
-        zc.process.log()
+    let key = Tsig {
+        algorithm: "hmac-sha256",
+        secret: SECRET,
+    };
+    let mut zc = secondary(
+        tempfile::tempdir().unwrap(),
+        port,
+        bind.addr,
+        Some(&key),
+        "",
     );
+    assert!(wait_serial(zc.addr, 1), "{}", zc.process.log());
+    let log = zc.process.log();
+    let axfr = log
+        .lines()
+        .find(|l| l.contains(&format!("AXFR from {}", bind.addr)))
+        .unwrap_or_else(|| panic!("no AXFR logged:\n{log}"));
+    let messages: usize = axfr
+        .split(", ")
+        .find_map(|f| f.strip_suffix(" messages"))
+        .and_then(|n| n.parse().ok())
+        .expect("message count logged");
+    eprintln!("from BIND: {axfr}");
+    assert!(messages > 1, "one message only: {axfr}");
     // A changed record, a deleted one and a new one.
     bind.update(
         "example.com.zone",
-        &zone_text(2, SLOW, "www A 192.0.2.10\nnew A 192.0.2.3\n"),
+        &zone_text(
+            2,
+            SLOW,
+            &format!("www A 192.0.2.10\nnew A 192.0.2.3\n{hosts}"),
+        ),
     );
     assert!(
         wait_serial(zc.addr, 2),
@@ -878,8 +908,13 @@ fn a_bind_primary_gives_axfr_then_ixfr_after_notify() {
             .contains("NOTIFY from 127.0.0.1 with serial 2")
     );
     // The copy answers as the primary does.
-    for name in ["www.example.com.", "new.example.com.", "old.example.com."] {
-        assert_eq!(a_record(zc.addr, name), a_record(bind.addr, name), "{name}");
+    for name in ["www", "new", "old", "h0", "h2999"] {
+        let name = format!("{name}.example.com.");
+        assert_eq!(
+            a_record(zc.addr, &name),
+            a_record(bind.addr, &name),
+            "{name}"
+        );
     }
     assert_eq!(
         a_record(zc.addr, "www.example.com."),

@@ -322,10 +322,11 @@ pub struct Bind {
 }
 
 impl Bind {
-    /// Starts named with `options` (lines inside `options { }`) and one
-    /// primary zone per file (`NAME.zone` serves NAME), and waits until it
-    /// answers an SOA query for the first.
-    pub fn start(options: &str, files: &[(&str, &str)]) -> Bind {
+    /// Starts named with `top` (statements such as `key`), `options`
+    /// (lines inside `options { }`) and one primary zone per file
+    /// (`NAME.zone` serves NAME), and waits until it answers an SOA query
+    /// for the first.
+    pub fn start(top: &str, options: &str, files: &[(&str, &str)]) -> Bind {
         for _attempt in 0..5 {
             let dir = tempfile::tempdir().unwrap();
             let d = dir.path().display();
@@ -344,7 +345,7 @@ impl Bind {
                 format!(
                     "options {{\n directory \"{d}\";\n pid-file \"{d}/named.pid\";\n\
                      listen-on port {port} {{ 127.0.0.1; }};\n listen-on-v6 {{ none; }};\n\
-                     recursion no;\n dnssec-validation no;\n{options}\n}};\ncontrols {{ }};\n{zones}"
+                     recursion no;\n dnssec-validation no;\n{options}\n}};\ncontrols {{ }};\n{top}\n{zones}"
                 ),
             )
             .unwrap();
