@@ -10,15 +10,15 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::sync::{Arc, OnceLock};
 
 use zonecast::answer::{
-    MAX_MESSAGE, MIN_UDP_PAYLOAD, Outcome, Protocol, Request, Responder, ResponderConfig, Scratch,
-    Transport,
+    Lookahead, MAX_MESSAGE, MIN_UDP_PAYLOAD, Outcome, Protocol, Request, Responder,
+    ResponderConfig, Scratch, Transport,
 };
 use zonecast::tsig::{
     Algorithm, MacBytes, ResponseVerifier, TsigKey, locate, sign_request, verify_request,
 };
 use zonecast::wire::edns::EdnsOption;
 use zonecast::wire::iana::{opcode, rcode, rtype};
-use zonecast::wire::name::parse_name_text;
+use zonecast::wire::name::{hash_name, is_subdomain, parse_name_text};
 use zonecast::wire::rdata::{Fields, check_rdata, read_rdata};
 use zonecast::wire::serial::Serial;
 use zonecast::wire::tsig::TsigRdata;
@@ -179,6 +179,11 @@ pub fn respond(data: &[u8]) {
         source: if facts & 2 == 2 { PRIMARY } else { STRANGER },
         now: NOW,
     };
+    // The UDP workers start the first lookup ahead (a hint only).
+    let mut ahead = Lookahead::<1>::default();
+    let first = ahead.first_lookup(zone_set(), query);
+    ahead.add(zone_set(), query);
+    ahead.finish();
     let mut out = vec![0u8; MAX_MESSAGE];
     let mut scratch = Scratch::default();
     let outcome = responder().respond(zone_set(), query, &transport, &mut out, &mut scratch);
@@ -216,6 +221,14 @@ pub fn respond(data: &[u8]) {
                 "question echoed"
             );
             assert_eq!(h.qdcount(), 1);
+            if let Some((snapshot, hash)) = first {
+                let lower = rq.name().as_wire().to_ascii_lowercase();
+                assert_eq!(hash, hash_name(&lower), "lookahead hashed another name");
+                assert!(
+                    is_subdomain(&lower, snapshot.apex().as_wire()),
+                    "lookahead looked in a zone the name is not in"
+                );
+            }
         }
         None => assert!(
             matches!(h.rcode() as u16, rcode::FORMERR | rcode::NOTIMP),

@@ -5,6 +5,7 @@
 
 mod chaos;
 mod emit;
+mod lookahead;
 mod notify;
 mod opt;
 mod request;
@@ -12,6 +13,7 @@ mod resolve;
 
 use std::net::{IpAddr, Ipv4Addr};
 
+pub use lookahead::Lookahead;
 pub use notify::NotifyEvent;
 pub use request::{EdnsRequest, Rejection, Request};
 pub use resolve::Resolution;

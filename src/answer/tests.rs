@@ -867,3 +867,60 @@ mod notify {
         assert_eq!(&bytes[2..], b"Zone has expired");
     }
 }
+
+#[test]
+fn lookahead_starts_the_lookup_the_answer_starts_with() {
+    let zs = zones();
+    let mut ahead = Lookahead::<2>::default();
+    // The question name, lowercased, in the zone that holds it.
+    let q = query("WwW.Example.COM.", 1, 1, None);
+    let (snapshot, hash) = ahead.first_lookup(&zs, &q).expect("a name in a zone");
+    let key = b"\x03www\x07example\x03com\x00";
+    assert_eq!(snapshot.apex().as_wire(), b"\x07example\x03com\x00");
+    assert_eq!(hash, crate::wire::name::hash_name(key));
+    assert!(snapshot.get(key, hash).is_some());
+    // A name that is not there still has a lookup to start (NXDOMAIN).
+    assert!(
+        ahead
+            .first_lookup(&zs, &query("nx.example.com.", 1, 1, None))
+            .is_some()
+    );
+    // None where the engine answers from no zone or not at all.
+    let mut response = q.clone();
+    response[2] |= 0x80;
+    let mut two_questions = q.clone();
+    two_questions[5] = 2;
+    let mut no_question = q.clone();
+    no_question[5] = 0;
+    let mut pointer_into_header = q[..12].to_vec();
+    pointer_into_header.extend_from_slice(&[0xc0, 0x02, 0, 1, 0, 1]);
+    for (what, bad) in [
+        ("another zone", query("www.example.org.", 1, 1, None)),
+        ("QR set", response),
+        ("two questions", two_questions),
+        ("no question", no_question),
+        ("a pointer into the header", pointer_into_header),
+        ("a cut name", q[..16].to_vec()),
+        ("a header only", q[..12].to_vec()),
+        ("nothing", Vec::new()),
+    ] {
+        assert!(ahead.first_lookup(&zs, &bad).is_none(), "{what}");
+    }
+    // A zone with no version yet (a secondary before its first transfer).
+    let waiting = ZoneSet::new([Zone {
+        apex: parse_name_text("example.com.", None).unwrap(),
+        snapshot: None,
+        expires_at: None,
+        notify: None,
+    }]);
+    assert!(ahead.first_lookup(&waiting, &q).is_none());
+    // More queries than it holds, and a batch of garbage: the extra ones
+    // are left alone.
+    for _ in 0..5 {
+        ahead.add(&zs, &q);
+        ahead.add(&zs, &[0xff; 40]);
+    }
+    ahead.finish();
+    ahead.clear();
+    ahead.finish();
+}

@@ -110,6 +110,14 @@ impl UdpBatch {
         Some((q, ip, a))
     }
 
+    /// Query `i` alone, when it is one to answer.
+    pub fn query(&self, i: usize) -> Option<&[u8]> {
+        if i >= self.received || self.truncated[i] {
+            return None;
+        }
+        Some(&self.queries[i * MAX_QUERY..i * MAX_QUERY + self.query_lens[i]])
+    }
+
     /// Where datagram `i` came from, even when it was too long to answer.
     pub fn source(&self, i: usize) -> Option<IpAddr> {
         if i >= self.received {

@@ -17,8 +17,8 @@ use mio::{Events, Interest, Poll, Token};
 use super::Shared;
 use super::drops::DropReport;
 use super::tcp::{Connection, Status};
-use super::udp::UdpBatch;
-use crate::answer::{MAX_MESSAGE, Outcome, Protocol, Scratch, Transport};
+use super::udp::{BATCH, UdpBatch};
+use crate::answer::{Lookahead, MAX_MESSAGE, Outcome, Protocol, Scratch, Transport};
 use crate::zone::ZoneSet;
 
 /// Token of the waker that tells the worker to stop.
@@ -215,11 +215,19 @@ fn serve_udp(
     unix: u64,
 ) -> bool {
     let fd = sock.as_raw_fd();
+    let mut ahead = Lookahead::<BATCH>::default();
     for _ in 0..UDP_BATCHES_PER_TURN {
         let n = match batch.recv(fd) {
             Ok(0) | Err(_) => return false,
             Ok(n) => n,
         };
+        ahead.clear();
+        for i in 0..n {
+            if let Some(q) = batch.query(i) {
+                ahead.add(zones, q);
+            }
+        }
+        ahead.finish();
         for i in 0..n {
             let Some((query, source, answer)) = batch.slot(i) else {
                 // Longer than any query: dropped, and counted.

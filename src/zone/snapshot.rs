@@ -82,6 +82,12 @@ impl Snapshot {
         self.nodes.get(key, hash)
     }
 
+    /// One step of a lookup done ahead (see [`NodeMap::prefetch`]).
+    #[inline]
+    pub fn prefetch(&self, hash: u64, step: u8) {
+        self.nodes.prefetch(hash, step)
+    }
+
     /// The node named by `wire` (lowercase wire form).
     pub fn node_by_wire(&self, wire: &[u8]) -> Option<Node<'_>> {
         self.get(wire, hash_name(wire))
