@@ -7,8 +7,8 @@
 //! lookup from about 10% of a worker's CPU to under 3%. A hint only:
 //! whatever it finds or misses, no answer changes.
 
-use crate::wire::HEADER_LEN;
 use crate::wire::name::{NameBuf, SuffixHashes};
+use crate::wire::{HEADER_LEN, Header};
 use crate::zone::{Snapshot, ZoneSet};
 
 /// The first lookup of up to `N` queries: the snapshot and the hash of
@@ -16,7 +16,7 @@ use crate::zone::{Snapshot, ZoneSet};
 pub struct Lookahead<'z, const N: usize> {
     lookups: [Option<(&'z Snapshot, u64)>; N],
     count: usize,
-    name: NameBuf,
+    /// The question name being read, lowercased, and its suffix hashes.
     lower: NameBuf,
     hashes: SuffixHashes,
 }
@@ -28,7 +28,6 @@ impl<'z, const N: usize> Default for Lookahead<'z, N> {
             lookups: [None; N],
             count: 0,
             hashes: SuffixHashes::compute(&root),
-            name: root.clone(),
             lower: root,
         }
     }
@@ -71,12 +70,12 @@ impl<'z, const N: usize> Lookahead<'z, N> {
         zones: &'z ZoneSet,
         query: &[u8],
     ) -> Option<(&'z Snapshot, u64)> {
-        // One question, and QR clear.
-        if query.get(4..6) != Some(&[0, 1]) || query.get(2).is_none_or(|f| f & 0x80 != 0) {
+        let h = Header::new_checked(query).ok()?;
+        if h.qr() || h.qdcount() != 1 {
             return None;
         }
-        self.name.read(query, HEADER_LEN).ok()?;
-        self.lower.copy_lowercase_from(&self.name);
+        self.lower.read(query, HEADER_LEN).ok()?;
+        self.lower.make_lowercase();
         self.hashes.compute_into(&self.lower);
         let (zone, _) = zones.find(&self.lower, &self.hashes)?;
         Some((zone.snapshot.as_deref()?, self.hashes.get(0)))

@@ -101,21 +101,24 @@ impl UdpBatch {
     /// Query `i`, its sender, and the buffer for its answer. `None` for a
     /// datagram longer than [`MAX_QUERY`] (dropped).
     pub fn slot(&mut self, i: usize) -> Option<(&[u8], IpAddr, &mut [u8])> {
-        if i >= self.received || self.truncated[i] {
-            return None;
-        }
+        let span = self.query_span(i)?;
         let ip = sockaddr_ip(&self.addrs[i])?;
-        let q = &self.queries[i * MAX_QUERY..i * MAX_QUERY + self.query_lens[i]];
         let a = &mut self.answers[i * self.answer_size..(i + 1) * self.answer_size];
-        Some((q, ip, a))
+        Some((&self.queries[span], ip, a))
     }
 
     /// Query `i` alone, when it is one to answer.
     pub fn query(&self, i: usize) -> Option<&[u8]> {
+        Some(&self.queries[self.query_span(i)?])
+    }
+
+    /// Where query `i` lies in `queries`; `None` past the batch or for a
+    /// datagram cut at [`MAX_QUERY`].
+    fn query_span(&self, i: usize) -> Option<core::ops::Range<usize>> {
         if i >= self.received || self.truncated[i] {
             return None;
         }
-        Some(&self.queries[i * MAX_QUERY..i * MAX_QUERY + self.query_lens[i]])
+        Some(i * MAX_QUERY..i * MAX_QUERY + self.query_lens[i])
     }
 
     /// Where datagram `i` came from, even when it was too long to answer.
