@@ -53,6 +53,43 @@ pub mod rtype {
     pub const ANY: u16 = 255;
     pub const URI: u16 = 256;
     pub const CAA: u16 = 257;
+    pub const WKS: u16 = 11;
+    pub const X25: u16 = 19;
+    pub const ISDN: u16 = 20;
+    pub const RT: u16 = 21;
+    pub const NSAP: u16 = 22;
+    pub const NSAP_PTR: u16 = 23;
+    pub const SIG: u16 = 24;
+    pub const KEY: u16 = 25;
+    pub const PX: u16 = 26;
+    pub const GPOS: u16 = 27;
+    pub const LOC: u16 = 29;
+    pub const NXT: u16 = 30;
+    pub const EID: u16 = 31;
+    pub const NIMLOC: u16 = 32;
+    pub const ATMA: u16 = 34;
+    pub const CERT: u16 = 37;
+    pub const A6: u16 = 38;
+    pub const SINK: u16 = 40;
+    pub const APL: u16 = 42;
+    pub const IPSECKEY: u16 = 45;
+    pub const HIP: u16 = 55;
+    pub const NINFO: u16 = 56;
+    pub const RKEY: u16 = 57;
+    pub const TALINK: u16 = 58;
+    pub const NID: u16 = 104;
+    pub const L32: u16 = 105;
+    pub const L64: u16 = 106;
+    pub const LP: u16 = 107;
+    pub const EUI48: u16 = 108;
+    pub const EUI64: u16 = 109;
+    pub const AVC: u16 = 258;
+    pub const DOA: u16 = 259;
+    pub const AMTRELAY: u16 = 260;
+    pub const RESINFO: u16 = 261;
+    pub const WALLET: u16 = 262;
+    pub const TA: u16 = 32768;
+    pub const DLV: u16 = 32769;
 
     /// Mnemonics of the types zonecast knows by name.
     const NAMES: &[(u16, &str)] = &[
@@ -106,6 +143,43 @@ pub mod rtype {
         (ANY, "ANY"),
         (URI, "URI"),
         (CAA, "CAA"),
+        (WKS, "WKS"),
+        (X25, "X25"),
+        (ISDN, "ISDN"),
+        (RT, "RT"),
+        (NSAP, "NSAP"),
+        (NSAP_PTR, "NSAP-PTR"),
+        (SIG, "SIG"),
+        (KEY, "KEY"),
+        (PX, "PX"),
+        (GPOS, "GPOS"),
+        (LOC, "LOC"),
+        (NXT, "NXT"),
+        (EID, "EID"),
+        (NIMLOC, "NIMLOC"),
+        (ATMA, "ATMA"),
+        (CERT, "CERT"),
+        (A6, "A6"),
+        (SINK, "SINK"),
+        (APL, "APL"),
+        (IPSECKEY, "IPSECKEY"),
+        (HIP, "HIP"),
+        (NINFO, "NINFO"),
+        (RKEY, "RKEY"),
+        (TALINK, "TALINK"),
+        (NID, "NID"),
+        (L32, "L32"),
+        (L64, "L64"),
+        (LP, "LP"),
+        (EUI48, "EUI48"),
+        (EUI64, "EUI64"),
+        (AVC, "AVC"),
+        (DOA, "DOA"),
+        (AMTRELAY, "AMTRELAY"),
+        (RESINFO, "RESINFO"),
+        (WALLET, "WALLET"),
+        (TA, "TA"),
+        (DLV, "DLV"),
     ];
 
     /// The mnemonic of `t`, if it has one zonecast knows.

@@ -1,6 +1,7 @@
 //! Zone files (RFC 1035 §5): reading and writing the presentation format.
 
 mod lexer;
+mod loc;
 mod rdata;
 mod reader;
 mod svcb;

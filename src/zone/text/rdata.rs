@@ -51,7 +51,26 @@ pub fn parse_rdata(
     if out.len() > u16::MAX as usize {
         return Err("RDATA longer than 65535 octets".into());
     }
-    Ok(())
+    check_digest(t, out)
+}
+
+/// The digest lengths that RFCs fix (as `check_rdata` holds them), said
+/// in words.
+fn check_digest(t: u16, rdata: &[u8]) -> Result<(), RdataError> {
+    if crate::wire::rdata::check_rdata(t, rdata).is_ok() {
+        return Ok(());
+    }
+    let (kind_at, digest_at) = match t {
+        rtype::SSHFP => (1, 2),
+        rtype::ZONEMD => (5, 6),
+        _ => (3, 4),
+    };
+    let kind = rdata.get(kind_at).copied().unwrap_or(0);
+    let got = rdata.len().saturating_sub(digest_at);
+    Err(match crate::wire::rdata::digest_len(t, kind) {
+        Some(n) => format!("digest type {kind} takes {n} octets, not {got}"),
+        None => format!("a digest of {got} octets is too short (at least 12)"),
+    })
 }
 
 fn parse_generic(tokens: &[Token<'_>], out: &mut Vec<u8>) -> Result<(), RdataError> {
@@ -163,6 +182,10 @@ fn parse_field<'t, 'a>(
             }
             Ok(&[])
         }
+        Field::Base64 if matches!(tokens, [t] if t.text == b"-" && !t.quoted) => {
+            // An empty DOA data field is written '-'.
+            Ok(&[])
+        }
         Field::Base64 => {
             let s: String = tokens.iter().map(text).collect::<Result<_, _>>()?;
             let v = BASE64
@@ -228,7 +251,317 @@ fn parse_field<'t, 'a>(
             super::svcb::parse_svc_params(tokens, out)?;
             Ok(&[])
         }
+        Field::OptCharString => {
+            match tokens {
+                [] => {}
+                [t] => push_char_string(t, out)?,
+                _ => return Err("at most one subaddress".into()),
+            }
+            Ok(&[])
+        }
+        Field::Eui48 | Field::Eui64 => {
+            let n = if f == Field::Eui48 { 6 } else { 8 };
+            let (t, rest) = take(tokens, "an EUI address")?;
+            out.extend_from_slice(&parse_groups(t.text, b'-', 2, n).ok_or_else(|| {
+                format!(
+                    "bad EUI address '{}': {n} hex pairs joined by '-'",
+                    String::from_utf8_lossy(t.text)
+                )
+            })?);
+            Ok(rest)
+        }
+        Field::Ilnp64 => {
+            let (t, rest) = take(tokens, "a 64-bit locator or node id")?;
+            let groups = parse_groups(t.text, b':', 4, 4).ok_or_else(|| {
+                format!(
+                    "bad 64-bit value '{}': four hex groups joined by ':'",
+                    String::from_utf8_lossy(t.text)
+                )
+            })?;
+            out.extend_from_slice(&groups);
+            Ok(rest)
+        }
+        Field::Loc => {
+            super::loc::parse_loc(tokens, out)?;
+            Ok(&[])
+        }
+        Field::Algorithm => {
+            let (t, rest) = take(tokens, "an algorithm")?;
+            let name = text(t)?;
+            let v = match SECALG_NAMES
+                .iter()
+                .find(|(_, n)| n.eq_ignore_ascii_case(name))
+            {
+                Some(&(v, _)) => v,
+                None => parse_int(t, u8::MAX as u64)? as u8,
+            };
+            out.push(v);
+            Ok(rest)
+        }
+        Field::CertType => {
+            let (t, rest) = take(tokens, "a certificate type")?;
+            let name = text(t)?;
+            let v = match CERT_NAMES
+                .iter()
+                .find(|(_, n)| n.eq_ignore_ascii_case(name))
+            {
+                Some(&(v, _)) => v,
+                None => parse_int(t, u16::MAX as u64)? as u16,
+            };
+            out.extend_from_slice(&v.to_be_bytes());
+            Ok(rest)
+        }
+        Field::Gateway => {
+            // The gateway type was the RDATA's second octet (RFC 4025 §2.3,
+            // RFC 8777 §4.2.3), already written.
+            let (t, rest) = take(tokens, "a gateway")?;
+            match out.get(1).map(|b| b & 0x7f) {
+                Some(0) if t.text == b"." => {}
+                Some(0) => return Err("gateway type 0 takes '.' as its gateway".into()),
+                Some(1) => {
+                    parse_field(Field::Ipv4, core::slice::from_ref(t), origin, out)?;
+                }
+                Some(2) => {
+                    parse_field(Field::Ipv6, core::slice::from_ref(t), origin, out)?;
+                }
+                Some(3) => {
+                    parse_field(Field::Name, core::slice::from_ref(t), origin, out)?;
+                }
+                _ => return Err("gateway type must be 0, 1, 2 or 3".into()),
+            }
+            Ok(rest)
+        }
+        Field::AmtType => {
+            let (d, rest) = take(tokens, "the D bit")?;
+            let (t, rest) = take(rest, "a relay type")?;
+            let d = parse_int(d, 1)? as u8;
+            let t = parse_int(t, 3)? as u8;
+            out.push(d << 7 | t);
+            Ok(rest)
+        }
+        Field::Protocol => {
+            let (t, rest) = take(tokens, "a protocol")?;
+            out.push(match text(t)?.to_ascii_lowercase().as_str() {
+                "tcp" => 6,
+                "udp" => 17,
+                _ => parse_int(t, u8::MAX as u64)? as u8,
+            });
+            Ok(rest)
+        }
+        Field::WksBitmap => {
+            let mut bits = Vec::new();
+            for t in tokens {
+                let port = parse_int(t, u16::MAX as u64)? as usize;
+                if bits.len() <= port / 8 {
+                    bits.resize(port / 8 + 1, 0);
+                }
+                bits[port / 8] |= 0x80 >> (port % 8);
+            }
+            out.extend_from_slice(&bits);
+            Ok(&[])
+        }
+        Field::NxtBitmap => {
+            let mut bits = Vec::new();
+            for t in tokens {
+                let s = text(t)?;
+                let v = rtype::from_name(s)
+                    .filter(|v| (1..128).contains(v))
+                    .ok_or_else(|| format!("'{s}' is not a type from 1 to 127"))?
+                    as usize;
+                if bits.len() <= v / 8 {
+                    bits.resize(v / 8 + 1, 0);
+                }
+                bits[v / 8] |= 0x80 >> (v % 8);
+            }
+            out.extend_from_slice(&bits);
+            Ok(&[])
+        }
+        Field::Nsap => {
+            let (t, rest) = take(tokens, "an NSAP address")?;
+            let hex = t
+                .text
+                .strip_prefix(b"0x")
+                .or_else(|| t.text.strip_prefix(b"0X"))
+                .ok_or("an NSAP address starts with 0x")?;
+            let digits: Vec<u8> = hex.iter().copied().filter(|&b| b != b'.').collect();
+            let v = HEXUPPER_PERMISSIVE
+                .decode(&digits)
+                .map_err(|_| "bad hex in NSAP address".to_string())?;
+            if v.is_empty() {
+                return Err("empty NSAP address".into());
+            }
+            out.extend_from_slice(&v);
+            Ok(rest)
+        }
+        Field::Apl => {
+            for t in tokens {
+                parse_apl_item(text(t)?, out)?;
+            }
+            Ok(&[])
+        }
+        Field::Hip => {
+            let (alg, rest) = take(tokens, "a HIP algorithm")?;
+            let (hit, rest) = take(rest, "a HIT")?;
+            let (key, rest) = take(rest, "a public key")?;
+            let hit = HEXUPPER_PERMISSIVE
+                .decode(hit.text)
+                .map_err(|_| "bad hex HIT".to_string())?;
+            let key = BASE64
+                .decode(key.text)
+                .map_err(|_| "bad base64 public key".to_string())?;
+            let hit_len = u8::try_from(hit.len())
+                .ok()
+                .filter(|&n| n > 0)
+                .ok_or("a HIT is 1 to 255 octets")?;
+            let key_len = u16::try_from(key.len())
+                .ok()
+                .filter(|&n| n > 0)
+                .ok_or("a HIP public key is 1 to 65535 octets")?;
+            out.push(hit_len);
+            out.push(parse_int(alg, u8::MAX as u64)? as u8);
+            out.extend_from_slice(&key_len.to_be_bytes());
+            out.extend_from_slice(&hit);
+            out.extend_from_slice(&key);
+            for t in rest {
+                parse_field(Field::Name, core::slice::from_ref(t), origin, out)?;
+            }
+            Ok(&[])
+        }
+        Field::A6 => {
+            let (plen, mut rest) = take(tokens, "a prefix length")?;
+            let plen = parse_int(plen, 128)? as u8;
+            out.push(plen);
+            let n = (128 - plen as usize).div_ceil(8);
+            if n > 0 {
+                let (t, more) = take(rest, "an address suffix")?;
+                rest = more;
+                let a: Ipv6Addr = text(t)?
+                    .parse()
+                    .map_err(|_| format!("bad IPv6 address suffix '{}'", text(t).unwrap_or("?")))?;
+                let suffix = &a.octets()[16 - n..];
+                let pad = plen % 8;
+                if pad != 0 && suffix[0] >> (8 - pad) != 0 {
+                    return Err("the address suffix has bits inside the prefix".into());
+                }
+                out.extend_from_slice(suffix);
+            }
+            if plen > 0 {
+                let (t, more) = take(rest, "a prefix name")?;
+                rest = more;
+                parse_field(Field::Name, core::slice::from_ref(t), origin, out)?;
+            }
+            Ok(rest)
+        }
+        Field::Atma => {
+            let (t, rest) = take(tokens, "an ATM address")?;
+            if let Some(digits) = t.text.strip_prefix(b"+") {
+                // E.164 (format 1): digits, dots allowed as separators.
+                out.push(1);
+                let digits: Vec<u8> = digits.iter().copied().filter(|&b| b != b'.').collect();
+                if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+                    return Err("an E.164 ATM address is '+' and digits".into());
+                }
+                out.extend_from_slice(&digits);
+            } else {
+                // AESA (format 0): hex, dots allowed as separators.
+                out.push(0);
+                let digits: Vec<u8> = t.text.iter().copied().filter(|&b| b != b'.').collect();
+                let v = HEXUPPER_PERMISSIVE
+                    .decode(&digits)
+                    .map_err(|_| "bad hex ATM address".to_string())?;
+                if v.is_empty() {
+                    return Err("empty ATM address".into());
+                }
+                out.extend_from_slice(&v);
+            }
+            Ok(rest)
+        }
     }
+}
+
+/// DNSSEC algorithm mnemonics (RFC 4034 Appendix A.1 and later), read in
+/// CERT records as BIND and Knot do.
+const SECALG_NAMES: &[(u8, &str)] = &[
+    (1, "RSAMD5"),
+    (2, "DH"),
+    (3, "DSA"),
+    (5, "RSASHA1"),
+    (6, "DSA-NSEC3-SHA1"),
+    (7, "RSASHA1-NSEC3-SHA1"),
+    (8, "RSASHA256"),
+    (10, "RSASHA512"),
+    (12, "ECC-GOST"),
+    (13, "ECDSAP256SHA256"),
+    (14, "ECDSAP384SHA384"),
+    (15, "ED25519"),
+    (16, "ED448"),
+    (252, "INDIRECT"),
+    (253, "PRIVATEDNS"),
+    (254, "PRIVATEOID"),
+];
+
+/// CERT type mnemonics (RFC 4398 §2.1).
+const CERT_NAMES: &[(u16, &str)] = &[
+    (1, "PKIX"),
+    (2, "SPKI"),
+    (3, "PGP"),
+    (4, "IPKIX"),
+    (5, "ISPKI"),
+    (6, "IPGP"),
+    (7, "ACPKIX"),
+    (8, "IACPKIX"),
+    (253, "URI"),
+    (254, "OID"),
+];
+
+/// `n` groups of `width` hex digits (exactly, for EUIs; 1 to `width` for
+/// ILNP values, as RFC 6742 §2.1 writes them) joined by `sep`, as
+/// `n * width / 2` octets.
+fn parse_groups(t: &[u8], sep: u8, width: usize, n: usize) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(n * width / 2);
+    let mut parts = t.split(|&b| b == sep);
+    for _ in 0..n {
+        let g = parts.next()?;
+        let exact = sep == b'-';
+        if g.is_empty() || g.len() > width || (exact && g.len() != width) {
+            return None;
+        }
+        let v = u32::from_str_radix(core::str::from_utf8(g).ok()?, 16).ok()?;
+        out.extend_from_slice(&v.to_be_bytes()[4 - width / 2..]);
+    }
+    parts.next().is_none().then_some(out)
+}
+
+/// One APL item (RFC 3123 §5): `[!]afi:address/prefix`.
+fn parse_apl_item(s: &str, out: &mut Vec<u8>) -> Result<(), RdataError> {
+    let bad = || format!("bad APL item '{s}': [!]family:address/prefix");
+    let (negate, s2) = match s.strip_prefix('!') {
+        Some(r) => (true, r),
+        None => (false, s),
+    };
+    let (afi, rest) = s2.split_once(':').ok_or_else(bad)?;
+    let (addr, prefix) = rest.rsplit_once('/').ok_or_else(bad)?;
+    let prefix: u8 = prefix.parse().map_err(|_| bad())?;
+    let octets: Vec<u8> = match afi {
+        "1" if prefix <= 32 => addr
+            .parse::<Ipv4Addr>()
+            .map_err(|_| bad())?
+            .octets()
+            .to_vec(),
+        "2" if prefix <= 128 => addr
+            .parse::<Ipv6Addr>()
+            .map_err(|_| bad())?
+            .octets()
+            .to_vec(),
+        _ => return Err(bad()),
+    };
+    // RFC 3123 §4: trailing zero octets of the address are not sent.
+    let len = octets.iter().rposition(|&b| b != 0).map_or(0, |i| i + 1);
+    out.extend_from_slice(&(if afi == "1" { 1u16 } else { 2 }).to_be_bytes());
+    out.push(prefix);
+    out.push(len as u8 | if negate { 0x80 } else { 0 });
+    out.extend_from_slice(&octets[..len]);
+    Ok(())
 }
 
 /// A dotted-quad IPv4 address: four decimal numbers up to 255, without
@@ -452,7 +785,9 @@ pub fn fmt_rdata(t: u16, rdata: &[u8], f: &mut impl Write) -> core::fmt::Result 
         let Ok((kind, b)) = field else {
             return Ok(());
         };
-        if b.is_empty() && kind != Field::Text {
+        // An empty DOA data field is written '-', as BIND writes it.
+        let dash = b.is_empty() && kind == Field::Base64 && t == rtype::DOA;
+        if b.is_empty() && kind != Field::Text && kind != Field::Gateway && !dash {
             // An empty trailing field (no SvcParams, no types, no digest)
             // prints as nothing, and reads back as empty. An empty CAA
             // value must still print, as "" (RFC 8659 §4.1.1).
@@ -462,7 +797,19 @@ pub fn fmt_rdata(t: u16, rdata: &[u8], f: &mut impl Write) -> core::fmt::Result 
             f.write_char(' ')?;
         }
         first = false;
-        fmt_field(kind, b, f)?;
+        if dash {
+            f.write_char('-')?;
+        } else if kind == Field::Gateway {
+            // Its form is the gateway type, the RDATA's second octet.
+            match rdata[1] & 0x7f {
+                0 => f.write_char('.')?,
+                1 => fmt_field(Field::Ipv4, b, f)?,
+                2 => fmt_field(Field::Ipv6, b, f)?,
+                _ => fmt_name(b, f)?,
+            }
+        } else {
+            fmt_field(kind, b, f)?;
+        }
     }
     Ok(())
 }
@@ -541,7 +888,120 @@ fn fmt_field(kind: Field, b: &[u8], f: &mut impl Write) -> core::fmt::Result {
         Field::CaaTag => f.write_str(&String::from_utf8_lossy(&b[1..])),
         Field::Text => fmt_quoted(b, f),
         Field::SvcParams => super::svcb::fmt_svc_params(b, f),
+        Field::OptCharString => fmt_quoted(&b[1..], f),
+        Field::Eui48 | Field::Eui64 => fmt_groups(b, 1, '-', f),
+        Field::Ilnp64 => fmt_groups(b, 2, ':', f),
+        Field::Loc => super::loc::fmt_loc(b, f),
+        Field::Algorithm => write!(f, "{}", b[0]),
+        Field::CertType => write!(f, "{}", be(b)),
+        // Printed by fmt_rdata, which knows the gateway type.
+        Field::Gateway => Ok(()),
+        Field::AmtType => write!(f, "{} {}", b[0] >> 7, b[0] & 0x7f),
+        Field::Protocol => write!(f, "{}", b[0]),
+        Field::WksBitmap | Field::NxtBitmap => {
+            let mut first = true;
+            for (i, byte) in b.iter().enumerate() {
+                for bit in 0..8 {
+                    if byte & (0x80 >> bit) == 0 {
+                        continue;
+                    }
+                    if !first {
+                        f.write_char(' ')?;
+                    }
+                    first = false;
+                    let v = (i * 8 + bit) as u16;
+                    if kind == Field::NxtBitmap {
+                        rtype::fmt_into(v, f)?;
+                    } else {
+                        write!(f, "{v}")?;
+                    }
+                }
+            }
+            Ok(())
+        }
+        Field::Nsap => write!(f, "0x{}", HEXUPPER.encode(b)),
+        Field::Apl => fmt_apl(b, f),
+        Field::Hip => {
+            let hit_len = b[0] as usize;
+            let key_len = u16::from_be_bytes([b[2], b[3]]) as usize;
+            let (hit, rest) = b[4..].split_at(hit_len);
+            let (key, mut names) = rest.split_at(key_len);
+            write!(
+                f,
+                "{} {} {}",
+                b[1],
+                HEXUPPER.encode(hit),
+                BASE64.encode(key)
+            )?;
+            while !names.is_empty() {
+                let n = crate::wire::name::skip(names, 0).unwrap_or(names.len());
+                f.write_char(' ')?;
+                fmt_name(&names[..n], f)?;
+                names = &names[n..];
+            }
+            Ok(())
+        }
+        Field::A6 => {
+            let plen = b[0];
+            let n = (128 - plen as usize).div_ceil(8);
+            write!(f, "{plen}")?;
+            if n > 0 {
+                let mut a = [0u8; 16];
+                a[16 - n..].copy_from_slice(&b[1..1 + n]);
+                write!(f, " {}", Ipv6Addr::from(a))?;
+            }
+            if plen > 0 {
+                f.write_char(' ')?;
+                fmt_name(&b[1 + n..], f)?;
+            }
+            Ok(())
+        }
+        Field::Atma => match b[0] {
+            1 => write!(f, "+{}", String::from_utf8_lossy(&b[1..])),
+            _ => f.write_str(&HEXUPPER.encode(&b[1..])),
+        },
     }
+}
+
+/// Octets in hex, `per` octets to a group, groups joined by `sep`.
+fn fmt_groups(b: &[u8], per: usize, sep: char, f: &mut impl Write) -> core::fmt::Result {
+    for (i, g) in b.chunks(per).enumerate() {
+        if i > 0 {
+            f.write_char(sep)?;
+        }
+        for o in g {
+            write!(f, "{o:02x}")?;
+        }
+    }
+    Ok(())
+}
+
+/// APL items (RFC 3123 §5), the address padded back to its full length.
+fn fmt_apl(mut b: &[u8], f: &mut impl Write) -> core::fmt::Result {
+    let mut first = true;
+    while b.len() >= 4 {
+        let afi = u16::from_be_bytes([b[0], b[1]]);
+        let len = (b[3] & 0x7f) as usize;
+        let part = &b[4..4 + len];
+        if !first {
+            f.write_char(' ')?;
+        }
+        first = false;
+        if b[3] & 0x80 != 0 {
+            f.write_char('!')?;
+        }
+        if afi == 1 {
+            let mut a = [0u8; 4];
+            a[..len].copy_from_slice(part);
+            write!(f, "1:{}/{}", Ipv4Addr::from(a), b[2])?;
+        } else {
+            let mut a = [0u8; 16];
+            a[..len].copy_from_slice(part);
+            write!(f, "2:{}/{}", Ipv6Addr::from(a), b[2])?;
+        }
+        b = &b[4 + len..];
+    }
+    Ok(())
 }
 
 /// A record's RDATA in presentation format, as a `Display` value.
@@ -640,8 +1100,8 @@ mod tests {
             ),
             ("NSEC3PARAM 1 0 0 -", "1 0 0 -"),
             (
-                "ZONEMD 2026 1 1 ( FEBE3D4CE2EC2FFA4BA9 )",
-                "2026 1 1 FEBE3D4CE2EC2FFA4BA9",
+                "ZONEMD 2026 1 240 ( FEBE3D4CE2EC2FFA4BA9 0102 )",
+                "2026 1 240 FEBE3D4CE2EC2FFA4BA90102",
             ),
             (
                 "HTTPS 1 . alpn=\"h2,h3\" port=443 ipv4hint=192.0.2.1,192.0.2.2",
@@ -653,6 +1113,72 @@ mod tests {
                 "10 1 \"ftp://ftp1.example.com/public\"",
             ),
             ("OPENPGPKEY AAECAw==", "AAECAw=="),
+            (
+                "LOC 52 22 23.000 N 4 53 32.000 E -2.00m 0.00m 10000m 10m",
+                "52 22 23.000 N 4 53 32.000 E -2.00m 0m 10000m 10m",
+            ),
+            (
+                "LOC 42 21 54 N 71 06 18 W -24m 30m",
+                "42 21 54.000 N 71 6 18.000 W -24.00m 30m 10000m 10m",
+            ),
+            (
+                "LOC 90 S 180 E 0",
+                "90 0 0.000 S 180 0 0.000 E 0.00m 1m 10000m 10m",
+            ),
+            ("CERT PGP 0 RSASHA256 AQID", "3 0 8 AQID"),
+            (
+                "APL 1:192.168.32.0/21 !2:2001:db8::/32 1:0.0.0.0/0",
+                "1:192.168.32.0/21 !2:2001:db8::/32 1:0.0.0.0/0",
+            ),
+            ("IPSECKEY 10 0 2 . AQID", "10 0 2 . AQID"),
+            ("IPSECKEY 10 1 2 192.0.2.38 AQID", "10 1 2 192.0.2.38 AQID"),
+            (
+                "IPSECKEY 10 2 2 2001:db8::1 AQID",
+                "10 2 2 2001:db8::1 AQID",
+            ),
+            ("IPSECKEY 10 3 2 gw AQID", "10 3 2 gw.example.com. AQID"),
+            ("IPSECKEY 10 3 0 gw", "10 3 0 gw.example.com."),
+            ("KEY 256 3 13 AQID", "256 3 13 AQID"),
+            ("RT 0 relay", "0 relay.example.com."),
+            ("NID 10 14:4fff:ff20:ee64", "10 0014:4fff:ff20:ee64"),
+            ("L32 10 10.1.2.0", "10 10.1.2.0"),
+            ("L64 10 2001:0DB8:1140:1000", "10 2001:0db8:1140:1000"),
+            ("LP 10 l64", "10 l64.example.com."),
+            ("EUI48 00-00-5E-00-53-2A", "00-00-5e-00-53-2a"),
+            ("EUI64 00-00-5e-ef-10-00-00-2a", "00-00-5e-ef-10-00-00-2a"),
+            (
+                "HIP 2 200100107B1A74DF AQID rvs1 rvs2.example.net.",
+                "2 200100107B1A74DF AQID rvs1.example.com. rvs2.example.net.",
+            ),
+            ("X25 311061700956", "\"311061700956\""),
+            ("ISDN 150862028003217 004", "\"150862028003217\" \"004\""),
+            ("ISDN \"150862028003217\"", "\"150862028003217\""),
+            ("AMTRELAY 10 1 3 relay", "10 1 3 relay.example.com."),
+            ("AMTRELAY 128 0 0 .", "128 0 0 ."),
+            ("AMTRELAY 10 0 1 203.0.113.15", "10 0 1 203.0.113.15"),
+            ("WKS 192.0.2.2 tcp 21 25 80", "192.0.2.2 6 21 25 80"),
+            ("NSAP 0x47.0005.80", "0x47000580"),
+            ("NSAP-PTR host", "host.example.com."),
+            ("PX 10 a b", "10 a.example.com. b.example.com."),
+            ("GPOS -32.6 116.8 10.0", "\"-32.6\" \"116.8\" \"10.0\""),
+            ("NXT next A MX", "next.example.com. A MX"),
+            (
+                "SIG A 13 3 3600 20261231235959 20261201000000 1 example.com. AQID",
+                "A 13 3 3600 20261231235959 20261201000000 1 example.com. AQID",
+            ),
+            ("EID 12 89 AB", "1289AB"),
+            ("ATMA +358.400.1234567", "+3584001234567"),
+            ("ATMA 39246f00e7c9", "39246F00E7C9"),
+            ("A6 0 2001:db8::1", "0 2001:db8::1"),
+            ("A6 64 ::1:2:3:4 p", "64 ::1:2:3:4 p.example.com."),
+            ("A6 128 p", "128 p.example.com."),
+            ("SINK 1 0 0 AAEC", "1 0 0 AAEC"),
+            ("TALINK a b", "a.example.com. b.example.com."),
+            ("DOA 0 1 2 \"\" -", "0 1 2 \"\" -"),
+            (
+                "DLV 60485 5 1 2BB183AF5F22588179A53B0A98631FAD1A292118",
+                "60485 5 1 2BB183AF5F22588179A53B0A98631FAD1A292118",
+            ),
         ];
         for (input, expected) in cases {
             assert_eq!(round_trip(input), expected, "{input}");
@@ -688,6 +1214,37 @@ mod tests {
             "NSEC3 1 0 0 - \"\" A",
             "DS 1 2 3 XYZ",
             "SOA ns hm 1 1x 2 3 4",
+            "LOC 91 N 0 E 0",
+            "LOC 0 60 N 0 E 0",
+            "LOC 0 0 60 N 0 E 0",
+            "LOC 0 N 181 E 0",
+            "LOC 0 X 0 E 0",
+            "LOC 0 N 0 E 0 1m 1m 1m 1m",
+            "LOC 0 N 0 E 0.123m",
+            "APL 3:1.2.3.4/8",
+            "APL 1:1.2.3.4/33",
+            "APL 1:1.2.3.4",
+            "IPSECKEY 10 4 2 . AQID",
+            "IPSECKEY 10 0 2 192.0.2.1 AQID",
+            "IPSECKEY 10 1 2 . AQID",
+            "EUI48 00-00-5e-00-53",
+            "EUI48 0-00-5e-00-53-2a",
+            "EUI64 00:00:5e:ef:10:00:00:2a",
+            "NID 10 1:2:3",
+            "NID 10 12345:2:3:4",
+            "HIP 2 AB",
+            "AMTRELAY 10 2 1 192.0.2.1",
+            "AMTRELAY 10 0 4 .",
+            "ISDN a b c",
+            "NXT next TYPE200",
+            "A6 64 ::1:2:3:4",
+            "A6 65 ::ffff:ffff:ffff:ffff p",
+            "ATMA +12a",
+            "DS 1 5 1 ABCD",
+            "DS 1 5 2 2BB183AF5F22588179A53B0A98631FAD1A292118",
+            "SSHFP 1 2 123456789ABCDEF67890123456789ABCDEF67890",
+            "ZONEMD 1 1 1 ABCDEF",
+            "ZONEMD 1 1 240 ABCDEF",
         ] {
             assert!(parse(bad).is_err(), "{bad} should fail");
         }
