@@ -41,7 +41,17 @@ pub fn load_zone(z: &ZoneConfig) -> Zone {
             Zone::primary(Arc::new(s))
         }
         Err(e) => {
-            tracing::error!("[{}] not loaded: {e}", z.name);
+            let reasons = e.reasons();
+            for r in &reasons {
+                tracing::error!("[{}] {r}", z.name);
+            }
+            tracing::error!(
+                "[{}] not loaded from {}: {} error{}, served as SERVFAIL",
+                z.name,
+                z.file.display(),
+                reasons.len(),
+                if reasons.len() == 1 { "" } else { "s" }
+            );
             Zone {
                 apex: z.name.clone(),
                 snapshot: None,

@@ -298,20 +298,32 @@ fn bad_configuration_is_reported_by_key() {
 fn broken_zone_file_is_named_and_answered_with_servfail() {
     let z = Zonecast::start(
         "",
-        "[[zone]]\nname = \"example.com.\"\nfile = \"example.com.zone\"\n[[zone]]\nname = \"broken.test.\"\nfile = \"broken.zone\"\n",
+        "[[zone]]\nname = \"example.com.\"\nfile = \"example.com.zone\"\n[[zone]]\nname = \"broken.test.\"\nfile = \"broken.zone\"\n[[zone]]\nname = \"missing.test.\"\nfile = \"missing.zone\"\n",
         &[
             ("example.com.zone", EXAMPLE_ZONE),
             (
                 "broken.zone",
-                "$TTL 60\n@ SOA ns hm 1 2 3 4 5\nwww A 192.0.2.300\n",
+                "$TTL 60\n@ SOA ns hm 1 2 3 4 5\nwww A 192.0.2.300\nok A 192.0.2.1\nloc LOC 91 N 0 E 0\n",
             ),
         ],
     );
     let log = z.process.log();
+    // Every error, each with its line (as Knot reports them), then a count.
     assert!(
         log.contains("broken.zone:3: A record: bad IPv4 address '192.0.2.300'"),
         "{log}"
     );
+    assert!(
+        log.contains("broken.zone:5: LOC record: bad degrees '91'"),
+        "{log}"
+    );
+    assert!(
+        log.contains("broken.zone: 2 errors, served as SERVFAIL"),
+        "{log}"
+    );
+    // A file that is not there is named without a line number.
+    assert!(log.contains("missing.zone: cannot read:"), "{log}");
+    assert!(!log.contains("missing.zone:0"), "{log}");
     let r = parse(
         &udp(
             z.addr,

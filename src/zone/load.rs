@@ -5,15 +5,80 @@ use std::path::Path;
 use thiserror::Error;
 
 use super::build::{Built, SnapshotBuilder, ZoneError};
-use super::text::{ZoneFileError, ZoneFileReader};
+use super::text::{RawRecord, ZoneFileError, ZoneFileReader};
 use crate::wire::Name;
 
 #[derive(Debug, Error)]
 pub enum LoadError {
-    #[error("{0}")]
-    File(#[from] ZoneFileError),
+    /// Every error found in the file, in order (at most [`MAX_ERRORS`]).
+    #[error("{}", FirstOf(.0))]
+    File(Vec<ZoneFileError>),
     #[error("{file}: {error}")]
     Zone { file: String, error: ZoneError },
+}
+
+impl From<ZoneFileError> for LoadError {
+    fn from(e: ZoneFileError) -> Self {
+        LoadError::File(vec![e])
+    }
+}
+
+impl LoadError {
+    /// Each error on its own, for a log line apiece (as Knot logs them).
+    pub fn reasons(&self) -> Vec<String> {
+        match self {
+            LoadError::File(errors) => errors.iter().map(|e| e.to_string()).collect(),
+            e => vec![e.to_string()],
+        }
+    }
+}
+
+/// The first error, and how many more there are.
+struct FirstOf<'a>(&'a [ZoneFileError]);
+
+impl core::fmt::Display for FirstOf<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self.0 {
+            [] => f.write_str("zone file error"),
+            [one] => write!(f, "{one}"),
+            [first, rest @ ..] => write!(f, "{first} (and {} more errors)", rest.len()),
+        }
+    }
+}
+
+/// Errors collected from one file before reading stops: enough to fix a
+/// file in one go, few enough that a binary file does not flood the log.
+pub const MAX_ERRORS: usize = 100;
+
+/// Reads every record of `reader` into `add`, collecting errors (a bad
+/// record is skipped and reading goes on) up to [`MAX_ERRORS`]. Records
+/// after the first error are not added: the zone will not load anyway.
+fn read_all(
+    mut reader: ZoneFileReader<'_>,
+    mut add: impl FnMut(RawRecord<'_>) -> bool,
+) -> Result<(), Vec<ZoneFileError>> {
+    let mut errors = Vec::new();
+    loop {
+        match reader.next_raw() {
+            Ok(Some(r)) => {
+                if errors.is_empty() && !add(r) {
+                    return Ok(());
+                }
+            }
+            Ok(None) => break,
+            Err(e) => {
+                errors.push(e);
+                if errors.len() == MAX_ERRORS {
+                    break;
+                }
+            }
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors)
+    }
 }
 
 /// Records read but not yet added, in one buffer: owner and RDATA octets
@@ -33,27 +98,26 @@ const BATCH: usize = 4096;
 pub fn load_zone_text(text: &[u8], label: &str, apex: &Name) -> Result<Built, LoadError> {
     let mut builder = SnapshotBuilder::with_size_hint(apex, text.len());
     if text.len() < 1 << 20 {
-        let mut reader = ZoneFileReader::new(text, label, apex.clone());
-        while let Some(r) = reader.next_raw()? {
+        let reader = ZoneFileReader::new(text, label, apex.clone());
+        read_all(reader, |r| {
             builder.add_raw(r.owner, r.rtype, r.ttl, r.rdata);
-        }
+            true
+        })
+        .map_err(LoadError::File)?;
     } else {
         std::thread::scope(|scope| -> Result<(), LoadError> {
             let (tx, rx) = crossbeam_channel::bounded::<Batch>(8);
-            let reader = scope.spawn(move || -> Result<(), ZoneFileError> {
-                let mut reader = ZoneFileReader::new(text, label, apex.clone());
+            let reader = scope.spawn(move || -> Result<(), Vec<ZoneFileError>> {
+                let reader = ZoneFileReader::new(text, label, apex.clone());
                 let mut batch = Batch::default();
-                while let Some(r) = reader.next_raw()? {
+                read_all(reader, |r| {
                     batch.octets.extend_from_slice(r.owner);
                     batch.octets.extend_from_slice(r.rdata);
                     batch
                         .records
                         .push((r.owner.len() as u8, r.rdata.len() as u16, r.rtype, r.ttl));
-                    if batch.records.len() == BATCH && tx.send(core::mem::take(&mut batch)).is_err()
-                    {
-                        return Ok(());
-                    }
-                }
+                    batch.records.len() < BATCH || tx.send(core::mem::take(&mut batch)).is_ok()
+                })?;
                 let _ = tx.send(batch);
                 Ok(())
             });
@@ -68,8 +132,8 @@ pub fn load_zone_text(text: &[u8], label: &str, apex: &Name) -> Result<Built, Lo
                 }
             }
             match reader.join() {
-                Ok(r) => Ok(r?),
-                Err(_) => Err(LoadError::File(ZoneFileError {
+                Ok(r) => r.map_err(LoadError::File),
+                Err(_) => Err(LoadError::from(ZoneFileError {
                     file: label.to_string(),
                     line: 0,
                     message: "the reading thread failed".into(),
@@ -251,5 +315,60 @@ mod tests {
     fn file_errors_keep_file_and_line() {
         let e = load(&format!("{HEAD}bad A 1.2.3\n")).err().unwrap();
         assert!(e.to_string().starts_with("t.zone:5:"), "{e}");
+    }
+
+    /// As Knot does, one pass reports every bad record, each with its
+    /// line, and reading stops at a limit.
+    #[test]
+    fn every_error_in_a_file_is_reported() {
+        let text = format!(
+            "{HEAD}a A 1.2.3\nok A 192.0.2.1\nb LOCX 1\nc MX x y\nd 300 IN A 192.0.2.1\ne AAAA 1::2::3\n"
+        );
+        let e = load(&text).err().unwrap();
+        let lines: Vec<usize> = match &e {
+            LoadError::File(v) => v.iter().map(|e| e.line).collect(),
+            other => panic!("{other}"),
+        };
+        assert_eq!(lines, [5, 7, 8, 10]);
+        assert_eq!(e.reasons().len(), 4);
+        assert!(e.to_string().ends_with("(and 3 more errors)"), "{e}");
+        assert!(e.reasons()[1].contains("unknown type 'LOCX'"), "{e:?}");
+
+        let many: String = (0..500).map(|i| format!("h{i} A 1.2.3\n")).collect();
+        match load(&format!("{HEAD}{many}")).err().unwrap() {
+            LoadError::File(v) => assert_eq!(v.len(), MAX_ERRORS),
+            other => panic!("{other}"),
+        }
+        // After a structural error the rest of the file cannot be read.
+        match load(&format!("{HEAD}a A 1.2.3\n) \nb A 1.2.3\n"))
+            .err()
+            .unwrap()
+        {
+            LoadError::File(v) => assert_eq!(v.len(), 2, "{v:?}"),
+            other => panic!("{other}"),
+        }
+    }
+
+    #[test]
+    fn every_error_is_reported_from_the_reading_thread_too() {
+        let filler: String = (0..40_000)
+            .map(|i| format!("host{i} A 192.0.2.{}\n", i % 250))
+            .collect();
+        let text = format!("{HEAD}{filler}x A 1.2.3\n{filler}y A 1.2.3\n");
+        assert!(text.len() > 1 << 20);
+        match load(&text).err().unwrap() {
+            LoadError::File(v) => assert_eq!(v.len(), 2, "{v:?}"),
+            other => panic!("{other}"),
+        }
+    }
+
+    /// An error about the file as a whole has no line number.
+    #[test]
+    fn a_missing_file_is_named_without_a_line() {
+        let e = load_zone_file(Path::new("/nonexistent/z.zone"), &apex())
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(e.starts_with("/nonexistent/z.zone: cannot read:"), "{e}");
     }
 }

@@ -14,12 +14,25 @@ use crate::zone::rr::Rr;
 /// record), as Knot does.
 const FALLBACK_TTL: u32 = 3600;
 
+/// What is wrong in a zone file, and where; `line` 0 is the file as a
+/// whole (it could not be read), and is not shown.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
-#[error("{file}:{line}: {message}")]
+#[error("{file}{}: {message}", LineSuffix(*line))]
 pub struct ZoneFileError {
     pub file: String,
     pub line: usize,
     pub message: String,
+}
+
+struct LineSuffix(usize);
+
+impl core::fmt::Display for LineSuffix {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self.0 {
+            0 => Ok(()),
+            n => write!(f, ":{n}"),
+        }
+    }
 }
 
 /// A record read in place: borrows the reader's buffers until the next
@@ -61,6 +74,9 @@ pub struct ZoneFileReader<'a> {
     last_ttl: Option<u32>,
     tokens: Vec<Token<'a>>,
     rdata: Vec<u8>,
+    /// The lexer failed: where the next entry starts is unknown, so the
+    /// file ends here.
+    lost: bool,
 }
 
 impl<'a> ZoneFileReader<'a> {
@@ -77,6 +93,7 @@ impl<'a> ZoneFileReader<'a> {
             last_ttl: None,
             tokens: Vec::new(),
             rdata: Vec::new(),
+            lost: false,
         }
     }
 
@@ -93,7 +110,10 @@ impl<'a> ZoneFileReader<'a> {
         Ok(self.next_raw()?.map(|r| r.to_rr()))
     }
 
-    /// The next record, read in place.
+    /// The next record, read in place. After an error in a record the
+    /// reader goes on with the next entry, so that one pass finds every
+    /// bad record; after an error in the file's structure (parentheses,
+    /// quotes) it has nothing more.
     pub fn next_raw(&mut self) -> Result<Option<RawRecord<'_>>, ZoneFileError> {
         // The token buffer is reused from entry to entry.
         let mut tokens = core::mem::take(&mut self.tokens);
@@ -113,10 +133,13 @@ impl<'a> ZoneFileReader<'a> {
         tokens: &mut Vec<Token<'a>>,
     ) -> Result<Option<(u16, u16, u32)>, ZoneFileError> {
         loop {
-            let entry = self
-                .lexer
-                .next_entry(tokens)
-                .map_err(|e| self.error(e.line, e.message))?;
+            if self.lost {
+                return Ok(None);
+            }
+            let entry = self.lexer.next_entry(tokens).map_err(|e| {
+                self.lost = true;
+                self.error(e.line, e.message)
+            })?;
             let Some(entry) = entry else {
                 return Ok(None);
             };
