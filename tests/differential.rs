@@ -471,6 +471,26 @@ fn cases() -> Vec<Case> {
             ),
         ),
     ];
+    // Header-only messages with each opcode, as the EDNS compliance
+    // tests send them (`dig +opcode=N +header-only`): Knot answers an
+    // opcode it does not implement NOTIMP even without a question.
+    let mut malformed: Vec<(String, Vec<u8>)> = malformed
+        .into_iter()
+        .map(|(l, b)| (l.to_string(), b))
+        .collect();
+    for op in [1u8, 2, 3, 4, 5, 6, 15] {
+        for (flags, lo) in [("", 0u8), (" RD AD CD", 0x30)] {
+            let hi = (op << 3) | if lo != 0 { 1 } else { 0 };
+            let mut x = q[..12].to_vec();
+            x[2] = hi;
+            x[3] = lo;
+            x[5] = 0;
+            malformed.push((format!("header only, opcode {op}{flags}"), x.clone()));
+            x[11] = 1;
+            x.extend_from_slice(&opt);
+            malformed.push((format!("header only with OPT, opcode {op}{flags}"), x));
+        }
+    }
     for (label, bytes) in malformed {
         for tcp in [false, true] {
             v.push(case(

@@ -196,6 +196,7 @@ impl Responder {
             Ok(()) => (true, true),
             Err(Rejection::Drop) => return Outcome::Drop,
             Err(Rejection::FormErr { question, edns }) => (question, edns),
+            Err(Rejection::NotImp { edns }) => (false, edns),
         };
         let Ok(mut w) = MessageWriter::new(out, table) else {
             return Outcome::Drop;
@@ -219,7 +220,9 @@ impl Responder {
             _ => None,
         };
         let mut event = None;
-        let verdict = if parsed.is_err() {
+        let verdict = if let Err(Rejection::NotImp { .. }) = parsed {
+            Verdict::rcode(rcode::NOTIMP)
+        } else if parsed.is_err() {
             Verdict::rcode(rcode::FORMERR)
         } else if edns_req.is_some_and(|e| e.version > 0) {
             // RFC 6891 §6.1.3: only version 0 exists.

@@ -4,6 +4,7 @@
 
 use crate::wire::edns::{Edns, EdnsOption};
 use crate::wire::header::flag;
+use crate::wire::iana::opcode;
 use crate::wire::name::{NameBuf, SuffixHashes};
 use crate::wire::tsig::TsigRdata;
 use crate::wire::{HEADER_LEN, Header, Sections};
@@ -83,6 +84,9 @@ pub enum Rejection {
     /// FORMERR. `question` tells whether the question was read (and is in
     /// the request) so it can be echoed; `edns` whether OPT was read.
     FormErr { question: bool, edns: bool },
+    /// NOTIMP: an opcode zonecast does not implement, in a message
+    /// without a question (with one, the engine says NOTIMP itself).
+    NotImp { edns: bool },
 }
 
 impl Request {
@@ -149,9 +153,16 @@ impl Request {
             self.tsig_pos = Some(t.start);
         }
         if !question {
-            return Err(Rejection::FormErr {
-                question: false,
-                edns: self.edns.is_some(),
+            let edns = self.edns.is_some();
+            // Knot and NSD answer an unknown opcode NOTIMP whatever the
+            // rest holds (RFC 1035 §4.1.1); a query, NOTIFY or UPDATE
+            // without its question is malformed.
+            return Err(match self.opcode {
+                opcode::QUERY | opcode::NOTIFY | opcode::UPDATE => Rejection::FormErr {
+                    question: false,
+                    edns,
+                },
+                _ => Rejection::NotImp { edns },
             });
         }
         Ok(())
