@@ -486,6 +486,59 @@ fn primary_down_at_start_then_restart_serves_from_disk() {
     );
 }
 
+/// Versions missed while zonecast was down come as one IXFR of several
+/// sequences; a name that one of them added and a later one deleted must
+/// not exist afterwards (RFC 8020), as on the primary.
+#[test]
+fn missed_versions_arrive_as_one_ixfr_and_deleted_names_are_gone() {
+    let port = free_port();
+    let knot = primary(&zone_text(1, SLOW, "www A 192.0.2.1\n"), port, None, "");
+    let mut zc = secondary(tempfile::tempdir().unwrap(), port, knot.addr, None, "");
+    assert!(wait_serial(zc.addr, 1), "{}", zc.process.log());
+    assert_eq!(zc.process.terminate(), Some(0));
+    let Zonecast { dir, process, .. } = zc;
+    drop(process);
+    update(
+        &knot,
+        &zone_text(2, SLOW, "www A 192.0.2.1\nonly-2 A 192.0.2.2\n"),
+    );
+    assert!(wait_serial(knot.addr, 2), "{}", knot.process.log());
+    update(
+        &knot,
+        &zone_text(3, SLOW, "www A 192.0.2.1\nnew A 192.0.2.3\n"),
+    );
+    assert!(wait_serial(knot.addr, 3), "{}", knot.process.log());
+
+    let mut zc = secondary(dir, port, knot.addr, None, "");
+    assert!(wait_serial(zc.addr, 3), "{}", zc.process.log());
+    assert!(
+        zc.process.wait_for_log("IXFR from", Duration::from_secs(5)),
+        "{}",
+        zc.process.log()
+    );
+    let log = zc.process.log();
+    assert!(log.contains("serial 1 -> 3"), "{log}");
+    for name in [
+        "only-2.example.com.",
+        "new.example.com.",
+        "www.example.com.",
+    ] {
+        let q = build_query(9, name, 1, 1, None);
+        let theirs = meaning(udp(knot.addr, &q, Duration::from_secs(1)));
+        let ours = meaning(udp(zc.addr, &q, Duration::from_secs(1)));
+        assert_eq!(ours, theirs, "{name}");
+    }
+    let r = parse(
+        &udp(
+            zc.addr,
+            &build_query(9, "only-2.example.com.", 1, 1, None),
+            Duration::from_secs(1),
+        )
+        .unwrap(),
+    );
+    assert_eq!(rcode(&r), 3, "only-2 must be NXDOMAIN");
+}
+
 #[test]
 fn primary_dying_mid_axfr_keeps_the_old_zone_and_a_retry_succeeds() {
     // A large zone, so the AXFR spans many messages; the primary always

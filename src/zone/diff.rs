@@ -268,6 +268,10 @@ fn rebuild_touched(next: &mut Snapshot, touched: HashMap<Name, Parts>) -> Result
     for r in &removed {
         drafts.remove(r);
     }
+    // A name that one sequence added and a later one emptied again was
+    // never in the zone: it gets no node, not even an empty one (RFC 8020:
+    // it is NXDOMAIN, as a rebuild from the same records makes it).
+    drafts.retain(|name, d| !d.sets.is_empty() || next.order.contains(name));
     // The flags each name has of itself in the new version.
     let own = |drafts: &HashMap<Vec<u8>, Draft>, next: &Snapshot, name: &[u8]| -> Option<u8> {
         match drafts.get(name) {

@@ -68,8 +68,24 @@ fn describe(s: &Snapshot) -> Vec<String> {
         s.serial(),
         s.record_count()
     ));
+    // What a query finds goes through the node map, not the canonical
+    // order: every name the tests use, and its ancestors, looked up there.
+    for name in POOL.iter().chain(&PROBED) {
+        let mut n = parse_name_text(name, Some(&apex())).unwrap();
+        while n.is_subdomain_of(&apex()) {
+            let found = s.node_by_wire(n.as_wire()).map(|node| node.flags());
+            v.push(format!("lookup {n}: {found:?}"));
+            match n.parent() {
+                Some(p) => n = p,
+                None => break,
+            }
+        }
+    }
     v
 }
+
+/// Names of the hand-written cases, looked up by [`describe`].
+const PROBED: [&str; 5] = ["only-2", "x.new.deep", "www", "deep.a.b", "t"];
 
 const BASE: &str = "$TTL 60\n@ 300 SOA ns hm 1 2 3 4 5\n@ NS ns\nns A 192.0.2.1\nwww A 192.0.2.2\ndeep.a.b A 192.0.2.3\n";
 
@@ -193,59 +209,148 @@ fn one_record_on_a_big_zone_shares_almost_everything() {
     assert_eq!(next.record_count(), base.record_count());
 }
 
+/// A small random generator (xorshift), the same run every time.
+struct Rand(u64);
+
+impl Rand {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % n
+    }
+}
+
+const POOL: [&str; 12] = [
+    "a", "b.a", "c.b.a", "d", "e.d", "f.e.d", "g", "x.y.z", "y.z", "sub", "h.sub", "i.h.sub",
+];
+
+fn zone_text(serial: u32, recs: &[String]) -> String {
+    format!(
+        "$TTL 60\n@ 300 SOA ns hm {serial} 2 3 4 5\n{}\n",
+        recs.join("\n")
+    )
+}
+
+/// One random difference sequence from serial `from` over `current`
+/// (updated to the records after it). A record in `fresh` (added by an
+/// earlier sequence of the same transfer) is deleted first when asked.
+fn random_sequence(
+    rand: &mut Rand,
+    current: &mut Vec<String>,
+    fresh: &mut Vec<String>,
+    from: u32,
+    delete_fresh: bool,
+) -> Diff {
+    let mut removed = Vec::new();
+    let mut added = Vec::new();
+    if delete_fresh {
+        for rec in fresh.drain(..) {
+            if let Some(i) = current.iter().position(|c| *c == rec) {
+                removed.push(current.remove(i));
+            }
+        }
+    }
+    for _ in 0..1 + rand.below(4) {
+        if !current.is_empty() && rand.below(2) == 0 {
+            let i = rand.below(current.len() as u64) as usize;
+            // Deletions apply before additions: never delete what this
+            // same sequence adds.
+            if current[i].starts_with("@ NS")
+                || current[i].starts_with("ns ")
+                || added.contains(&current[i])
+            {
+                continue;
+            }
+            removed.push(current.remove(i));
+        } else {
+            let name = POOL[rand.below(POOL.len() as u64) as usize];
+            let rec = if rand.below(4) == 0 {
+                format!("{name} NS ns.other.")
+            } else {
+                format!("{name} A 192.0.2.{}", rand.below(250))
+            };
+            if !current.contains(&rec) && !added.contains(&rec) {
+                added.push(rec.clone());
+                current.push(rec);
+            }
+        }
+    }
+    fresh.extend(added.iter().cloned());
+    diff(from, &removed.join("\n"), from + 1, &added.join("\n"))
+}
+
 /// Random diffs applied one after another give the same snapshot as a
 /// build from scratch of the resulting records.
 #[test]
 fn random_diffs_match_a_full_rebuild() {
-    let mut x = 0x9e37_79b9_7f4a_7c15u64;
-    let mut rand = move |n: u64| {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        x % n
-    };
-    let pool = [
-        "a", "b.a", "c.b.a", "d", "e.d", "f.e.d", "g", "x.y.z", "y.z", "sub", "h.sub", "i.h.sub",
-    ];
+    let mut rand = Rand(0x9e37_79b9_7f4a_7c15);
     let mut current: Vec<String> = vec!["@ NS ns".into(), "ns A 192.0.2.1".into()];
-    let text = |serial: u32, recs: &[String]| {
-        format!(
-            "$TTL 60\n@ 300 SOA ns hm {serial} 2 3 4 5\n{}\n",
-            recs.join("\n")
-        )
-    };
-    let mut snap = build(&text(1, &current));
+    let mut snap = build(&zone_text(1, &current));
     for step in 1..200u32 {
-        let mut removed = Vec::new();
-        let mut added = Vec::new();
-        for _ in 0..1 + rand(4) {
-            if !current.is_empty() && rand(2) == 0 {
-                let i = rand(current.len() as u64) as usize;
-                // Deletions apply before additions: never delete what this
-                // same diff adds.
-                if current[i].starts_with("@ NS")
-                    || current[i].starts_with("ns ")
-                    || added.contains(&current[i])
-                {
-                    continue;
-                }
-                removed.push(current.remove(i));
-            } else {
-                let name = pool[rand(pool.len() as u64) as usize];
-                let rec = if rand(4) == 0 {
-                    format!("{name} NS ns.other.")
-                } else {
-                    format!("{name} A 192.0.2.{}", rand(250))
-                };
-                if !current.contains(&rec) && !added.contains(&rec) {
-                    added.push(rec.clone());
-                    current.push(rec);
-                }
-            }
-        }
-        let d = diff(step, &removed.join("\n"), step + 1, &added.join("\n"));
+        let d = random_sequence(&mut rand, &mut current, &mut Vec::new(), step, false);
         snap = apply(&snap, &[d]).unwrap_or_else(|e| panic!("step {step}: {e}"));
-        let expect = build(&text(step + 1, &current));
+        let expect = build(&zone_text(step + 1, &current));
         assert_eq!(describe(&snap), describe(&expect), "step {step}");
+    }
+}
+
+/// One IXFR of several sequences, as a primary sends after the secondary
+/// missed versions, gives the same snapshot as a full rebuild, also when
+/// a later sequence deletes names an earlier one added (RFC 1995 §4).
+#[test]
+fn random_multi_sequence_transfers_match_a_full_rebuild() {
+    let mut rand = Rand(0x2545_f491_4f6c_dd1d);
+    let mut current: Vec<String> = vec!["@ NS ns".into(), "ns A 192.0.2.1".into()];
+    let mut serial = 1;
+    let mut snap = build(&zone_text(serial, &current));
+    for transfer in 0..150 {
+        let mut fresh = Vec::new();
+        let diffs: Vec<Diff> = (0..2 + rand.below(4))
+            .map(|k| {
+                let delete_fresh = k > 0 && rand.below(2) == 0;
+                let d = random_sequence(&mut rand, &mut current, &mut fresh, serial, delete_fresh);
+                serial += 1;
+                d
+            })
+            .collect();
+        snap = apply(&snap, &diffs).unwrap_or_else(|e| panic!("transfer {transfer}: {e}"));
+        let expect = build(&zone_text(serial, &current));
+        assert_eq!(describe(&snap), describe(&expect), "transfer {transfer}");
+    }
+}
+
+/// The case seen against Knot: version 2 added a name, version 3 deleted
+/// it, and one IXFR from 1 to 3 brought both. The name must not exist
+/// (RFC 8020): no node, not even an empty one, and no ancestor left
+/// behind for it.
+#[test]
+fn a_name_added_and_deleted_in_one_transfer_is_gone() {
+    let base = build(BASE);
+    let next = apply(
+        &base,
+        &[
+            diff(1, "", 2, "only-2 A 192.0.2.9\nx.new.deep A 192.0.2.10\n"),
+            diff(
+                2,
+                "only-2 60 A 192.0.2.9\nx.new.deep 60 A 192.0.2.10\n",
+                3,
+                "",
+            ),
+        ],
+    )
+    .unwrap();
+    let expect = build(&BASE.replace("SOA ns hm 1", "SOA ns hm 3"));
+    assert_eq!(describe(&next), describe(&expect));
+    for gone in [
+        "only-2.example.com.",
+        "x.new.deep.example.com.",
+        "new.deep.example.com.",
+    ] {
+        let n = parse_name_text(gone, None).unwrap();
+        assert!(
+            next.node_by_wire(n.as_wire()).is_none(),
+            "{gone} is still there"
+        );
     }
 }
