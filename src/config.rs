@@ -78,7 +78,9 @@ pub struct TransferSection {
     /// Longest one refresh (SOA check and transfer) may take.
     pub max_duration_s: u64,
     pub connect_timeout_ms: u64,
-    /// Longest wait for the next message from a primary.
+    /// Longest time one whole message from a primary may take, from the
+    /// end of the one before (not per read: an octet at a time does not
+    /// keep a transfer alive).
     pub io_timeout_ms: u64,
 }
 
@@ -101,7 +103,7 @@ impl Default for TransferSection {
             max_messages: 1_000_000,
             max_duration_s: 900,
             connect_timeout_ms: 3_000,
-            io_timeout_ms: 10_000,
+            io_timeout_ms: 5_000,
         }
     }
 }

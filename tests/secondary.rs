@@ -539,6 +539,98 @@ fn missed_versions_arrive_as_one_ixfr_and_deleted_names_are_gone() {
     assert_eq!(rcode(&r), 3, "only-2 must be NXDOMAIN");
 }
 
+/// A primary that answers and then sends one octet at a time cannot hold
+/// the zone: the time is per whole message (2 s here), not per read, and
+/// the retry (RETRY 1 s) brings the new version.
+#[test]
+fn a_primary_dripping_octets_is_cut_after_one_message_time() {
+    let port = free_port();
+    let knot = primary(
+        &zone_text(1, (3600, 1, 86400), "www A 192.0.2.1\n"),
+        port,
+        None,
+        "",
+    );
+    let proxy = FaultProxy::start(
+        knot.addr,
+        vec![
+            Fault::Pass,
+            Fault::Trickle {
+                chunk: 1,
+                every_ms: 250,
+            },
+            Fault::Pass,
+        ],
+    );
+    let mut zc = secondary(tempfile::tempdir().unwrap(), port, proxy.addr, None, "");
+    assert!(wait_serial(zc.addr, 1), "{}", zc.process.log());
+    update(&knot, &zone_text(2, (3600, 1, 86400), "www A 192.0.2.2\n"));
+    // An octet every 250 ms keeps every read within 2 s; the SOA answer
+    // alone would take about 20 s.
+    assert!(
+        zc.process.wait_for_log(
+            "no whole message within transfer.io_timeout_ms",
+            Duration::from_secs(8)
+        ),
+        "{}",
+        zc.process.log()
+    );
+    assert_eq!(serial(zc.addr), Some(1), "the old version serves meanwhile");
+    assert!(wait_serial(zc.addr, 2), "{}", zc.process.log());
+    assert!(proxy.connections.load(Ordering::Relaxed) >= 3);
+}
+
+/// A transfer that stalls (here the message time is a full minute) is
+/// replaced when a NOTIFY announces a newer serial, as Knot does.
+#[test]
+fn a_notify_for_a_newer_serial_replaces_a_stalled_transfer() {
+    let port = free_port();
+    let knot = primary(&zone_text(1, SLOW, "www A 192.0.2.1\n"), port, None, "");
+    let proxy = FaultProxy::start(
+        knot.addr,
+        vec![
+            Fault::Pass,
+            Fault::Trickle {
+                chunk: 1,
+                every_ms: 500,
+            },
+            Fault::Pass,
+        ],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let config = format!(
+        "[server]\nlisten = [\"127.0.0.1:{port}\"]\nworkers = 1\n\
+         [transfer]\nio_timeout_ms = 60000\nnotify_min_interval_ms = 100\n\
+         [[zone]]\nname = \"{APEX}\"\nfile = \"example.com.zone\"\nprimaries = [\"{}\"]\n",
+        proxy.addr
+    );
+    let mut zc = Zonecast::start_with_config(dir, &config);
+    assert!(wait_serial(zc.addr, 1), "{}", zc.process.log());
+    update(&knot, &zone_text(2, SLOW, "www A 192.0.2.2\n"));
+    assert!(
+        wait_until(Duration::from_secs(10), || proxy
+            .connections
+            .load(Ordering::Relaxed)
+            >= 2),
+        "{}",
+        zc.process.log()
+    );
+    // Stalled for longer than 1 s, then version 3 is announced.
+    std::thread::sleep(Duration::from_millis(1500));
+    update(&knot, &zone_text(3, SLOW, "www A 192.0.2.3\n"));
+    assert!(
+        zc.process
+            .wait_for_log("cut short by NOTIFY for serial 3", Duration::from_secs(10)),
+        "{}",
+        zc.process.log()
+    );
+    assert!(wait_serial(zc.addr, 3), "{}", zc.process.log());
+    assert_eq!(
+        a_record(zc.addr, "www.example.com."),
+        ["www.example.com. 300 IN A 192.0.2.3"]
+    );
+}
+
 #[test]
 fn primary_dying_mid_axfr_keeps_the_old_zone_and_a_retry_succeeds() {
     // A large zone, so the AXFR spans many messages; the primary always

@@ -60,6 +60,10 @@ fn soa_timers(s: &Snapshot) -> SoaTimers {
     }
 }
 
+/// How long a transfer may go without a whole message before a NOTIFY
+/// for a newer serial replaces it.
+const NOTIFY_STALL: Duration = Duration::from_secs(1);
+
 struct Entry {
     zone: SecondaryZone,
     policy: Arc<NotifyPolicy>,
@@ -85,7 +89,11 @@ struct Job {
     sent: usize,
     input: Vec<u8>,
     started: Instant,
-    /// Connect or next-message deadline.
+    /// When the last whole message arrived (or the query went out).
+    last_message: Instant,
+    /// Connect deadline, then the next whole message's: the time for a
+    /// message, not for each read, so a primary dripping an octet at a
+    /// time cannot hold the zone (Knot's tcp-remote-io-timeout).
     io_deadline: Instant,
     /// The whole refresh must be over by then.
     end_deadline: Instant,
@@ -332,8 +340,39 @@ impl TransferLoop {
                 if e.running.is_some() && matches!(action, NotifyAction::RefreshAt(_)) {
                     e.refresh_again = true;
                 }
+                self.cut_stalled(i, &serial);
             }
         }
+    }
+
+    /// A newer version was announced while zone `i` transfers: a transfer
+    /// that has had no whole message for [`NOTIFY_STALL`] is making no
+    /// real progress, so it is dropped and the refresh starts over (at the
+    /// time the NOTIFY set), instead of holding the zone for the rest of
+    /// its message time.
+    fn cut_stalled(&mut self, i: usize, serial: &str) {
+        let Some(token) = self.zones[i].running else {
+            return;
+        };
+        let Some(job) = self.jobs.get(&token) else {
+            return;
+        };
+        let stalled = job.last_message.elapsed();
+        if stalled < NOTIFY_STALL {
+            return;
+        }
+        let addr = self.zones[i].zone.primaries[job.primary];
+        tracing::warn!(
+            "[{}] transfer from {addr} cut short by NOTIFY for serial {serial}: no whole message for {} ms",
+            self.zones[i].zone.apex,
+            stalled.as_millis()
+        );
+        if let Some(mut job) = self.jobs.remove(&token) {
+            let _ = self.poll.registry().deregister(&mut job.stream);
+        }
+        let e = &mut self.zones[i];
+        e.running = None;
+        e.refresh_again = false;
     }
 
     /// Starts refreshes that are due, within the concurrency limits.
@@ -410,6 +449,7 @@ impl TransferLoop {
                 sent: 0,
                 input: Vec::new(),
                 started: now,
+                last_message: now,
                 io_deadline: now + self.settings.connect_timeout,
                 end_deadline: now + self.settings.max_duration,
             },
@@ -442,7 +482,7 @@ impl TransferLoop {
                     Some((
                         *t,
                         if j.connected {
-                            "primary stopped answering"
+                            "no whole message within transfer.io_timeout_ms"
                         } else {
                             "connection timed out"
                         },
@@ -623,6 +663,7 @@ fn drive(job: &mut Job, io_timeout: Duration) -> Result<Option<Outcome>, String>
                 job.connected = true;
                 job.output = job.exchange.start(now_unix);
                 job.io_deadline = now + io_timeout;
+                job.last_message = now;
             }
             Err(e) if e.kind() == io::ErrorKind::NotConnected => return Ok(None),
             Err(e) => return Err(format!("cannot connect: {e}")),
@@ -635,9 +676,13 @@ fn drive(job: &mut Job, io_timeout: Duration) -> Result<Option<Outcome>, String>
             Ok(0) => return Err("primary closed the connection".into()),
             Ok(n) => {
                 job.input.extend_from_slice(&chunk[..n]);
-                job.io_deadline = now + io_timeout;
-                if let Some(outcome) = take_messages(job, now_unix)? {
-                    return Ok(Some(outcome));
+                let (taken, outcome) = take_messages(job, now_unix)?;
+                if outcome.is_some() {
+                    return Ok(outcome);
+                }
+                if taken > 0 {
+                    job.io_deadline = now + io_timeout;
+                    job.last_message = now;
                 }
             }
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(None),
@@ -647,9 +692,11 @@ fn drive(job: &mut Job, io_timeout: Duration) -> Result<Option<Outcome>, String>
     }
 }
 
-/// Feeds every whole message in the input to the exchange.
-fn take_messages(job: &mut Job, now_unix: u64) -> Result<Option<Outcome>, String> {
+/// Feeds every whole message in the input to the exchange; returns how
+/// many it took, and the outcome once the exchange is done.
+fn take_messages(job: &mut Job, now_unix: u64) -> Result<(usize, Option<Outcome>), String> {
     let mut used = 0;
+    let mut taken = 0;
     let mut done = None;
     while job.input.len() - used >= 2 {
         let len = u16::from_be_bytes([job.input[used], job.input[used + 1]]) as usize;
@@ -658,6 +705,7 @@ fn take_messages(job: &mut Job, now_unix: u64) -> Result<Option<Outcome>, String
         }
         let msg = &job.input[used + 2..used + 2 + len];
         used += 2 + len;
+        taken += 1;
         match job
             .exchange
             .on_message(msg, now_unix)
@@ -675,7 +723,7 @@ fn take_messages(job: &mut Job, now_unix: u64) -> Result<Option<Outcome>, String
         }
     }
     job.input.drain(..used);
-    Ok(done)
+    Ok((taken, done))
 }
 
 fn flush(job: &mut Job) -> Result<(), String> {
