@@ -374,3 +374,51 @@ fn serves_ipv6_loopback() {
     let out = dig(v6, &["www.example.com", "AAAA"]);
     assert!(out.contains("2001:db8::80"), "{out}");
 }
+
+/// A second server on an address zonecast serves is refused at start,
+/// naming the address, as a second knotd is: through SO_REUSEPORT it
+/// would silently take about half the queries.
+#[test]
+fn a_second_instance_on_the_same_address_refuses_to_start() {
+    let port = free_port();
+    let config = format!(
+        "[server]\nlisten = [\"127.0.0.1:{port}\"]\nworkers = 2\n\
+         [[zone]]\nname = \"example.com.\"\nfile = \"example.com.zone\"\n"
+    );
+    let write = |dir: &std::path::Path| {
+        std::fs::write(dir.join("example.com.zone"), EXAMPLE_ZONE).unwrap();
+        let path = dir.join("zonecast.toml");
+        std::fs::write(&path, &config).unwrap();
+        path
+    };
+    let first_dir = tempfile::tempdir().unwrap();
+    write(first_dir.path());
+    let first = Zonecast::start_with_config(first_dir, &config);
+    assert_eq!(first.addr.port(), port);
+    let second_dir = tempfile::tempdir().unwrap();
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_zonecast"));
+    cmd.arg("--config").arg(write(second_dir.path()));
+    let mut second = Process::spawn(cmd);
+    let status = second.wait_exit(Duration::from_secs(10));
+    second.wait_for_log("cannot listen", Duration::from_secs(2));
+    let err = second.log();
+    assert!(
+        status.is_some_and(|s| !s.success()),
+        "the second instance started ({status:?}):\n{err}"
+    );
+    assert!(
+        err.contains(&format!("cannot listen on 127.0.0.1:{port}"))
+            && err.contains("already in use"),
+        "{err}"
+    );
+    // The first still answers every query.
+    for id in 0..20 {
+        let r = udp(
+            first.addr,
+            &build_query(id, "www.example.com", 1, 1, None),
+            Duration::from_secs(2),
+        )
+        .expect("the first instance answers");
+        assert_eq!(r[3] & 0x0f, 0);
+    }
+}

@@ -46,7 +46,7 @@ pub struct Process {
 }
 
 impl Process {
-    fn spawn(mut cmd: Command) -> Process {
+    pub fn spawn(mut cmd: Command) -> Process {
         cmd.stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .stdin(Stdio::null());
