@@ -294,15 +294,11 @@ impl Config {
         let transfer = transfer_settings(&file.transfer)?;
         let mut zones: Vec<ZoneConfig> = Vec::new();
         for (i, z) in file.zones.iter().enumerate() {
-            let name = parse_name_text(&z.name, None)
+            // Without the trailing dot the name is absolute all the same,
+            // as Knot and NSD read zone names.
+            let name = parse_name_text(&z.name, Some(&Name::root()))
                 .map_err(|e| format!("zone[{i}].name: '{}': {e}", z.name))?
                 .to_lowercase();
-            if !z.name.ends_with('.') {
-                return Err(format!(
-                    "zone[{i}].name: '{}' must be absolute (end with a dot)",
-                    z.name
-                ));
-            }
             if zones.iter().any(|o| o.name == name) {
                 return Err(format!("zone[{i}].name: {name} is configured twice"));
             }
@@ -502,7 +498,7 @@ mod tests {
         let c = parse(
             r#"
 [server]
-listen = ["127.0.0.1:5353", "[::1]:5353"]
+listen = ["127.0.0.1:5300", "[::1]:5300"]
 workers = 2
 identity = "node-1"
 version = "zonecast"
@@ -524,9 +520,33 @@ file = "zones/example.com.zone"
         assert_eq!(c.tcp_idle_timeout, Duration::from_secs(10));
     }
 
+    /// The bundled example loads, and keeps off the ports of multicast
+    /// DNS (5353, RFC 6762) and LLMNR (5355, RFC 4795), which a desktop's
+    /// resolver may already use.
+    #[test]
+    fn the_bundled_example_is_valid_and_off_the_multicast_ports() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+        let text = std::fs::read_to_string(dir.join("zonecast.toml")).unwrap();
+        let c = Config::from_text(&text, &dir).unwrap();
+        assert!(!c.listen.is_empty());
+        for a in &c.listen {
+            assert!(![5353, 5355].contains(&a.port()), "{a}");
+        }
+        assert_eq!(c.zones[0].name.to_string(), "example.com.");
+    }
+
+    /// Knot and NSD read a zone name without the trailing dot as absolute.
+    #[test]
+    fn zone_names_without_the_trailing_dot_are_absolute() {
+        let c = parse("[[zone]]\nname = \"Example.COM\"\nfile = \"z\"\n[[zone]]\nname = \".\"\nfile = \"root\"\n")
+            .unwrap();
+        assert_eq!(c.zones[0].name.to_string(), "example.com.");
+        assert_eq!(c.zones[1].name.to_string(), ".");
+    }
+
     #[test]
     fn errors_name_the_key() {
-        let e = parse("[server]\nlisten = [\"127.0.0.1:5353\"]\nworkrs = 2\n").unwrap_err();
+        let e = parse("[server]\nlisten = [\"127.0.0.1:5300\"]\nworkrs = 2\n").unwrap_err();
         assert!(e.contains("workrs"), "{e}");
         let e = parse("[server]\nudp_payload = 100\n").unwrap_err();
         assert!(e.contains("server.udp_payload"), "{e}");
@@ -534,8 +554,17 @@ file = "zones/example.com.zone"
         assert!(e.contains("udp_payload"), "{e}");
         let e = parse("[server]\nlisten = [\"localhost\"]\n").unwrap_err();
         assert!(e.contains("server.listen"), "{e}");
-        let e = parse("[[zone]]\nname = \"example.com\"\nfile = \"x\"\n").unwrap_err();
+        let e = parse("[[zone]]\nname = \"exa..mple.com\"\nfile = \"x\"\n").unwrap_err();
         assert!(e.contains("zone[0].name"), "{e}");
+        // The same zone with and without the trailing dot is one zone.
+        let e = parse(
+            "[[zone]]\nname = \"a.example\"\nfile = \"x\"\n[[zone]]\nname = \"A.example.\"\nfile = \"y\"\n",
+        )
+        .unwrap_err();
+        assert!(
+            e.contains("zone[1].name: a.example. is configured twice"),
+            "{e}"
+        );
         let e =
             parse("[[zone]]\nname = \"a.\"\nfile = \"x\"\n[[zone]]\nname = \"A.\"\nfile = \"y\"\n")
                 .unwrap_err();
