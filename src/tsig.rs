@@ -228,7 +228,7 @@ pub enum TsigError {
     TooManyUnsigned,
     #[error("the last message of the response is not signed")]
     UnsignedEnd,
-    #[error("peer answered with TSIG error {0}")]
+    #[error("peer answered with TSIG error {}", crate::wire::iana::rcode::TsigDisplay(*.0))]
     PeerError(u16),
 }
 

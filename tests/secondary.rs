@@ -412,10 +412,20 @@ fn tsig_right_key_works_and_wrong_keys_keep_the_old_zone() {
         secret: SECRET,
     };
     let mut dir = dir;
-    for (label, key) in [
-        ("wrong secret", Some(&wrong_secret)),
-        ("wrong algorithm", Some(&wrong_alg)),
-        ("no key", None),
+    // Each is named as Knot refuses it: the TSIG error or RCODE by its
+    // mnemonic, the number beside it.
+    for (label, key, why) in [
+        (
+            "wrong secret",
+            Some(&wrong_secret),
+            "peer answered with TSIG error BADSIG (16)",
+        ),
+        (
+            "wrong algorithm",
+            Some(&wrong_alg),
+            "peer answered with TSIG error BADKEY (17)",
+        ),
+        ("no key", None, "primary answered with NOTAUTH (9)"),
     ] {
         let mut z = secondary(dir, port, knot.addr, key, "");
         assert_eq!(serial(z.addr), Some(2), "{label}: served from disk");
@@ -426,6 +436,7 @@ fn tsig_right_key_works_and_wrong_keys_keep_the_old_zone() {
         );
         let log = z.process.log();
         assert!(log.contains("failed"), "{label}: {log}");
+        assert!(log.contains(why), "{label}: {log}");
         assert_eq!(
             serial(z.addr),
             Some(2),
@@ -629,6 +640,64 @@ fn a_notify_for_a_newer_serial_replaces_a_stalled_transfer() {
         a_record(zc.addr, "www.example.com."),
         ["www.example.com. 300 IN A 192.0.2.3"]
     );
+}
+
+/// The record count after a transfer, from its log line.
+fn records_in(line: &str) -> Option<usize> {
+    let at = line.find(" records")?;
+    line[..at].rsplit(' ').next()?.parse().ok()
+}
+
+/// `RUST_LOG=debug` shows each step of a refresh (connecting, the
+/// schedule, publishing, writing the copy), while an SOA check that finds
+/// nothing new is quiet at info; the counts of "AXFR from" and "loaded
+/// from" are both the zone's records.
+#[test]
+fn debug_logging_shows_each_refresh_and_counts_agree() {
+    let port = free_port();
+    let body: String = (0..20).map(|i| format!("h{i} A 192.0.2.{i}\n")).collect();
+    let knot = primary(&zone_text(1, SLOW, &body), port, None, "");
+    let dir = tempfile::tempdir().unwrap();
+    let config = format!(
+        "[server]\nlisten = [\"127.0.0.1:{port}\"]\nworkers = 1\n\
+         [[zone]]\nname = \"{APEX}\"\nfile = \"example.com.zone\"\nprimaries = [\"{}\"]\n",
+        knot.addr
+    );
+    let mut zc = Zonecast::start_logging(dir, &config, "debug");
+    assert!(wait_serial(zc.addr, 1), "{}", zc.process.log());
+    for needle in [
+        "refresh from",
+        "connecting, our serial none (AXFR)",
+        "published serial 1",
+        "next refresh in",
+        "wrote serial 1 to",
+    ] {
+        assert!(
+            zc.process.wait_for_log(needle, Duration::from_secs(3)),
+            "no '{needle}':\n{}",
+            zc.process.log()
+        );
+    }
+    let log = zc.process.log();
+    let axfr = log.lines().find(|l| l.contains("AXFR from")).unwrap();
+    assert_eq!(records_in(axfr), Some(23), "{axfr}");
+    assert_eq!(zc.process.terminate(), Some(0));
+    let Zonecast { dir, process, .. } = zc;
+    drop(process);
+
+    let mut zc = Zonecast::start_with_config(dir, &config);
+    assert!(
+        zc.process
+            .wait_for_log("loaded from", Duration::from_secs(5)),
+        "{}",
+        zc.process.log()
+    );
+    // The restart's SOA check finds serial 1 again: nothing at info.
+    std::thread::sleep(Duration::from_millis(500));
+    let log = zc.process.log();
+    let loaded = log.lines().find(|l| l.contains("loaded from")).unwrap();
+    assert_eq!(records_in(loaded), records_in(axfr), "{loaded}\n{axfr}");
+    assert!(!log.contains("up to date at serial"), "{log}");
 }
 
 #[test]
@@ -919,6 +988,14 @@ fn expiry_while_the_primary_is_down_survives_restarts() {
         out.contains("EDE: 24") && out.contains("Zone has expired"),
         "{out}"
     );
+    // The moment of expiry is logged once, not only seen in answers.
+    assert!(
+        zc.process
+            .wait_for_log("[example.com.] expired: serial 1", Duration::from_secs(2)),
+        "{}",
+        zc.process.log()
+    );
+    assert_eq!(count(&zc.process.log(), "expired: serial"), 1);
     // Restart with the primary still down: still expired.
     assert_eq!(zc.process.terminate(), Some(0));
     let Zonecast { dir, process, .. } = zc;
@@ -943,6 +1020,11 @@ fn expiry_while_the_primary_is_down_survives_restarts() {
     assert_eq!(
         a_record(zc.addr, "www.example.com."),
         ["www.example.com. 300 IN A 192.0.2.2"]
+    );
+    assert!(
+        zc.process.log().contains("no longer expired"),
+        "{}",
+        zc.process.log()
     );
 }
 
@@ -1022,8 +1104,9 @@ fn a_bind_primary_gives_signed_axfr_then_ixfr_after_notify() {
         .find(|l| l.contains(&format!("AXFR from {}", bind.addr)))
         .unwrap_or_else(|| panic!("no AXFR logged:\n{log}"));
     let messages: usize = axfr
-        .split(", ")
-        .find_map(|f| f.strip_suffix(" messages"))
+        .split(" received in ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
         .and_then(|n| n.parse().ok())
         .expect("message count logged");
     eprintln!("from BIND: {axfr}");

@@ -189,7 +189,7 @@ pub fn respond(data: &[u8]) {
     let outcome = responder().respond(zone_set(), query, &transport, &mut out, &mut scratch);
     let n = match outcome {
         Outcome::Drop => return,
-        Outcome::Reply(n) | Outcome::Notify(n, _) => n,
+        Outcome::Reply(n) | Outcome::Notify(n, _) | Outcome::Refused(n, _) => n,
     };
     // Never an answer to an answer (no reflection loops), nor to less
     // than a header.

@@ -113,6 +113,18 @@ pub enum Outcome {
     Reply(usize),
     /// Send the reply, and hand the accepted NOTIFY to the transfer thread.
     Notify(usize, NotifyEvent),
+    /// Send the reply (NOTAUTH), and count a request that was refused for
+    /// who sent it, for the operator's log.
+    Refused(usize, Refused),
+}
+
+/// A NOTIFY or zone-transfer request that was refused (NOTAUTH): not from
+/// a primary of the zone, unsigned where a key is required, for a zone
+/// not served, or a transfer, which zonecast does not serve to anyone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refused {
+    Notify,
+    Transfer,
 }
 
 /// What TSIG said about a signed request (RFC 8945 §5.2). Short-lived on
@@ -290,9 +302,18 @@ impl Responder {
                 None => return Outcome::Drop,
             }
         }
-        match event {
-            Some(ev) => Outcome::Notify(len, ev),
-            None => Outcome::Reply(len),
+        let refused = match req.opcode {
+            _ if verdict.rcode != rcode::NOTAUTH || parsed.is_err() => None,
+            opcode::NOTIFY => Some(Refused::Notify),
+            opcode::QUERY if matches!(req.qtype, rtype::AXFR | rtype::IXFR) => {
+                Some(Refused::Transfer)
+            }
+            _ => None,
+        };
+        match (event, refused) {
+            (Some(ev), _) => Outcome::Notify(len, ev),
+            (None, Some(r)) => Outcome::Refused(len, r),
+            (None, None) => Outcome::Reply(len),
         }
     }
 

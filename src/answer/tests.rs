@@ -106,7 +106,9 @@ fn raw(zs: &ZoneSet, q: &[u8], t: Transport) -> Option<Vec<u8>> {
     let mut s = Scratch::default();
     match responder().respond(zs, q, &t, &mut out, &mut s) {
         Outcome::Drop => None,
-        Outcome::Reply(n) | Outcome::Notify(n, _) => Some(out[..n].to_vec()),
+        Outcome::Reply(n) | Outcome::Notify(n, _) | Outcome::Refused(n, _) => {
+            Some(out[..n].to_vec())
+        }
     }
 }
 
@@ -482,6 +484,37 @@ fn transfers_and_odd_qtypes() {
     assert_eq!((a.rcode(), a.authority().len()), (0, 1));
 }
 
+/// Refused transfer requests are reported as such, for the operator's
+/// rate-limited log line; other answers are plain replies.
+#[test]
+fn refused_transfers_are_reported() {
+    let zs = zones();
+    let mut out = vec![0u8; MAX_MESSAGE];
+    let mut s = Scratch::default();
+    let mut outcome = |name: &str, qtype: u16| {
+        let q = query(name, qtype, class::IN, None);
+        responder().respond(&zs, &q, &Transport::tcp(0), &mut out, &mut s)
+    };
+    for t in [rtype::AXFR, rtype::IXFR] {
+        assert!(
+            matches!(
+                outcome("example.com.", t),
+                Outcome::Refused(_, Refused::Transfer)
+            ),
+            "{t}"
+        );
+    }
+    assert!(matches!(
+        outcome("www.example.com.", rtype::A),
+        Outcome::Reply(_)
+    ));
+    // Whatever the zone: zonecast serves transfers to no one yet.
+    assert!(matches!(
+        outcome("example.org.", rtype::AXFR),
+        Outcome::Refused(_, Refused::Transfer)
+    ));
+}
+
 #[test]
 fn chaos_identity_and_version() {
     let a = ask_with("id.server.", rtype::TXT, class::CH, None, Transport::udp(0));
@@ -720,6 +753,10 @@ mod notify {
         match responder().respond(zs, q, &t, &mut out, &mut s) {
             Outcome::Reply(n) => (out[..n].to_vec(), None),
             Outcome::Notify(n, ev) => (out[..n].to_vec(), Some(ev)),
+            Outcome::Refused(n, what) => {
+                assert_eq!(what, Refused::Notify, "a NOTIFY refused as a NOTIFY");
+                (out[..n].to_vec(), None)
+            }
             Outcome::Drop => panic!("dropped"),
         }
     }

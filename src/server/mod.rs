@@ -1,6 +1,6 @@
 //! The network side: per-core worker threads around the answer engine.
 
-mod drops;
+mod report;
 mod signal;
 pub mod socket;
 mod tcp;

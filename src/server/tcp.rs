@@ -184,6 +184,11 @@ impl Connection {
 
     /// Whether the connection has outlived its timeouts: `io` for a query
     /// or answer in flight, `idle` with nothing in flight.
+    /// Nothing in flight: waiting for the client's next query.
+    pub fn is_idle(&self) -> bool {
+        self.busy_since.is_none()
+    }
+
     pub fn expired(&self, now: Instant, idle: Duration, io_timeout: Duration) -> bool {
         match self.busy_since {
             Some(t) => now.duration_since(t) > io_timeout,

@@ -4,7 +4,7 @@
 //! buffers and scratch space are the worker's own.
 
 use std::io;
-use std::net::{TcpListener, UdpSocket};
+use std::net::{IpAddr, TcpListener, UdpSocket};
 use std::os::fd::AsRawFd;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -15,10 +15,10 @@ use mio::net::{TcpListener as MioListener, UdpSocket as MioUdp};
 use mio::{Events, Interest, Poll, Token};
 
 use super::Shared;
-use super::drops::DropReport;
+use super::report::EventReport;
 use super::tcp::{Connection, Status};
 use super::udp::{BATCH, UdpBatch};
-use crate::answer::{Lookahead, MAX_MESSAGE, Outcome, Protocol, Scratch, Transport};
+use crate::answer::{Lookahead, MAX_MESSAGE, Outcome, Protocol, Refused, Scratch, Transport};
 use crate::zone::ZoneSet;
 
 /// Token of the waker that tells the worker to stop.
@@ -94,7 +94,7 @@ fn run_inner(
     let mut udp_ready = vec![false; udp.len()];
     let mut events = Events::with_capacity(256);
     let mut last_sweep = Instant::now();
-    let mut drops = DropReport::new(id);
+    let mut reports = Reports::new(id);
 
     while !shared.stop.load(Ordering::Relaxed) {
         let busy = udp_ready.iter().any(|r| *r);
@@ -123,6 +123,9 @@ fn run_inner(
                             if open >= shared.config.tcp_max_connections || !take_tcp_slot(shared) {
                                 // Over a limit: close at once rather than
                                 // let the backlog fill.
+                                tracing::debug!(
+                                    "worker {id}: TCP connection from {peer} closed at once: connection limit reached"
+                                );
                                 drop(stream);
                                 continue;
                             }
@@ -158,11 +161,7 @@ fn run_inner(
                             shared
                                 .responder
                                 .respond(zone_set, q, &transport, o, &mut scratch);
-                        let len = reply_len(shared, outcome);
-                        if len.is_none() {
-                            drops.record(transport.source);
-                        }
-                        len
+                        reply_len(shared, outcome, &mut reports, transport.source)
                     };
                     let status = c.on_ready(now, &mut out, &mut answer);
                     if status == Status::Close || ev.is_error() {
@@ -179,7 +178,7 @@ fn run_inner(
                     shared,
                     zone_set,
                     &mut scratch,
-                    &mut drops,
+                    &mut reports,
                     unix,
                 );
             }
@@ -195,13 +194,50 @@ fn run_inner(
                     )
                 });
                 if expired {
+                    if let Some(c) = &conns[slot] {
+                        tracing::debug!(
+                            "worker {id}: TCP connection from {} closed: {}",
+                            c.peer,
+                            if c.is_idle() {
+                                "idle for server.tcp_idle_timeout_ms"
+                            } else {
+                                "no progress within server.tcp_io_timeout_ms"
+                            }
+                        );
+                    }
                     close(poll, shared, &mut conns, &mut free, &mut open, slot);
                 }
             }
         }
-        drops.report(now);
+        reports.report(now);
     }
     Ok(())
+}
+
+/// What a worker tells the operator about, rate-limited.
+struct Reports {
+    drops: EventReport,
+    notify: EventReport,
+    transfer: EventReport,
+}
+
+impl Reports {
+    fn new(worker: usize) -> Self {
+        Reports {
+            drops: EventReport::new(worker, "dropped malformed or unanswerable packets:"),
+            notify: EventReport::new(
+                worker,
+                "refused NOTIFY (not from a primary of a served zone, or not signed with its key):",
+            ),
+            transfer: EventReport::new(worker, "refused zone transfer requests:"),
+        }
+    }
+
+    fn report(&mut self, now: Instant) {
+        self.drops.report(now);
+        self.notify.report(now);
+        self.transfer.report(now);
+    }
 }
 
 /// Answers UDP queries in batches; returns whether more may be waiting.
@@ -211,7 +247,7 @@ fn serve_udp(
     shared: &Shared,
     zones: &ZoneSet,
     scratch: &mut Scratch,
-    drops: &mut DropReport,
+    reports: &mut Reports,
     unix: u64,
 ) -> bool {
     let fd = sock.as_raw_fd();
@@ -232,7 +268,7 @@ fn serve_udp(
             let Some((query, source, answer)) = batch.slot(i) else {
                 // Longer than any query: dropped, and counted.
                 if let Some(source) = batch.source(i) {
-                    drops.record(source);
+                    reports.drops.record(source);
                 }
                 continue;
             };
@@ -244,10 +280,7 @@ fn serve_udp(
             let outcome = shared
                 .responder
                 .respond(zones, query, &transport, answer, scratch);
-            let len = reply_len(shared, outcome).unwrap_or_else(|| {
-                drops.record(source);
-                0
-            });
+            let len = reply_len(shared, outcome, reports, source).unwrap_or(0);
             batch.set_answer(i, len);
         }
         let _ = batch.send(fd);
@@ -255,9 +288,15 @@ fn serve_udp(
     true
 }
 
-/// The length to send for an outcome; an accepted NOTIFY also goes to
-/// the transfer thread.
-fn reply_len(shared: &Shared, outcome: Outcome) -> Option<usize> {
+/// The length to send for an outcome, `None` for nothing; an accepted
+/// NOTIFY also goes to the transfer thread, and drops and refusals are
+/// counted for the log.
+fn reply_len(
+    shared: &Shared,
+    outcome: Outcome,
+    reports: &mut Reports,
+    source: IpAddr,
+) -> Option<usize> {
     match outcome {
         Outcome::Reply(n) => Some(n),
         Outcome::Notify(n, event) => {
@@ -266,7 +305,17 @@ fn reply_len(shared: &Shared, outcome: Outcome) -> Option<usize> {
             }
             Some(n)
         }
-        Outcome::Drop => None,
+        Outcome::Refused(n, what) => {
+            match what {
+                Refused::Notify => reports.notify.record(source),
+                Refused::Transfer => reports.transfer.record(source),
+            }
+            Some(n)
+        }
+        Outcome::Drop => {
+            reports.drops.record(source);
+            None
+        }
     }
 }
 

@@ -292,6 +292,66 @@ pub mod rcode {
     pub const BADTIME: u16 = 18;
     pub const BADTRUNC: u16 = 22;
     pub const BADCOOKIE: u16 = 23;
+
+    /// The mnemonic of an RCODE in a header (with OPT's extension):
+    /// RFC 1035 §4.1.1, 2136 §2.2, 6891 §9 and 7873 §8.
+    pub fn name(code: u16) -> Option<&'static str> {
+        Some(match code {
+            NOERROR => "NOERROR",
+            FORMERR => "FORMERR",
+            SERVFAIL => "SERVFAIL",
+            NXDOMAIN => "NXDOMAIN",
+            NOTIMP => "NOTIMP",
+            REFUSED => "REFUSED",
+            YXDOMAIN => "YXDOMAIN",
+            7 => "YXRRSET",
+            8 => "NXRRSET",
+            NOTAUTH => "NOTAUTH",
+            NOTZONE => "NOTZONE",
+            BADVERS => "BADVERS",
+            BADCOOKIE => "BADCOOKIE",
+            _ => return None,
+        })
+    }
+
+    /// The mnemonic of a TSIG error field (RFC 8945 §3, 2845 §4.5).
+    pub fn tsig_name(code: u16) -> Option<&'static str> {
+        Some(match code {
+            NOERROR => "NOERROR",
+            BADSIG => "BADSIG",
+            BADKEY => "BADKEY",
+            BADTIME => "BADTIME",
+            19 => "BADMODE",
+            20 => "BADNAME",
+            21 => "BADALG",
+            BADTRUNC => "BADTRUNC",
+            _ => return None,
+        })
+    }
+
+    /// An RCODE as operators read it: `REFUSED (5)`, or the number.
+    pub struct Display(pub u16);
+
+    impl core::fmt::Display for Display {
+        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            match name(self.0) {
+                Some(n) => write!(f, "{n} ({})", self.0),
+                None => write!(f, "{}", self.0),
+            }
+        }
+    }
+
+    /// A TSIG error as operators read it: `BADSIG (16)`, or the number.
+    pub struct TsigDisplay(pub u16);
+
+    impl core::fmt::Display for TsigDisplay {
+        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            match tsig_name(self.0) {
+                Some(n) => write!(f, "{n} ({})", self.0),
+                None => write!(f, "{}", self.0),
+            }
+        }
+    }
 }
 
 /// EDNS option codes (RFC 6891 §6.1.2 registry).
@@ -328,6 +388,18 @@ mod tests {
         assert_eq!(rtype::from_name("TYPE-1"), None);
         assert_eq!(rtype::Display(65280).to_string(), "TYPE65280");
         assert_eq!(rtype::Display(rtype::HTTPS).to_string(), "HTTPS");
+    }
+
+    #[test]
+    fn rcodes_and_tsig_errors_print_by_name() {
+        assert_eq!(rcode::Display(rcode::REFUSED).to_string(), "REFUSED (5)");
+        assert_eq!(rcode::Display(rcode::NOTAUTH).to_string(), "NOTAUTH (9)");
+        assert_eq!(rcode::Display(42).to_string(), "42");
+        // 16 is BADVERS in a header, BADSIG in a TSIG error field.
+        assert_eq!(rcode::Display(16).to_string(), "BADVERS (16)");
+        assert_eq!(rcode::TsigDisplay(16).to_string(), "BADSIG (16)");
+        assert_eq!(rcode::TsigDisplay(17).to_string(), "BADKEY (17)");
+        assert_eq!(rcode::TsigDisplay(18).to_string(), "BADTIME (18)");
     }
 
     #[test]

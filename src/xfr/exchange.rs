@@ -62,7 +62,7 @@ pub enum Outcome {
 
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum XfrError {
-    #[error("SOA query answered with RCODE {0}")]
+    #[error("SOA query answered with {}", rcode::Display(*.0))]
     SoaRcode(u16),
     #[error("SOA answer has no SOA for the zone")]
     NoSoa,
@@ -217,7 +217,7 @@ impl Exchange {
                 // RFC 1995 §4 and operators' experience (nsd#479): a
                 // primary that will not do IXFR may still do AXFR.
                 Err(StreamError::Rcode(code)) if qtype == rtype::IXFR => {
-                    self.fall_back(format!("IXFR answered with RCODE {code}"), now)
+                    self.fall_back(format!("IXFR answered with {}", rcode::Display(code)), now)
                 }
                 Err(e) => Err(e.into()),
             },

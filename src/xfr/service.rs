@@ -77,6 +77,8 @@ struct Entry {
     notified: Option<(Instant, Option<u32>)>,
     /// A NOTIFY came during a refresh: refresh again after it.
     refresh_again: bool,
+    /// The expiry of the copy served has been logged (once per expiry).
+    expiry_logged: bool,
 }
 
 struct Job {
@@ -158,6 +160,8 @@ impl TransferService {
             let mut timers = ZoneTimers::new(&z.apex, settings.policy.clone(), now_ms);
             let snapshot = load_from_disk(&z, &mut timers, now_ms);
             by_apex.insert(z.apex.to_lowercase(), entries.len());
+            // The load line already says whether the copy has expired.
+            let expiry_logged = timers.is_expired(now_ms);
             entries.push(Entry {
                 zone: z,
                 policy,
@@ -167,6 +171,7 @@ impl TransferService {
                 next_primary: 0,
                 notified: None,
                 refresh_again: false,
+                expiry_logged,
             });
         }
         let mut lp = TransferLoop {
@@ -283,6 +288,7 @@ impl TransferLoop {
                 self.on_notify(ev, at);
             }
             self.check_deadlines();
+            self.check_expiry();
             self.start_due();
             self.graveyard.sweep();
         }
@@ -301,6 +307,13 @@ impl TransferLoop {
                 t = t.min(Duration::from_millis(
                     e.timers.next_refresh.saturating_sub(now_ms),
                 ));
+            }
+            if let Some(at) = e
+                .timers
+                .expires_at
+                .filter(|_| e.snapshot.is_some() && !e.expiry_logged)
+            {
+                t = t.min(Duration::from_millis(at.saturating_sub(now_ms)));
             }
         }
         for j in self.jobs.values() {
@@ -375,6 +388,24 @@ impl TransferLoop {
         e.refresh_again = false;
     }
 
+    /// Logs the moment a zone's copy expires (RFC 1035 §3.3.13: no
+    /// successful refresh for EXPIRE seconds); from then on it answers
+    /// SERVFAIL until a transfer succeeds.
+    fn check_expiry(&mut self) {
+        let now_ms = unix_ms();
+        for e in &mut self.zones {
+            if e.snapshot.is_none() || e.expiry_logged || !e.timers.is_expired(now_ms) {
+                continue;
+            }
+            e.expiry_logged = true;
+            let serial = e.snapshot.as_ref().map_or(0, |s| s.serial());
+            tracing::error!(
+                "[{}] expired: serial {serial} was not confirmed by any primary within its EXPIRE time; answering SERVFAIL until a refresh succeeds",
+                e.zone.apex
+            );
+        }
+    }
+
     /// Starts refreshes that are due, within the concurrency limits.
     fn start_due(&mut self) {
         let now_ms = unix_ms();
@@ -429,6 +460,13 @@ impl TransferLoop {
             Interest::READABLE | Interest::WRITABLE,
         )?;
         self.id_seed = self.id_seed.wrapping_mul(5).wrapping_add(0x3b1d);
+        tracing::debug!(
+            "[{}] refresh from {addr}: connecting, our serial {}",
+            e.zone.apex,
+            e.snapshot
+                .as_ref()
+                .map_or("none (AXFR)".to_string(), |s| s.serial().to_string())
+        );
         let exchange = Exchange::new(
             &e.zone.apex,
             e.zone.key.clone(),
@@ -539,9 +577,13 @@ impl TransferLoop {
         let took = job.started.elapsed();
         let e = &mut self.zones[i];
         e.next_primary = 0;
+        if std::mem::take(&mut e.expiry_logged) {
+            tracing::info!("[{}] refreshed from {addr}: no longer expired", e.zone.apex);
+        }
         match outcome {
             Outcome::UpToDate { serial } => {
-                tracing::info!("[{}] up to date at serial {serial} ({addr})", e.zone.apex);
+                // At 10,000 zones a line per SOA check is noise.
+                tracing::debug!("[{}] up to date at serial {serial} ({addr})", e.zone.apex);
                 if let Some(s) = e.snapshot.clone() {
                     e.timers.on_refreshed(now_ms, soa_timers(&s));
                 }
@@ -566,11 +608,14 @@ impl TransferLoop {
                     .snapshot
                     .as_ref()
                     .map_or("none".to_string(), |s| s.serial().to_string());
+                // "N records" counts the zone, as the line of a load from
+                // disk does; what crossed the wire is in brackets.
                 tracing::info!(
-                    "[{}] {} from {addr}: serial {old} -> {}, {records} records, {bytes} bytes, {messages} messages, {:.1} ms",
+                    "[{}] {} from {addr}: serial {old} -> {}, {} records ({records} received in {messages} messages, {bytes} bytes), {:.1} ms",
                     e.zone.apex,
                     kind.label(),
                     snapshot.serial(),
+                    snapshot.record_count(),
                     took.as_secs_f64() * 1e3
                 );
                 e.timers.on_refreshed(now_ms, soa_timers(&snapshot));
@@ -600,6 +645,12 @@ impl TransferLoop {
         if std::mem::take(&mut e.refresh_again) {
             e.timers.next_refresh = now_ms;
         }
+        tracing::debug!(
+            "[{}] next refresh in {} s, expires in {} s",
+            e.zone.apex,
+            e.timers.next_refresh.saturating_sub(now_ms) / 1000,
+            e.timers.expires_at.unwrap_or(now_ms).saturating_sub(now_ms) / 1000
+        );
         self.persist(i);
     }
 
@@ -614,6 +665,13 @@ impl TransferLoop {
             notify: Some(Arc::clone(&e.policy)),
         };
         let next = self.published.load().with(zone);
+        tracing::debug!(
+            "[{}] published serial {}",
+            e.zone.apex,
+            e.snapshot
+                .as_ref()
+                .map_or("none".to_string(), |s| s.serial().to_string())
+        );
         let old = self.published.swap(Arc::new(next));
         self.graveyard.sets.push(old);
     }
@@ -630,15 +688,23 @@ impl TransferLoop {
             expires_at: e.timers.expires_at.unwrap_or(0) / 1000,
         };
         let saved_serial = load_state(&e.zone.file).map(|st| st.serial);
-        if saved_serial != Some(s.serial())
-            && let Err(err) = save_zone(&e.zone.file, s)
-        {
-            tracing::error!(
-                "[{}] cannot write {}: {err}",
+        if saved_serial != Some(s.serial()) {
+            let started = Instant::now();
+            if let Err(err) = save_zone(&e.zone.file, s) {
+                tracing::error!(
+                    "[{}] cannot write {}: {err}",
+                    e.zone.apex,
+                    e.zone.file.display()
+                );
+                return;
+            }
+            tracing::debug!(
+                "[{}] wrote serial {} to {} in {:.1} ms",
                 e.zone.apex,
-                e.zone.file.display()
+                s.serial(),
+                e.zone.file.display(),
+                started.elapsed().as_secs_f64() * 1e3
             );
-            return;
         }
         if let Err(err) = save_state(&e.zone.file, &state) {
             tracing::error!(

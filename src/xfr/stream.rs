@@ -24,7 +24,7 @@ pub struct Limits {
 
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum StreamError {
-    #[error("primary answered with RCODE {0}")]
+    #[error("primary answered with {}", rcode::Display(*.0))]
     Rcode(u16),
     #[error("malformed message: {0}")]
     Malformed(&'static str),

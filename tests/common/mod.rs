@@ -178,10 +178,16 @@ impl Zonecast {
     }
 
     pub fn start_with_config(dir: tempfile::TempDir, config: &str) -> Zonecast {
+        Self::start_logging(dir, config, "info")
+    }
+
+    /// Like [`start_with_config`](Self::start_with_config), with
+    /// `RUST_LOG` set to `filter`.
+    pub fn start_logging(dir: tempfile::TempDir, config: &str, filter: &str) -> Zonecast {
         let path = dir.path().join("zonecast.toml");
         std::fs::write(&path, config).unwrap();
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_zonecast"));
-        cmd.arg("--config").arg(&path).env("RUST_LOG", "info");
+        cmd.arg("--config").arg(&path).env("RUST_LOG", filter);
         let mut process = Process::spawn(cmd);
         assert!(
             process.wait_for_log("listening on 127.0.0.1:", Duration::from_secs(20)),

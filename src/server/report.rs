@@ -1,6 +1,8 @@
-//! Queries dropped without an answer (malformed, responses, truncated
-//! datagrams), reported in the log at most once per interval: a flood of
-//! garbage must not become a flood of log lines.
+//! Events a worker reports to the operator without a log line each:
+//! queries dropped without an answer (malformed, responses, truncated
+//! datagrams), and NOTIFYs and transfer requests refused from strangers.
+//! Each kind is reported at most once per interval, with its count and
+//! the latest source: a flood must not become a flood of log lines.
 
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
@@ -8,32 +10,35 @@ use std::time::{Duration, Instant};
 /// The shortest time between two reports of one worker.
 pub const REPORT_EVERY: Duration = Duration::from_secs(10);
 
-pub struct DropReport {
+pub struct EventReport {
     worker: usize,
+    /// What is counted, as the log line says it ("dropped ... packets").
+    what: &'static str,
     count: u64,
     latest: Option<IpAddr>,
     /// No report before this; the first drop is reported at once.
     quiet_until: Option<Instant>,
 }
 
-impl DropReport {
-    pub fn new(worker: usize) -> Self {
-        DropReport {
+impl EventReport {
+    pub fn new(worker: usize, what: &'static str) -> Self {
+        EventReport {
             worker,
+            what,
             count: 0,
             latest: None,
             quiet_until: None,
         }
     }
 
-    /// Counts one dropped packet: no I/O, no allocation.
+    /// Counts one event: no I/O, no allocation.
     #[inline]
     pub fn record(&mut self, source: IpAddr) {
         self.count += 1;
         self.latest = Some(source);
     }
 
-    /// Logs what was dropped since the last report, if the interval has
+    /// Logs what was counted since the last report, if the interval has
     /// passed. Returns whether it logged.
     pub fn report(&mut self, now: Instant) -> bool {
         if self.count == 0 || self.quiet_until.is_some_and(|t| now < t) {
@@ -43,8 +48,9 @@ impl DropReport {
             .latest
             .map_or_else(String::new, |a| format!(", latest from {a}"));
         tracing::warn!(
-            "worker {}: dropped {} malformed or unanswerable packets{latest} (reported at most every {} s)",
+            "worker {}: {} {}{latest} (reported at most every {} s)",
             self.worker,
+            self.what,
             self.count,
             REPORT_EVERY.as_secs()
         );
@@ -61,7 +67,7 @@ mod tests {
     #[test]
     fn reports_the_first_at_once_then_at_most_once_per_interval() {
         let t0 = Instant::now();
-        let mut d = DropReport::new(0);
+        let mut d = EventReport::new(0, "dropped packets:");
         assert!(!d.report(t0), "nothing to report");
         let src: IpAddr = "192.0.2.1".parse().unwrap();
         d.record(src);
