@@ -76,11 +76,12 @@ fn primary_with_acl(
     Knot::start_on(port, "", &rest, &[("example.com.zone", zone)], APEX)
 }
 
-/// Changes the primary's zone file and has Knot load it (and NOTIFY).
+/// Changes the primary's zone file and has Knot load it (and NOTIFY),
+/// waiting until the load is done (`-b`), so that the next change never
+/// rewrites a file Knot is still reading.
 fn update(knot: &Knot, zone: &str) {
-    std::fs::write(knot.dir.path().join("example.com.zone"), zone).unwrap();
-    let out = knot.knotc(&["zone-reload", "example.com"]);
-    assert!(out.contains("OK"), "knotc: {out}");
+    write_atomically(&knot.dir.path().join("example.com.zone"), zone, None);
+    knot.knotc_ok(&["-b", "zone-reload", "example.com"]);
 }
 
 /// zonecast as the secondary, in `dir` (kept across restarts); `extra`
@@ -358,8 +359,7 @@ fn journal_gap_falls_back_to_the_whole_zone() {
         None,
         "",
     );
-    let out = knot.knotc(&["zone-notify", "example.com"]);
-    assert!(out.contains("OK"), "{out}");
+    knot.knotc_ok(&["zone-notify", "example.com"]);
     assert!(wait_serial(zc.addr, 5), "{}", zc.process.log());
     assert_eq!(
         a_record(zc.addr, "www.example.com."),

@@ -43,6 +43,8 @@ pub fn free_port() -> u16 {
 pub struct Process {
     child: Child,
     log: Arc<Mutex<String>>,
+    /// The program, to label its log.
+    name: String,
 }
 
 impl Process {
@@ -50,6 +52,9 @@ impl Process {
         cmd.stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .stdin(Stdio::null());
+        let name = Path::new(cmd.get_program())
+            .file_name()
+            .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
         let mut child = cmd
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {cmd:?}: {e}"));
@@ -76,7 +81,7 @@ impl Process {
                 }
             });
         }
-        Process { child, log }
+        Process { child, log, name }
     }
 
     pub fn pid(&self) -> u32 {
@@ -145,6 +150,20 @@ unsafe extern "C" {
 
 impl Drop for Process {
     fn drop(&mut self) {
+        // A failing test shows what every peer it talked to said.
+        if std::thread::panicking() {
+            let state = match self.child.try_wait() {
+                Ok(Some(st)) => format!("exited: {st}"),
+                _ => "running".into(),
+            };
+            eprintln!(
+                "--- log of {} (pid {}, {state}) ---\n{}--- end of log of {} ---",
+                self.name,
+                self.child.id(),
+                self.log(),
+                self.name
+            );
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -287,12 +306,20 @@ impl Knot {
                     && r.len() > 3
                     && r[3] & 0xf == 0
                 {
-                    return Knot {
+                    let knot = Knot {
                         process,
                         addr,
                         dir,
                         conf,
                     };
+                    // Ready means the control socket answers too.
+                    let status = knot.knotc(&["status"]);
+                    assert!(
+                        status.contains("Running"),
+                        "knotc status: {status}\n{}",
+                        knot.process.log()
+                    );
+                    return knot;
                 }
             }
             eprintln!(
@@ -303,19 +330,41 @@ impl Knot {
         panic!("knotd would not start");
     }
 
-    /// Runs `knotc` against this instance.
+    /// Runs `knotc` against this instance. A refused connection to the
+    /// control socket is tried again for a while: knotd binds that socket
+    /// only after it starts serving, and on a busy machine its zones can
+    /// answer first (seen as flaky "connection refused" failures).
     pub fn knotc(&self, args: &[&str]) -> String {
-        let out = Command::new(tool("knotc"))
-            .arg("-c")
-            .arg(&self.conf)
-            .args(args)
-            .output()
-            .unwrap();
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
+        let end = Instant::now() + Duration::from_secs(5);
+        loop {
+            let out = Command::new(tool("knotc"))
+                .arg("-c")
+                .arg(&self.conf)
+                .args(args)
+                .output()
+                .unwrap();
+            let text = format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+            if !text.contains("failed to connect to socket") || Instant::now() >= end {
+                return text;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Runs `knotc` and requires its OK, naming the command and showing
+    /// Knot's log when it fails.
+    pub fn knotc_ok(&self, args: &[&str]) {
+        let out = self.knotc(args);
+        assert!(
+            out.contains("OK"),
+            "knotc {}: {out}\n--- knotd log ---\n{}",
+            args.join(" "),
+            self.process.log()
+        );
     }
 }
 
@@ -382,17 +431,31 @@ impl Bind {
     /// NOTIFY for a changed zone.
     pub fn update(&self, name: &str, text: &str) {
         let path = self.dir.path().join(name);
-        std::fs::write(&path, text).unwrap();
         // named reloads only a file newer than its last load, by whole
         // seconds: a change in the second it loaded would be skipped.
         let ahead = std::time::SystemTime::now() + Duration::from_secs(1);
-        std::fs::File::options()
-            .write(true)
-            .open(&path)
-            .and_then(|f| f.set_modified(ahead))
-            .unwrap();
+        write_atomically(&path, text, Some(ahead));
         self.process.signal(1);
     }
+}
+
+/// Replaces a file that a peer may be reading at that moment (its reload
+/// runs in the background): written beside it, then renamed over it, so
+/// the peer reads the old text or the new, never half of one. With the
+/// file rewritten in place during its background reloads, a knotd once
+/// stopped in the middle of a run of them: its DNS port and its control
+/// socket refused connections (the flaky "knot.sock: connection refused").
+pub fn write_atomically(path: &Path, text: &str, modified: Option<std::time::SystemTime>) {
+    let tmp = path.with_extension("new");
+    std::fs::write(&tmp, text).unwrap();
+    if let Some(t) = modified {
+        std::fs::File::options()
+            .write(true)
+            .open(&tmp)
+            .and_then(|f| f.set_modified(t))
+            .unwrap();
+    }
+    std::fs::rename(&tmp, path).unwrap();
 }
 
 /// EDNS settings for a query.
