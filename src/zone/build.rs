@@ -11,7 +11,7 @@
 use thiserror::Error;
 
 use super::canonical::CanonicalOrder;
-use super::node::{RRsetParts, encode_node, encode_records, flags, own_flags};
+use super::node::{RRsetParts, encode_node, encode_records, flags, own_flags, set_key};
 use super::node_map::NodeMap;
 use super::rr::Rr;
 use super::rrset::OwnedRRset;
@@ -436,9 +436,14 @@ impl SnapshotBuilder {
             grouped[*at as usize] = *r;
             *at += 1;
         }
+        let rdata = &self.rdata;
         for i in 0..n {
-            // Stable: file order stays within each type.
-            grouped[starts[i] as usize..starts[i + 1] as usize].sort_by_key(|r| r.rtype);
+            // Stable: file order stays within each type. RRSIGs group by
+            // the type they cover (RFC 4034 §3).
+            grouped[starts[i] as usize..starts[i + 1] as usize].sort_by_key(|r| {
+                let rd = &rdata[r.rdata_at..r.rdata_at + r.rdata_len as usize];
+                set_key(r.rtype, rd)
+            });
         }
         self.records = grouped;
     }
@@ -465,10 +470,14 @@ impl SnapshotBuilder {
             let node_start = sets.len();
             while i < recs.len() && recs[i].node == node {
                 let t = recs[i].rtype;
+                let key = set_key(t, self.rdata_of(&recs[i]));
                 let first = kept.len();
                 let mut ttl = recs[i].ttl;
                 let mut mismatch = false;
-                while i < recs.len() && recs[i].node == node && recs[i].rtype == t {
+                while i < recs.len()
+                    && recs[i].node == node
+                    && set_key(recs[i].rtype, self.rdata_of(&recs[i])) == key
+                {
                     let r = &recs[i];
                     let rd = &self.rdata[r.rdata_at..r.rdata_at + r.rdata_len as usize];
                     // RFC 1035 §3.3.13: the apex has one SOA; keep the first.
@@ -506,9 +515,14 @@ impl SnapshotBuilder {
                 }
                 if mismatch {
                     warnings.push(format!(
-                        "TTL mismatch, owner {}, type {}, TTL set to {ttl}",
+                        "TTL mismatch, owner {}, type {}{}, TTL set to {ttl}",
                         self.owner_name(node),
-                        rtype::Display(t)
+                        rtype::Display(t),
+                        if t == rtype::RRSIG {
+                            format!(" covering {}", rtype::Display(key.1))
+                        } else {
+                            String::new()
+                        }
                     ));
                 }
                 sets.push(SetDesc {

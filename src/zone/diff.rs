@@ -8,7 +8,9 @@ use thiserror::Error;
 
 use super::build::{ZoneError, check_types};
 use super::canonical::CanonicalOrder;
-use super::node::{Node, RRsetParts, encode_node, encode_records, flags, own_flags, with_occluded};
+use super::node::{
+    Node, RRsetParts, encode_node, encode_records, flags, own_flags, set_key, with_occluded,
+};
 use super::node_map::Change;
 use super::rr::Rr;
 use super::rrset::OwnedRRset;
@@ -60,6 +62,11 @@ pub enum DiffError {
 /// One RRset being edited: type, TTL, RDATAs.
 type EditedRRset = (u16, u32, Vec<Box<[u8]>>);
 
+/// The set an edited RRset is: its type, and for RRSIG the type covered.
+fn key_of(s: &EditedRRset) -> (u16, u16) {
+    set_key(s.0, s.2.first().map_or(&[][..], |r| &r[..]))
+}
+
 /// A touched node's RRsets, being edited.
 struct Parts {
     rrsets: Vec<EditedRRset>,
@@ -106,7 +113,8 @@ pub fn apply(base: &Snapshot, diffs: &[Diff]) -> Result<Snapshot, DiffError> {
                 .entry(owner.clone())
                 .or_insert_with(|| Parts::of(base.node_by_wire(owner.as_wire())));
             canonical_form(rr.rtype, &rr.rdata, &mut canon_a);
-            let set = parts.rrsets.iter_mut().find(|(t, _, _)| *t == rr.rtype);
+            let key = set_key(rr.rtype, &rr.rdata);
+            let set = parts.rrsets.iter_mut().find(|s| key_of(s) == key);
             let pos = set.as_ref().and_then(|(_, _, rds)| {
                 rds.iter().position(|rd| {
                     canonical_form(rr.rtype, rd, &mut canon_b);
@@ -128,7 +136,8 @@ pub fn apply(base: &Snapshot, diffs: &[Diff]) -> Result<Snapshot, DiffError> {
                 .entry(owner.clone())
                 .or_insert_with(|| Parts::of(base.node_by_wire(owner.as_wire())));
             canonical_form(rr.rtype, &rr.rdata, &mut canon_a);
-            match parts.rrsets.iter_mut().find(|(t, _, _)| *t == rr.rtype) {
+            let key = set_key(rr.rtype, &rr.rdata);
+            match parts.rrsets.iter_mut().find(|s| key_of(s) == key) {
                 Some((_, ttl, rds)) => {
                     let dup = rds.iter().any(|rd| {
                         canonical_form(rr.rtype, rd, &mut canon_b);
@@ -204,7 +213,7 @@ fn rebuild_touched(next: &mut Snapshot, touched: HashMap<Name, Parts>) -> Result
         if parts.rrsets.len() > u8::MAX as usize {
             return Err(ZoneError::TooManyTypes(owner).into());
         }
-        parts.rrsets.sort_by_key(|(t, _, _)| *t);
+        parts.rrsets.sort_by_key(key_of);
         let own = own_flags(owner == apex, parts.rrsets.iter().map(|(t, _, _)| *t));
         drafts.insert(
             owner.as_wire().to_vec(),

@@ -287,6 +287,48 @@ mod tests {
         assert!(b.snapshot.node(&n("sub")).is_none());
     }
 
+    /// RFC 4034 §3: the RRSIGs over each RRset are their own set, with
+    /// their own TTL; they are not one RRSIG RRset of the node.
+    #[test]
+    fn rrsigs_are_kept_per_type_covered_with_their_ttls() {
+        let sig = |t: &str, ttl: u32, tag: u16| {
+            format!(
+                "www {ttl} RRSIG {t} 13 3 {ttl} 20270101000000 20261101000000 {tag} example.com. AQID\n"
+            )
+        };
+        let text = format!(
+            "$TTL 1\n@ SOA ns hm 1 2 3 4 5\n@ NS ns\nwww 300 A 192.0.2.1\nwww 60 TXT x\n{}{}{}",
+            sig("TXT", 60, 1),
+            sig("A", 300, 2),
+            sig("A", 300, 3)
+        );
+        let b = load(&text).unwrap();
+        assert!(
+            b.warnings.iter().all(|w| !w.contains("TTL")),
+            "{:?}",
+            b.warnings
+        );
+        let node = b.snapshot.node(&n("www")).unwrap();
+        let a = node.rrsigs(rtype::A).unwrap();
+        assert_eq!((a.len(), a.ttl(), a.covered()), (2, 300, rtype::A));
+        let txt = node.rrsigs(rtype::TXT).unwrap();
+        assert_eq!((txt.len(), txt.ttl(), txt.covered()), (1, 60, rtype::TXT));
+        assert!(node.rrsigs(rtype::AAAA).is_none());
+        // An RRSIG query gets the signatures of the lowest type covered.
+        assert_eq!(node.rrset(rtype::RRSIG).unwrap().covered(), rtype::A);
+        assert_eq!(b.snapshot.record_count(), 2 + 2 + 3);
+        // Within one covered type a TTL mismatch is still one set.
+        let text = format!("{text}{}", sig("A", 30, 4));
+        let b = load(&text).unwrap();
+        assert!(
+            b.warnings
+                .iter()
+                .any(|w| w.contains("type RRSIG covering A, TTL set to 30")),
+            "{:?}",
+            b.warnings
+        );
+    }
+
     #[test]
     fn large_files_load_through_the_reading_thread() {
         let mut text = String::from(HEAD);

@@ -106,10 +106,18 @@ impl<'a> Node<'a> {
         }
     }
 
-    /// The RRset of type `t`.
+    /// The RRset of type `t` (for RRSIG: the signatures of the lowest
+    /// type covered, as Knot answers an RRSIG query).
     #[inline]
     pub fn rrset(&self, t: u16) -> Option<RRset<'a>> {
         self.rrsets().find(|s| s.rtype() == t)
+    }
+
+    /// The RRSIGs covering this node's RRset of type `covered`.
+    #[inline]
+    pub fn rrsigs(&self, covered: u16) -> Option<RRset<'a>> {
+        self.rrsets()
+            .find(|s| s.rtype() == crate::wire::iana::rtype::RRSIG && s.covered() == covered)
     }
 
     /// An empty non-terminal: a name that exists only because names below
@@ -210,6 +218,18 @@ pub fn own_flags(is_apex: bool, types: impl Iterator<Item = u16>) -> u8 {
         }
     }
     f
+}
+
+/// What makes records one RRset at a node: the type, and for RRSIG the
+/// type covered (RFC 4034 §3: signatures over different RRsets are not
+/// one RRset, and each keeps its own TTL, RFC 2181 §5.2 aside).
+pub fn set_key(rtype: u16, rdata: &[u8]) -> (u16, u16) {
+    match rdata.get(..2) {
+        Some(&[a, b]) if rtype == crate::wire::iana::rtype::RRSIG => {
+            (rtype, u16::from_be_bytes([a, b]))
+        }
+        _ => (rtype, 0),
+    }
 }
 
 /// A copy of `blob` with OCCLUDED set or cleared.

@@ -45,6 +45,17 @@ impl<'a> RRset<'a> {
         self.ttl
     }
 
+    /// For RRSIG: the type the signatures cover (the first two octets
+    /// of RDATA, RFC 4034 §3.1.1); 0 for other types.
+    pub fn covered(&self) -> u16 {
+        match self.wire.get(FIXED_LEN..FIXED_LEN + 2) {
+            Some(&[a, b]) if self.rtype == crate::wire::iana::rtype::RRSIG => {
+                u16::from_be_bytes([a, b])
+            }
+            _ => 0,
+        }
+    }
+
     /// Number of records.
     pub fn len(&self) -> usize {
         self.count as usize

@@ -110,6 +110,32 @@ fn adds_and_removes_records_and_names() {
     assert_eq!(describe(&base), describe(&build(BASE)));
 }
 
+/// Re-signing replaces the RRSIGs of one type; those of another type at
+/// the same name stay, with their own TTL.
+#[test]
+fn rrsigs_change_per_type_covered() {
+    let sig = |t: &str, ttl: u32, tag: u16| {
+        format!(
+            "www {ttl} RRSIG {t} 13 3 {ttl} 20270101000000 20261101000000 {tag} example.com. AQID\n"
+        )
+    };
+    let body = format!("www 60 TXT x\n{}{}", sig("A", 60, 1), sig("TXT", 60, 2));
+    let base = build(&format!("{BASE}{body}"));
+    let next = apply(&base, &[diff(1, &sig("A", 60, 1), 2, &sig("A", 120, 9))]).unwrap();
+    let expect = build(&format!(
+        "{}www 60 TXT x\n{}{}",
+        BASE.replace("SOA ns hm 1", "SOA ns hm 2"),
+        sig("A", 120, 9),
+        sig("TXT", 60, 2)
+    ));
+    assert_eq!(describe(&next), describe(&expect));
+    let www = next
+        .node(&parse_name_text("www.example.com.", None).unwrap())
+        .unwrap();
+    assert_eq!(www.rrsigs(rtype::A).unwrap().ttl(), 120);
+    assert_eq!(www.rrsigs(rtype::TXT).unwrap().ttl(), 60);
+}
+
 #[test]
 fn several_sequences_in_a_row() {
     let base = build(BASE);
