@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the tests and benchmarks use, only when it is missing:
 # Knot DNS (primary and reference), BIND (a second primary), kdig, dig,
+# the zone signers and Unbound (a validating client),
 # NSD and dnsperf from Debian, and cargo-fuzz from crates.io. Idempotent;
 # needs root for apt-get.
 set -euo pipefail
@@ -10,6 +11,11 @@ command -v knotd   >/dev/null 2>&1 || need_apt+=(knot)
 command -v kdig    >/dev/null 2>&1 || need_apt+=(knot-dnsutils)
 command -v dig     >/dev/null 2>&1 || need_apt+=(bind9-dnsutils)
 command -v named   >/dev/null 2>&1 || [ -x /usr/sbin/named ] || need_apt+=(bind9)
+# Signed-zone tests: signers (BIND's dnssec-signzone, ldns-signzone) and a
+# validating resolver (Unbound) as the client.
+command -v dnssec-signzone >/dev/null 2>&1 || need_apt+=(bind9-utils)
+command -v ldns-signzone   >/dev/null 2>&1 || need_apt+=(ldnsutils)
+command -v unbound >/dev/null 2>&1 || [ -x /usr/sbin/unbound ] || need_apt+=(unbound)
 if [ "${ZONECAST_BENCH_DEPS:-0}" = 1 ]; then
   command -v nsd     >/dev/null 2>&1 || [ -x /usr/sbin/nsd ] || need_apt+=(nsd)
   command -v dnsperf >/dev/null 2>&1 || need_apt+=(dnsperf)
@@ -21,7 +27,7 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
   # Packages may start system services on port 53; the tests use their own
   # instances on other ports, so stop them (pid files, not names).
-  for pidfile in /run/knot/knot.pid /run/nsd/nsd.pid /run/named/named.pid; do
+  for pidfile in /run/knot/knot.pid /run/nsd/nsd.pid /run/named/named.pid /run/unbound.pid; do
     [ -f "$pidfile" ] && kill "$(cat "$pidfile")" 2>/dev/null || true
   done
 fi

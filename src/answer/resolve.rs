@@ -17,6 +17,12 @@ use crate::zone::rrset::RRset;
 const MAX_CHAIN: usize = 16;
 /// Most names whose addresses are looked up for the additional section.
 const MAX_ADDITIONAL: usize = 32;
+/// Most NSEC records one answer carries: a CNAME chain may add a wildcard
+/// proof per link, and the final name two more (RFC 4035 §3.1.3).
+const MAX_PROOFS: usize = 8;
+/// Most names stepped back over (empty non-terminals and glue have no
+/// NSEC) to find the NSEC that covers a name.
+const MAX_NSEC_WALK: usize = 256;
 
 /// What the answer says about itself in the header.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,6 +91,11 @@ struct Resolver<'z, 'r, 'w, 'b> {
     visited: SmallVec<[*const u8; MAX_CHAIN]>,
     /// Where the RDATA of the RRset last written went.
     rdata_at: RdataOffsets,
+    /// DO=1 and the zone is signed: RRSIGs and denial proofs go in
+    /// (RFC 4035 §3.1); never otherwise.
+    dnssec: bool,
+    /// Nodes whose NSEC (with its RRSIG) ends the authority section.
+    proofs: SmallVec<[Node<'z>; MAX_PROOFS]>,
 }
 
 /// Writes the answer, authority and additional sections for `req` from
@@ -111,8 +122,13 @@ pub fn resolve(
         additional: SmallVec::new(),
         visited: SmallVec::new(),
         rdata_at: RdataOffsets::new(),
+        dnssec: req.edns.is_some_and(|e| e.dnssec_ok) && zone.is_signed(),
+        proofs: SmallVec::new(),
     };
     r.run(scratch);
+    if !r.res.tc {
+        r.put_proofs();
+    }
     if !r.res.tc {
         r.put_additional(scratch);
     }
@@ -204,13 +220,17 @@ impl<'z> Resolver<'z, '_, '_, '_> {
         let mut wild = [0u8; MAX_NAME_LEN];
         wild[..2].copy_from_slice(b"\x01*");
         wild[2..2 + suffix.len()].copy_from_slice(suffix);
-        if let Some(wc) = self
-            .zone
-            .get(&wild[..2 + suffix.len()], hashes.wildcard(skip))
-        {
+        let wild = &wild[..2 + suffix.len()];
+        if let Some(wc) = self.zone.get(wild, hashes.wildcard(skip)) {
+            // RFC 4035 §3.1.3.3: prove that no closer name matched.
+            self.cover(name.as_wire());
             let owner = self.owner(name, origin, 0);
             return self.answer_node(wc, owner, next);
         }
+        // RFC 4035 §3.1.3.2: the name does not exist, nor the wildcard
+        // that could have answered for it.
+        self.cover(name.as_wire());
+        self.cover(wild);
         self.negative(rcode::NXDOMAIN);
         Step::Done
     }
@@ -220,19 +240,14 @@ impl<'z> Resolver<'z, '_, '_, '_> {
         let qtype = self.req.qtype;
         if qtype == rtype::ANY {
             // RFC 8482 §4.2: one RRset is enough; Knot gives the lowest type.
-            return match node.rrsets().next() {
-                Some(set) => {
-                    self.answer(owner, set);
-                    Step::Done
-                }
-                None => {
-                    self.negative(rcode::NOERROR);
-                    Step::Done
-                }
-            };
+            match node.rrsets().next() {
+                Some(set) => self.answer(owner, node, set),
+                None => self.nodata(node),
+            }
+            return Step::Done;
         }
         if let Some(set) = node.rrset(qtype) {
-            self.answer(owner, set);
+            self.answer(owner, node, set);
             return Step::Done;
         }
         if qtype != rtype::CNAME
@@ -248,14 +263,27 @@ impl<'z> Resolver<'z, '_, '_, '_> {
             let Some(&at) = self.rdata_at.first() else {
                 return Step::Done;
             };
+            self.sigs(owner, node, rtype::CNAME, Section::Answer);
             let target = cname.rdatas().next().unwrap_or(b"\0");
             if next.read_lower(target).is_err() {
                 return Step::Done;
             }
             return Step::Chase(at);
         }
-        self.negative(rcode::NOERROR);
+        self.nodata(node);
         Step::Done
+    }
+
+    /// NODATA at `node` (RFC 4035 §3.1.3.1): its NSEC shows the types it
+    /// has; an empty non-terminal has none, and the NSEC that covers its
+    /// name shows that too.
+    fn nodata(&mut self, node: Node<'z>) {
+        if node.rrset(rtype::NSEC).is_some() {
+            self.prove(node);
+        } else {
+            self.cover(node.owner());
+        }
+        self.negative(rcode::NOERROR);
     }
 
     /// RFC 6672 §3.3: the DNAME, then a CNAME synthesized from it.
@@ -274,6 +302,8 @@ impl<'z> Resolver<'z, '_, '_, '_> {
         if !self.put(dname_owner, set, Section::Answer, None) {
             return Step::Done;
         }
+        // The DNAME is signed; the CNAME made from it is not (RFC 6672 §5.3.1).
+        self.sigs(dname_owner, node, rtype::DNAME, Section::Answer);
         let target = set.rdatas().next().unwrap_or(b"\0");
         let prefix = &name.as_wire()[..name.suffix_start(skip)];
         if next.set_concat(prefix, target).is_err() {
@@ -302,10 +332,77 @@ impl<'z> Resolver<'z, '_, '_, '_> {
         }
     }
 
-    /// An answer RRset, with its targets queued for the additional section.
-    fn answer(&mut self, owner: Owner<'_>, set: RRset<'z>) {
+    /// An answer RRset of `node`, with its targets queued for the
+    /// additional section and its RRSIGs after it.
+    fn answer(&mut self, owner: Owner<'_>, node: Node<'z>, set: RRset<'z>) {
         if self.put(owner, set, Section::Answer, None) {
             self.queue_targets(set, None);
+            self.sigs(owner, node, set.rtype(), Section::Answer);
+        }
+    }
+
+    /// With DNSSEC, the RRSIGs over `node`'s RRset of type `covered`, in
+    /// the same section (RFC 4035 §3.1.1): TC when they do not fit. A
+    /// wildcard's RRSIGs go out unchanged under the synthesized owner; their
+    /// Labels field tells the resolver (RFC 4035 §3.1.3.3).
+    fn sigs(&mut self, owner: Owner<'_>, node: Node<'z>, covered: u16, section: Section) {
+        if !self.dnssec {
+            return;
+        }
+        if let Some(sigs) = node.rrsigs(covered) {
+            self.put(owner, sigs, section, None);
+        }
+    }
+
+    /// Adds `node`'s NSEC to the proofs, once.
+    fn prove(&mut self, node: Node<'z>) {
+        if !self.dnssec
+            || !self.zone.uses_nsec()
+            || node.rrset(rtype::NSEC).is_none()
+            || self.proofs.iter().any(|p| p.id() == node.id())
+            || self.proofs.len() == MAX_PROOFS
+        {
+            return;
+        }
+        self.proofs.push(node);
+    }
+
+    /// Adds the NSEC that covers `name` (lowercase; not a name with an
+    /// NSEC of its own): the nearest NSEC before it in canonical order.
+    fn cover(&mut self, name: &[u8]) {
+        if !self.dnssec || !self.zone.uses_nsec() {
+            return;
+        }
+        let mut at = self.zone.predecessor(name);
+        for _ in 0..MAX_NSEC_WALK {
+            let Some(prev) = at else { return };
+            if let Some(n) = self.zone.node_by_wire(prev)
+                && n.rrset(rtype::NSEC).is_some()
+                && !n.has_flag(flags::OCCLUDED)
+            {
+                self.prove(n);
+                return;
+            }
+            at = self.zone.predecessor(prev);
+        }
+    }
+
+    /// The NSEC proofs and their RRSIGs, at the end of the authority
+    /// section: mandatory, so TC when they do not fit.
+    fn put_proofs(&mut self) {
+        for i in 0..self.proofs.len() {
+            let node = self.proofs[i];
+            let Some(nsec) = node.rrset(rtype::NSEC) else {
+                continue;
+            };
+            let owner = Owner::Name(node.owner());
+            if !self.put(owner, nsec, Section::Authority, None) {
+                return;
+            }
+            self.sigs(owner, node, rtype::NSEC, Section::Authority);
+            if self.res.tc {
+                return;
+            }
         }
     }
 
@@ -319,8 +416,23 @@ impl<'z> Resolver<'z, '_, '_, '_> {
         let Some(ns) = cut.rrset(rtype::NS) else {
             return;
         };
-        if self.put(owner, ns, Section::Authority, None) {
-            self.queue_targets(ns, Some(cut.owner()));
+        if !self.put(owner, ns, Section::Authority, None) {
+            return;
+        }
+        self.queue_targets(ns, Some(cut.owner()));
+        if !self.dnssec {
+            return;
+        }
+        // RFC 4035 §3.1.4: a secure cut's DS and its RRSIGs; else the
+        // NSEC at the cut, which shows there is no DS. The NS set is the
+        // child's, unsigned here.
+        match cut.rrset(rtype::DS) {
+            Some(ds) => {
+                if self.put(owner, ds, Section::Authority, None) {
+                    self.sigs(owner, cut, rtype::DS, Section::Authority);
+                }
+            }
+            None => self.prove(cut),
         }
     }
 
@@ -330,12 +442,13 @@ impl<'z> Resolver<'z, '_, '_, '_> {
         self.res.rcode = code;
         let soa = self.zone.soa();
         let ttl = self.zone.negative_ttl();
-        self.put(
-            Owner::Pointer(self.apex_ptr),
-            soa,
-            Section::Authority,
-            Some(ttl),
-        );
+        let owner = Owner::Pointer(self.apex_ptr);
+        if self.put(owner, soa, Section::Authority, Some(ttl)) && self.dnssec {
+            // Its RRSIGs with the same TTL (RFC 4035 §3.1.3, RFC 2308 §3).
+            if let Some(sigs) = self.zone.soa_sigs() {
+                self.put(owner, sigs, Section::Authority, Some(ttl));
+            }
+        }
     }
 
     /// Writes an RRset whole or not at all; when it does not fit, sets TC.
@@ -456,6 +569,24 @@ impl<'z> Resolver<'z, '_, '_, '_> {
                         self.res.tc = true;
                     }
                     return;
+                }
+                // RRSIGs in the additional section are optional: left out
+                // when they do not fit, never TC (RFC 4035 §3.1.1). Glue
+                // has none.
+                if let Some(sigs) = node.rrsigs(t).filter(|_| self.dnssec) {
+                    let mark = self.w.mark();
+                    let written = put_rrset(
+                        self.w,
+                        owner,
+                        sigs,
+                        Section::Additional,
+                        None,
+                        &mut self.rdata_at,
+                    );
+                    if written.is_err() {
+                        self.w.rollback(mark);
+                        return;
+                    }
                 }
             }
         }

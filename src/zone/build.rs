@@ -341,16 +341,19 @@ impl SnapshotBuilder {
             .map(|s| OwnedRRset::copy_of(&s))
             .ok_or_else(|| ZoneError::MissingSoa(apex.clone()))?;
         let serial = soa_field(soa.view().rdatas().next().unwrap_or(&[]), 0);
-        let snapshot = Snapshot {
+        let mut snapshot = Snapshot {
             apex_labels: apex.label_count(),
             apex_hash,
             serial,
             soa,
+            soa_sigs: None,
+            nsec: false,
             nodes,
             order,
             record_count: kept.len(),
             apex,
         };
+        snapshot.read_apex_facts();
         Ok(Built {
             snapshot,
             warnings: self.warnings,

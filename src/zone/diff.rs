@@ -378,6 +378,7 @@ fn rebuild_touched(next: &mut Snapshot, touched: HashMap<Name, Parts>) -> Result
         .map(|s| OwnedRRset::copy_of(&s))
         .ok_or_else(|| ZoneError::MissingSoa(apex.clone()))?;
     next.soa = soa;
+    next.read_apex_facts();
     Ok(())
 }
 

@@ -18,6 +18,10 @@ pub struct Snapshot {
     pub(super) serial: u32,
     /// The apex SOA, at hand for every negative answer.
     pub(super) soa: OwnedRRset,
+    /// Its RRSIGs: present when the zone is signed (as Knot decides it).
+    pub(super) soa_sigs: Option<OwnedRRset>,
+    /// The apex has an NSEC: denial is proved with NSEC (RFC 4035 §3.1.3).
+    pub(super) nsec: bool,
     pub(super) nodes: NodeMap,
     pub(super) order: CanonicalOrder,
     pub(super) record_count: usize,
@@ -58,6 +62,38 @@ impl Snapshot {
     /// The SOA RRset.
     pub fn soa(&self) -> RRset<'_> {
         self.soa.view()
+    }
+
+    /// The RRSIGs of the SOA, when the zone is signed.
+    pub fn soa_sigs(&self) -> Option<RRset<'_>> {
+        self.soa_sigs.as_ref().map(OwnedRRset::view)
+    }
+
+    /// Whether the zone is signed: its apex SOA has an RRSIG.
+    pub fn is_signed(&self) -> bool {
+        self.soa_sigs.is_some()
+    }
+
+    /// Whether denial of existence uses NSEC records.
+    pub fn uses_nsec(&self) -> bool {
+        self.nsec
+    }
+
+    /// The DNSSEC facts of the apex, read again after it changed.
+    pub(super) fn read_apex_facts(&mut self) {
+        let apex = self.apex_node();
+        let sigs = apex
+            .and_then(|n| n.rrsigs(rtype::SOA))
+            .map(|s| OwnedRRset::copy_of(&s));
+        let nsec = apex.is_some_and(|n| n.rrset(rtype::NSEC).is_some());
+        self.soa_sigs = sigs;
+        self.nsec = nsec;
+    }
+
+    /// The name that comes before `name` in canonical order (RFC 4034
+    /// §6.1), `name` itself excluded.
+    pub fn predecessor(&self, name: &[u8]) -> Option<&[u8]> {
+        self.order.predecessor(name)
     }
 
     /// The SOA record's RDATA.
