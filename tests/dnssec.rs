@@ -6,7 +6,7 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
@@ -247,57 +247,6 @@ fn do_answers_match_knot_for_zones_signed_by_bind_and_ldns() {
     }
 }
 
-/// A validating resolver, Unbound, with the zone's DS as its trust anchor
-/// and zonecast as the only server of the zone.
-struct Unbound {
-    process: Process,
-    addr: std::net::SocketAddr,
-    _dir: tempfile::TempDir,
-}
-
-impl Unbound {
-    fn start(anchor: &str, server: std::net::SocketAddr) -> Unbound {
-        let dir = tempfile::tempdir().unwrap();
-        let d = dir.path();
-        let port = free_port();
-        std::fs::write(d.join("anchor"), anchor).unwrap();
-        let conf: PathBuf = d.join("unbound.conf");
-        std::fs::write(
-            &conf,
-            format!(
-                "server:\n  interface: 127.0.0.1@{port}\n  port: {port}\n  username: \"\"\n  chroot: \"\"\n\
-                 directory: \"{dir}\"\n  pidfile: \"{dir}/unbound.pid\"\n  use-syslog: no\n  logfile: \"\"\n\
-                 do-not-query-localhost: no\n  module-config: \"validator iterator\"\n\
-                 trust-anchor-file: \"{dir}/anchor\"\n  cache-max-ttl: 0\n  cache-max-negative-ttl: 0\n\
-                 val-log-level: 2\n  verbosity: 1\n  local-zone: \"test.\" nodefault\n  do-ip6: no\n\
-                 harden-referral-path: no\n  qname-minimisation: no\n\
-                 stub-zone:\n  name: \"{APEX}\"\n  stub-addr: 127.0.0.1@{sport}\n",
-                dir = d.display(),
-                sport = server.port()
-            ),
-        )
-        .unwrap();
-        let mut cmd = Command::new(tool("unbound"));
-        cmd.arg("-d").arg("-c").arg(&conf);
-        let process = Process::spawn(cmd);
-        let addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-        let up = wait_until(Duration::from_secs(10), || {
-            udp(
-                addr,
-                &build_query(1, APEX, 6, 1, None),
-                Duration::from_millis(300),
-            )
-            .is_some()
-        });
-        assert!(up, "unbound did not start:\n{}", process.log());
-        Unbound {
-            process,
-            addr,
-            _dir: dir,
-        }
-    }
-}
-
 #[test]
 fn unbound_validates_every_answer_through_zonecast() {
     for (signer, signed) in [
@@ -305,7 +254,7 @@ fn unbound_validates_every_answer_through_zonecast() {
         ("ldns-signzone", sign_with_ldns()),
     ] {
         let (_knot, zc) = serve(&signed);
-        let resolver = Unbound::start(&signed.ds, zc.addr);
+        let resolver = Unbound::start(APEX, &signed.ds, zc.addr);
         let mut checked = 0;
         let mut bad = Vec::new();
         // Names inside the zone: the delegations' children have no server.
@@ -357,4 +306,174 @@ fn unbound_validates_every_answer_through_zonecast() {
             resolver.process.log()
         );
     }
+}
+
+/// The SOA serial `addr` serves for the zone, if it answers.
+fn serial_of(addr: std::net::SocketAddr) -> Option<u32> {
+    let r = udp(
+        addr,
+        &build_query(1, APEX, 6, 1, None),
+        Duration::from_millis(300),
+    )?;
+    let m = parse(&r);
+    m.answers.iter().find_map(|rr| {
+        rr.data
+            .to_string()
+            .split_whitespace()
+            .nth(2)
+            .and_then(|s| s.parse().ok())
+    })
+}
+
+/// Answers through `resolver` that are not secure, out of a sample of
+/// every kind (data, NXDOMAIN, NODATA, wildcard, CNAME, DS at a cut).
+fn insecure_answers(resolver: &Unbound) -> Vec<String> {
+    let mut bad = Vec::new();
+    for (name, t) in [
+        ("www.", 1u16),
+        ("www.", 15),
+        ("nx.", 1),
+        ("a.ent.", 1),
+        ("x.wild.", 1),
+        ("x.wild.", 15),
+        ("to-wild.", 1),
+        ("to-nowhere.", 1),
+        ("secure.", 43),
+        ("insecure.", 43),
+        ("", 48),
+    ] {
+        let name = format!("{name}{APEX}");
+        let q = build_query(
+            9,
+            &name,
+            t,
+            1,
+            Some(EdnsSpec {
+                dnssec_ok: true,
+                ..Default::default()
+            }),
+        );
+        match udp(resolver.addr, &q, Duration::from_secs(3)) {
+            Some(r) => {
+                let m = parse(&r);
+                if rcode(&m) == 2 || !m.metadata.authentic_data {
+                    bad.push(format!("{name} type {t}: rcode {}", rcode(&m)));
+                }
+            }
+            None => bad.push(format!("{name} type {t}: no answer")),
+        }
+    }
+    bad
+}
+
+/// zonecast as the secondary of a Knot primary that signs the zone
+/// itself: the first AXFR, a re-signing and a ZSK rollover, each version
+/// by IXFR, and Unbound finds the zone secure through zonecast after each.
+#[test]
+fn a_zone_signed_by_its_knot_primary_stays_valid_across_resigning_and_a_rollover() {
+    let port = free_port();
+    // Short key timings, so that a rollover completes within seconds.
+    let rest = format!(
+        "remote:\n  - id: zc\n    address: 127.0.0.1@{port}\n\
+         acl:\n  - id: xfr\n    address: 127.0.0.0/8\n    action: transfer\n\
+         policy:\n  - id: fast\n    algorithm: ecdsap256sha256\n    dnskey-ttl: 2\n    zone-max-ttl: 2\n    propagation-delay: 0\n\
+         zone:\n  - domain: signed.test\n    notify: zc\n    acl: xfr\n    journal-content: all\n    zonefile-load: difference\n    dnssec-signing: on\n    dnssec-policy: fast\n    semantic-checks: off\n"
+    );
+    let zone = ZONE.replace("$TTL 3600", "$TTL 2");
+    let knot = Knot::start("", &rest, &[("signed.test.zone", &zone)], APEX);
+    let ds = {
+        let out = Command::new(tool("keymgr"))
+            .arg("-c")
+            .arg(&knot.conf)
+            .args(["signed.test.", "ds"])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    assert!(
+        ds.contains(" DS "),
+        "keymgr ds: {ds}\n{}",
+        knot.process.log()
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let config = format!(
+        "[server]\nlisten = [\"127.0.0.1:{port}\"]\nworkers = 1\n\
+         [transfer]\nnotify_min_interval_ms = 100\n\
+         [[zone]]\nname = \"{APEX}\"\nfile = \"signed.test.zone\"\nprimaries = [\"{}\"]\n",
+        knot.addr
+    );
+    let mut zc = Zonecast::start_with_config(dir, &config);
+    let follows = |zc: &Zonecast| {
+        wait_until(Duration::from_secs(15), || {
+            let theirs = serial_of(knot.addr);
+            theirs.is_some() && serial_of(zc.addr) == theirs
+        })
+    };
+    assert!(follows(&zc), "{}", zc.process.log());
+    let resolver = Unbound::start(APEX, &ds, zc.addr);
+    let bad = insecure_answers(&resolver);
+    assert!(
+        bad.is_empty(),
+        "after AXFR: {bad:?}\n{}",
+        resolver.process.log()
+    );
+
+    // Re-signing: every RRSIG replaced, delivered by IXFR.
+    let before = serial_of(knot.addr);
+    knot.knotc_ok(&["-b", "zone-sign", "signed.test"]);
+    assert!(wait_until(Duration::from_secs(10), || serial_of(knot.addr) != before));
+    assert!(follows(&zc), "{}", zc.process.log());
+    assert!(
+        zc.process.wait_for_log("IXFR from", Duration::from_secs(5)),
+        "{}",
+        zc.process.log()
+    );
+    let bad = insecure_answers(&resolver);
+    assert!(
+        bad.is_empty(),
+        "after re-signing: {bad:?}\n{}",
+        resolver.process.log()
+    );
+
+    // A ZSK rollover: a new key published, the signatures replaced, the old
+    // key withdrawn, each a new version; secure after every one zonecast
+    // serves.
+    let start = serial_of(knot.addr).unwrap();
+    knot.knotc_ok(&["zone-key-rollover", "signed.test", "zsk"]);
+    let mut versions = 0;
+    let end = std::time::Instant::now() + Duration::from_secs(30);
+    let mut last = start;
+    while std::time::Instant::now() < end && versions < 3 {
+        if let Some(s) = serial_of(knot.addr)
+            && s != last
+        {
+            last = s;
+            versions += 1;
+            assert!(follows(&zc), "{}", zc.process.log());
+            let bad = insecure_answers(&resolver);
+            assert!(
+                bad.is_empty(),
+                "rollover step {versions} (serial {s}): {bad:?}\n{}\n{}",
+                resolver.process.log(),
+                knot.process.log()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(
+        versions >= 2,
+        "the rollover brought {versions} versions:\n{}",
+        knot.process.log()
+    );
+    assert!(
+        zc.process.log().matches("IXFR from").count() >= 3,
+        "{}",
+        zc.process.log()
+    );
+    assert_eq!(
+        zc.process.log().matches("AXFR from").count(),
+        1,
+        "{}",
+        zc.process.log()
+    );
 }

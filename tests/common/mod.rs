@@ -785,3 +785,57 @@ fn relay(mut client: TcpStream, target: SocketAddr, fault: Fault) {
     let _ = up_read.shutdown(std::net::Shutdown::Both);
     let _ = to_primary.join();
 }
+
+/// A validating resolver, Unbound, with a zone's DS as its trust anchor
+/// and one server for the zone (RFC 4035 §5 validation as resolvers do it;
+/// `test.` is its own local zone unless told otherwise).
+pub struct Unbound {
+    pub process: Process,
+    pub addr: std::net::SocketAddr,
+    _dir: tempfile::TempDir,
+}
+
+impl Unbound {
+    /// Starts Unbound on loopback validating `zone` with `anchor` (its DS
+    /// records) as trust anchor, `server` its only server.
+    pub fn start(zone: &str, anchor: &str, server: std::net::SocketAddr) -> Unbound {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let port = free_port();
+        std::fs::write(d.join("anchor"), anchor).unwrap();
+        let conf: std::path::PathBuf = d.join("unbound.conf");
+        std::fs::write(
+            &conf,
+            format!(
+                "server:\n  interface: 127.0.0.1@{port}\n  port: {port}\n  username: \"\"\n  chroot: \"\"\n\
+                 directory: \"{dir}\"\n  pidfile: \"{dir}/unbound.pid\"\n  use-syslog: no\n  logfile: \"\"\n\
+                 do-not-query-localhost: no\n  module-config: \"validator iterator\"\n\
+                 trust-anchor-file: \"{dir}/anchor\"\n  cache-max-ttl: 0\n  cache-max-negative-ttl: 0\n\
+                 val-log-level: 2\n  verbosity: 1\n  local-zone: \"test.\" nodefault\n  do-ip6: no\n\
+                 harden-referral-path: no\n  qname-minimisation: no\n\
+                 stub-zone:\n  name: \"{zone}\"\n  stub-addr: 127.0.0.1@{sport}\n",
+                dir = d.display(),
+                sport = server.port()
+            ),
+        )
+        .unwrap();
+        let mut cmd = Command::new(tool("unbound"));
+        cmd.arg("-d").arg("-c").arg(&conf);
+        let process = Process::spawn(cmd);
+        let addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+        let up = wait_until(Duration::from_secs(10), || {
+            udp(
+                addr,
+                &build_query(1, zone, 6, 1, None),
+                Duration::from_millis(300),
+            )
+            .is_some()
+        });
+        assert!(up, "unbound did not start:\n{}", process.log());
+        Unbound {
+            process,
+            addr,
+            _dir: dir,
+        }
+    }
+}
