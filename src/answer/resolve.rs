@@ -221,16 +221,36 @@ impl<'z> Resolver<'z, '_, '_, '_> {
         wild[..2].copy_from_slice(b"\x01*");
         wild[2..2 + suffix.len()].copy_from_slice(suffix);
         let wild = &wild[..2 + suffix.len()];
+        // The next closer name: the closest encloser and one label more.
+        let next_closer = name.suffix(skip - 1);
         if let Some(wc) = self.zone.get(wild, hashes.wildcard(skip)) {
-            // RFC 4035 §3.1.3.3: prove that no closer name matched.
+            // RFC 4035 §3.1.3.3: prove that no closer name matched;
+            // NSEC3: the next closer name is covered (RFC 5155 §7.2.6),
+            // and a wildcard NODATA also shows the closest encloser
+            // (RFC 5155 §7.2.5).
             self.cover(name.as_wire());
+            self.nsec3_cover(next_closer);
+            let qtype = self.req.qtype;
+            if qtype != rtype::ANY && wc.rrset(qtype).is_none() && wc.rrset(rtype::CNAME).is_none()
+            {
+                self.nsec3_match(suffix);
+            }
             let owner = self.owner(name, origin, 0);
             return self.answer_node(wc, owner, next);
         }
         // RFC 4035 §3.1.3.2: the name does not exist, nor the wildcard
-        // that could have answered for it.
+        // that could have answered for it. NSEC3 (RFC 5155 §7.2.2): the
+        // closest encloser matched, the next closer name and the wildcard
+        // covered.
+        if self.nsec3_collides(next_closer) {
+            self.res.rcode = rcode::SERVFAIL;
+            return Step::Done;
+        }
         self.cover(name.as_wire());
         self.cover(wild);
+        self.nsec3_match(suffix);
+        self.nsec3_cover(next_closer);
+        self.nsec3_cover(wild);
         self.negative(rcode::NXDOMAIN);
         Step::Done
     }
@@ -250,7 +270,11 @@ impl<'z> Resolver<'z, '_, '_, '_> {
             self.answer(owner, node, set);
             return Step::Done;
         }
+        // NSEC belongs to the CNAME's owner (RFC 4035 §2.5): a query for it
+        // is about this name, not the target (as Knot answers in NSEC3
+        // zones, where the name has no NSEC).
         if qtype != rtype::CNAME
+            && qtype != rtype::NSEC
             && let Some(cname) = node.rrset(rtype::CNAME)
         {
             if self.visited.contains(&node.id()) {
@@ -282,6 +306,12 @@ impl<'z> Resolver<'z, '_, '_, '_> {
             self.prove(node);
         } else {
             self.cover(node.owner());
+        }
+        // NSEC3 (RFC 5155 §7.2.3, §7.2.4): the NSEC3 matching the name;
+        // without one (a DS query at an insecure cut in an opt-out span),
+        // the closest provable encloser proof.
+        if !self.nsec3_match(node.owner()) {
+            self.nsec3_closest_encloser(node.owner());
         }
         self.negative(rcode::NOERROR);
     }
@@ -354,17 +384,82 @@ impl<'z> Resolver<'z, '_, '_, '_> {
         }
     }
 
-    /// Adds `node`'s NSEC to the proofs, once.
+    /// Adds `node`'s NSEC or NSEC3 to the proofs, once.
     fn prove(&mut self, node: Node<'z>) {
         if !self.dnssec
-            || !self.zone.uses_nsec()
-            || node.rrset(rtype::NSEC).is_none()
+            || denial_type(node).is_none()
             || self.proofs.iter().any(|p| p.id() == node.id())
             || self.proofs.len() == MAX_PROOFS
         {
             return;
         }
         self.proofs.push(node);
+    }
+
+    /// The NSEC3 parameters when DO=1 on a zone whose denial is NSEC3.
+    fn nsec3_params(&self) -> Option<&'z crate::zone::nsec3::Params> {
+        let z: &'z Snapshot = self.zone;
+        if !self.dnssec || z.uses_nsec() {
+            return None;
+        }
+        z.nsec3().params()
+    }
+
+    /// Adds the NSEC3 whose owner is the hash of `name`; whether there is
+    /// one.
+    fn nsec3_match(&mut self, name: &[u8]) -> bool {
+        let Some(p) = self.nsec3_params() else {
+            return false;
+        };
+        let z: &'z Snapshot = self.zone;
+        match z.nsec3().matching(&p.hash(name)) {
+            Some(n) => {
+                self.prove(n);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Adds the NSEC3 that covers the hash of `name`.
+    fn nsec3_cover(&mut self, name: &[u8]) {
+        let Some(p) = self.nsec3_params() else {
+            return;
+        };
+        let z: &'z Snapshot = self.zone;
+        if let Some(n) = z.nsec3().covering(&p.hash(name)) {
+            self.prove(n);
+        }
+    }
+
+    /// Whether the hash of `name`, a name that does not exist, is an
+    /// NSEC3 owner's: a hash collision, which no proof can get past
+    /// (RFC 5155 §7.2.9).
+    fn nsec3_collides(&self, name: &[u8]) -> bool {
+        let Some(p) = self.nsec3_params() else {
+            return false;
+        };
+        self.zone.nsec3().matching(&p.hash(name)).is_some()
+    }
+
+    /// RFC 5155 §7.2.1: the closest provable encloser of `name` (the
+    /// nearest ancestor with a matching NSEC3), and the NSEC3 covering the
+    /// next closer name below it (with Opt-Out set, for an insecure cut).
+    fn nsec3_closest_encloser(&mut self, name: &[u8]) {
+        if self.nsec3_params().is_none() {
+            return;
+        }
+        let mut child = name;
+        while let Ok((_, parent)) = split_name(child) {
+            if !is_subdomain(parent, self.zone.apex().as_wire()) {
+                return;
+            }
+            if self.nsec3_match(parent) {
+                self.nsec3_cover(child);
+                return;
+            }
+            child = parent;
+        }
     }
 
     /// Adds the NSEC that covers `name` (lowercase; not a name with an
@@ -392,14 +487,14 @@ impl<'z> Resolver<'z, '_, '_, '_> {
     fn put_proofs(&mut self) {
         for i in 0..self.proofs.len() {
             let node = self.proofs[i];
-            let Some(nsec) = node.rrset(rtype::NSEC) else {
+            let Some((t, set)) = denial_type(node) else {
                 continue;
             };
             let owner = Owner::Name(node.owner());
-            if !self.put(owner, nsec, Section::Authority, None) {
+            if !self.put(owner, set, Section::Authority, None) {
                 return;
             }
-            self.sigs(owner, node, rtype::NSEC, Section::Authority);
+            self.sigs(owner, node, t, Section::Authority);
             if self.res.tc {
                 return;
             }
@@ -432,7 +527,14 @@ impl<'z> Resolver<'z, '_, '_, '_> {
                     self.sigs(owner, cut, rtype::DS, Section::Authority);
                 }
             }
-            None => self.prove(cut),
+            None => {
+                self.prove(cut);
+                // RFC 5155 §7.2.7: the NSEC3 matching the cut, or the
+                // opt-out proof when it has none.
+                if !self.nsec3_match(cut.owner()) {
+                    self.nsec3_closest_encloser(cut.owner());
+                }
+            }
         }
     }
 
@@ -607,4 +709,11 @@ impl<'z> Resolver<'z, '_, '_, '_> {
             _ => Owner::Name(target),
         }
     }
+}
+
+/// A proof node's NSEC or NSEC3 RRset, and its type.
+fn denial_type(node: Node<'_>) -> Option<(u16, RRset<'_>)> {
+    node.rrset(rtype::NSEC)
+        .map(|s| (rtype::NSEC, s))
+        .or_else(|| node.rrset(rtype::NSEC3).map(|s| (rtype::NSEC3, s)))
 }

@@ -66,7 +66,8 @@ impl From<WireError> for StreamError {
 pub enum Received {
     /// The whole zone: an AXFR, or an IXFR answered with the whole zone.
     Zone {
-        builder: SnapshotBuilder,
+        /// Boxed: the builder is large beside the other variants.
+        builder: Box<SnapshotBuilder>,
         serial: u32,
         /// An IXFR answered AXFR-style (RFC 1995 §4).
         from_ixfr: bool,
@@ -351,7 +352,7 @@ impl TransferStream {
         }
         match self.builder {
             Some(builder) => Ok(Received::Zone {
-                builder,
+                builder: Box::new(builder),
                 serial: self.serial,
                 from_ixfr: self.qtype == rtype::IXFR,
             }),

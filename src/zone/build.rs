@@ -13,6 +13,7 @@ use thiserror::Error;
 use super::canonical::CanonicalOrder;
 use super::node::{RRsetParts, encode_node, encode_records, flags, own_flags, set_key};
 use super::node_map::NodeMap;
+use super::nsec3::{Nsec3Chain, Sets, is_chain_record};
 use super::rr::Rr;
 use super::rrset::OwnedRRset;
 use super::snapshot::{Snapshot, soa_field};
@@ -20,6 +21,7 @@ use crate::wire::Name;
 use crate::wire::iana::rtype;
 use crate::wire::name::{MAX_NAME_LEN, canonical_key, hash_name, is_subdomain, lower};
 use crate::wire::rdata::canonical_form;
+use std::collections::BTreeMap;
 
 /// Zones with fewer names sort their canonical order on the building
 /// thread; larger ones on a second one. Spawning costs some tens of
@@ -169,6 +171,9 @@ pub struct SnapshotBuilder {
     /// records of one owner, the usual case, skip the interning.
     last_owner: Vec<u8>,
     last_node: Option<u32>,
+    /// NSEC3 records and their RRSIGs (lowercase owner, type, TTL,
+    /// RDATA): they go to the NSEC3 chain, not the name tree.
+    chain: Vec<(Vec<u8>, u16, u32, Vec<u8>)>,
 }
 
 /// A built snapshot and what was noticed while building it.
@@ -196,6 +201,7 @@ impl SnapshotBuilder {
             warnings: Vec::new(),
             last_owner: Vec::new(),
             last_node: None,
+            chain: Vec::new(),
         }
     }
 
@@ -219,6 +225,11 @@ impl SnapshotBuilder {
                 "ignoring SOA record outside the zone apex, owner {}",
                 display(owner)
             ));
+            return;
+        }
+        if is_chain_record(rtype, rdata) && is_subdomain(owner, self.apex.as_wire()) {
+            let lowered = owner.iter().map(|b| lower(*b)).collect();
+            self.chain.push((lowered, rtype, ttl, rdata.to_vec()));
             return;
         }
         let node = match self.last_node {
@@ -341,6 +352,14 @@ impl SnapshotBuilder {
             .map(|s| OwnedRRset::copy_of(&s))
             .ok_or_else(|| ZoneError::MissingSoa(apex.clone()))?;
         let serial = soa_field(soa.view().rdatas().next().unwrap_or(&[]), 0);
+        let param = nodes
+            .get(apex.as_wire(), apex_hash)
+            .and_then(|n| n.rrset(rtype::NSEC3PARAM))
+            .and_then(|s| s.rdatas().next().map(<[u8]>::to_vec));
+        let nsec3 = Nsec3Chain::build(
+            param.as_deref(),
+            chain_sets(std::mem::take(&mut self.chain)),
+        );
         let mut snapshot = Snapshot {
             apex_labels: apex.label_count(),
             apex_hash,
@@ -350,7 +369,8 @@ impl SnapshotBuilder {
             nsec: false,
             nodes,
             order,
-            record_count: kept.len(),
+            record_count: kept.len() + nsec3.record_count(),
+            nsec3: std::sync::Arc::new(nsec3),
             apex,
         };
         snapshot.read_apex_facts();
@@ -659,6 +679,30 @@ impl TypeConflict {
             TypeConflict::MultipleDnames => ZoneError::MultipleDnames(owner),
         }
     }
+}
+
+/// NSEC3-chain records grouped into each owner's sets: duplicates merged
+/// (RFC 2181 §5), one TTL per set (the last given).
+fn chain_sets(mut recs: Vec<(Vec<u8>, u16, u32, Vec<u8>)>) -> BTreeMap<Vec<u8>, Sets> {
+    recs.sort_by(|a, b| (&a.0, set_key(a.1, &a.3)).cmp(&(&b.0, set_key(b.1, &b.3))));
+    let mut out: BTreeMap<Vec<u8>, Sets> = BTreeMap::new();
+    for (owner, t, ttl, rd) in recs {
+        let sets = out.entry(owner).or_default();
+        let key = set_key(t, &rd);
+        match sets
+            .iter_mut()
+            .find(|(st, _, rds)| set_key(*st, rds.first().map_or(&[][..], |r| &r[..])) == key)
+        {
+            Some((_, set_ttl, rds)) => {
+                *set_ttl = ttl;
+                if !rds.iter().any(|r| r[..] == rd[..]) {
+                    rds.push(rd.into());
+                }
+            }
+            None => sets.push((t, ttl, vec![rd.into()])),
+        }
+    }
+    out
 }
 
 /// A CNAME stands alone (DNSSEC records aside), and a node has at most

@@ -2,7 +2,7 @@
 //! at a cost that grows with the diff: the new snapshot shares every shard
 //! and chunk the diff does not touch with the old one.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use thiserror::Error;
 
@@ -12,6 +12,7 @@ use super::node::{
     Node, RRsetParts, encode_node, encode_records, flags, own_flags, set_key, with_occluded,
 };
 use super::node_map::Change;
+use super::nsec3::is_chain_record;
 use super::rr::Rr;
 use super::rrset::OwnedRRset;
 use super::snapshot::{Snapshot, soa_field};
@@ -90,6 +91,8 @@ impl Parts {
 pub fn apply(base: &Snapshot, diffs: &[Diff]) -> Result<Snapshot, DiffError> {
     let mut next = base.clone();
     let mut touched: HashMap<Name, Parts> = HashMap::new();
+    // NSEC3 records (and their RRSIGs) live in the chain, apart.
+    let mut chain: BTreeMap<Vec<u8>, Vec<EditedRRset>> = BTreeMap::new();
     let mut records = base.record_count as i64;
     let mut serial = base.serial;
     let mut canon_a = Vec::new();
@@ -109,12 +112,19 @@ pub fn apply(base: &Snapshot, diffs: &[Diff]) -> Result<Snapshot, DiffError> {
         }
         for rr in &d.removed {
             let owner = in_zone(&next, rr)?;
-            let parts = touched
-                .entry(owner.clone())
-                .or_insert_with(|| Parts::of(base.node_by_wire(owner.as_wire())));
+            let parts = if is_chain_record(rr.rtype, &rr.rdata) {
+                chain
+                    .entry(owner.as_wire().to_vec())
+                    .or_insert_with(|| Parts::of(base.nsec3().node(owner.as_wire())).rrsets)
+            } else {
+                &mut touched
+                    .entry(owner.clone())
+                    .or_insert_with(|| Parts::of(base.node_by_wire(owner.as_wire())))
+                    .rrsets
+            };
             canonical_form(rr.rtype, &rr.rdata, &mut canon_a);
             let key = set_key(rr.rtype, &rr.rdata);
-            let set = parts.rrsets.iter_mut().find(|s| key_of(s) == key);
+            let set = parts.iter_mut().find(|s| key_of(s) == key);
             let pos = set.as_ref().and_then(|(_, _, rds)| {
                 rds.iter().position(|rd| {
                     canonical_form(rr.rtype, rd, &mut canon_b);
@@ -128,16 +138,23 @@ pub fn apply(base: &Snapshot, diffs: &[Diff]) -> Result<Snapshot, DiffError> {
                 }
                 _ => return Err(DiffError::MissingRecord(rr.to_string())),
             }
-            parts.rrsets.retain(|(_, _, rds)| !rds.is_empty());
+            parts.retain(|(_, _, rds)| !rds.is_empty());
         }
         for rr in &d.added {
             let owner = in_zone(&next, rr)?;
-            let parts = touched
-                .entry(owner.clone())
-                .or_insert_with(|| Parts::of(base.node_by_wire(owner.as_wire())));
+            let parts = if is_chain_record(rr.rtype, &rr.rdata) {
+                chain
+                    .entry(owner.as_wire().to_vec())
+                    .or_insert_with(|| Parts::of(base.nsec3().node(owner.as_wire())).rrsets)
+            } else {
+                &mut touched
+                    .entry(owner.clone())
+                    .or_insert_with(|| Parts::of(base.node_by_wire(owner.as_wire())))
+                    .rrsets
+            };
             canonical_form(rr.rtype, &rr.rdata, &mut canon_a);
             let key = set_key(rr.rtype, &rr.rdata);
-            match parts.rrsets.iter_mut().find(|s| key_of(s) == key) {
+            match parts.iter_mut().find(|s| key_of(s) == key) {
                 Some((_, ttl, rds)) => {
                     let dup = rds.iter().any(|rd| {
                         canonical_form(rr.rtype, rd, &mut canon_b);
@@ -150,9 +167,7 @@ pub fn apply(base: &Snapshot, diffs: &[Diff]) -> Result<Snapshot, DiffError> {
                     *ttl = rr.ttl;
                     rds.push(rr.rdata.clone());
                 }
-                None => parts
-                    .rrsets
-                    .push((rr.rtype, rr.ttl, vec![rr.rdata.clone()])),
+                None => parts.push((rr.rtype, rr.ttl, vec![rr.rdata.clone()])),
             }
             records += 1;
         }
@@ -170,6 +185,17 @@ pub fn apply(base: &Snapshot, diffs: &[Diff]) -> Result<Snapshot, DiffError> {
     next.serial = serial;
     next.record_count = records.max(0) as usize;
     rebuild_touched(&mut next, touched)?;
+    let param = next
+        .apex_node()
+        .and_then(|n| n.rrset(rtype::NSEC3PARAM))
+        .and_then(|s| s.rdatas().next().map(<[u8]>::to_vec));
+    let params_changed = next.nsec3().params().cloned()
+        != param
+            .as_deref()
+            .and_then(super::nsec3::Params::from_nsec3param);
+    if !chain.is_empty() || params_changed {
+        next.nsec3 = std::sync::Arc::new(next.nsec3.with_changes(param.as_deref(), chain));
+    }
     Ok(next)
 }
 

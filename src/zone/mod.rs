@@ -13,6 +13,7 @@ pub mod load;
 pub mod name_table;
 pub mod node;
 pub mod node_map;
+pub mod nsec3;
 pub mod rr;
 pub mod rrset;
 pub mod snapshot;

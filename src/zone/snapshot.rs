@@ -3,10 +3,12 @@
 use super::canonical::CanonicalOrder;
 use super::node::Node;
 use super::node_map::NodeMap;
+use super::nsec3::Nsec3Chain;
 use super::rrset::{OwnedRRset, RRset};
 use crate::wire::Name;
 use crate::wire::iana::rtype;
 use crate::wire::name::hash_name;
+use std::sync::Arc;
 
 /// A zone as the answer engine sees it: built once (from a file, an AXFR,
 /// or the previous version plus an IXFR diff), then only read.
@@ -24,6 +26,8 @@ pub struct Snapshot {
     pub(super) nsec: bool,
     pub(super) nodes: NodeMap,
     pub(super) order: CanonicalOrder,
+    /// NSEC3 records, apart from the names (RFC 5155 §7.2.8).
+    pub(super) nsec3: Arc<Nsec3Chain>,
     pub(super) record_count: usize,
 }
 
@@ -77,6 +81,12 @@ impl Snapshot {
     /// Whether denial of existence uses NSEC records.
     pub fn uses_nsec(&self) -> bool {
         self.nsec
+    }
+
+    /// The NSEC3 chain; its parameters are set when the apex NSEC3PARAM
+    /// selects one, and then denial uses NSEC3 (RFC 5155 §7.2).
+    pub fn nsec3(&self) -> &Nsec3Chain {
+        &self.nsec3
     }
 
     /// The DNSSEC facts of the apex, read again after it changed.
@@ -170,7 +180,12 @@ impl Snapshot {
                 .filter(move |s| !(at_apex && s.rtype() == rtype::SOA))
                 .flat_map(move |s| s.rdatas().map(move |rd| (owner, s.ttl(), s.rtype(), rd)))
         });
-        first.chain(rest)
+        let chain = self.nsec3.nodes().flat_map(|n| {
+            let owner = n.owner();
+            n.rrsets()
+                .flat_map(move |s| s.rdatas().map(move |rd| (owner, s.ttl(), s.rtype(), rd)))
+        });
+        first.chain(rest).chain(chain)
     }
 
     /// Heap octets held (shared parts counted fully).
