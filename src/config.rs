@@ -82,6 +82,8 @@ pub struct TransferSection {
     /// end of the one before (not per read: an octet at a time does not
     /// keep a transfer alive).
     pub io_timeout_ms: u64,
+    /// Most NSEC3 iterations a transferred zone may name (RFC 9276).
+    pub nsec3_max_iterations: u16,
 }
 
 impl Default for TransferSection {
@@ -104,6 +106,7 @@ impl Default for TransferSection {
             max_duration_s: 900,
             connect_timeout_ms: 3_000,
             io_timeout_ms: 5_000,
+            nsec3_max_iterations: 150,
         }
     }
 }
@@ -459,6 +462,7 @@ fn transfer_settings(t: &TransferSection) -> Result<TransferSettings, String> {
             max_records: t.max_records,
             max_bytes: t.max_bytes,
             max_messages: t.max_messages,
+            nsec3_max_iterations: t.nsec3_max_iterations,
         },
         max_concurrent: t.max_concurrent,
         max_per_primary: t.max_per_primary,

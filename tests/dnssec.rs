@@ -546,3 +546,41 @@ fn an_nsec3_zone_signed_by_its_knot_primary_stays_valid_the_same_way() {
         "    nsec3: on\n    nsec3-iterations: 0\n    nsec3-salt-length: 0\n",
     );
 }
+
+/// A transferred zone whose NSEC3 chain names more iterations than
+/// `transfer.nsec3_max_iterations` is refused with a line that says so;
+/// under the limit it is served.
+#[test]
+fn nsec3_iterations_over_the_limit_are_refused_at_transfer() {
+    let signed = sign_with_bind(&["-3", "-", "-H", "20"]);
+    let rest = "acl:\n  - id: xfr\n    address: 127.0.0.0/8\n    action: transfer\n\
+                zone:\n  - domain: signed.test\n    acl: xfr\n    semantic-checks: off\n";
+    let knot = Knot::start("", rest, &[("signed.test.zone", &signed.text)], APEX);
+    for (limit, served) in [("10", false), ("150", true)] {
+        let config = format!(
+            "[server]\nlisten = [\"127.0.0.1:0\"]\nworkers = 1\n\
+             [transfer]\nnsec3_max_iterations = {limit}\n\
+             [[zone]]\nname = \"{APEX}\"\nfile = \"signed.test.zone\"\nprimaries = [\"{}\"]\n",
+            knot.addr
+        );
+        let mut zc = Zonecast::start_with_config(tempfile::tempdir().unwrap(), &config);
+        if served {
+            assert!(
+                wait_until(Duration::from_secs(10), || serial_of(zc.addr)
+                    == serial_of(knot.addr)),
+                "{}",
+                zc.process.log()
+            );
+        } else {
+            assert!(
+                zc.process.wait_for_log(
+                    "NSEC3PARAM has 20 iterations, more than transfer.nsec3_max_iterations (10)",
+                    Duration::from_secs(10)
+                ),
+                "{}",
+                zc.process.log()
+            );
+            assert_eq!(serial_of(zc.addr), None, "nothing is served");
+        }
+    }
+}

@@ -322,6 +322,7 @@ pub fn transfer(data: &[u8]) {
         max_records: 5_000,
         max_bytes: 1 << 20,
         max_messages: 200,
+        nsec3_max_iterations: 150,
     };
     let key = (mode & 2 == 2).then(key);
     let mut ex = Exchange::new(&apex, key, limits, current.clone(), 7);

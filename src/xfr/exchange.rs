@@ -72,6 +72,10 @@ pub enum XfrError {
     Stream(#[from] StreamError),
     #[error("the transferred zone is unusable: {0}")]
     Zone(#[from] ZoneError),
+    #[error(
+        "the zone's NSEC3PARAM has {got} iterations, more than transfer.nsec3_max_iterations ({max}); RFC 9276 recommends 0"
+    )]
+    Nsec3Iterations { got: u16, max: u16 },
     #[error("the primary's serial {theirs} is not newer than ours ({ours})")]
     NotNewer { ours: u32, theirs: u32 },
     #[error("malformed answer: {0}")]
@@ -267,6 +271,19 @@ impl Exchange {
         Ok(Step::Send(self.begin_transfer(rtype::AXFR, now)))
     }
 
+    /// Refuses a version whose NSEC3 chain would cost too many hashes per
+    /// query (the limit NSD users asked for, nsd#166).
+    fn check_iterations(&self, snapshot: &Snapshot) -> Result<(), XfrError> {
+        let max = self.limits.nsec3_max_iterations;
+        match snapshot.nsec3().params() {
+            Some(p) if p.iterations > max => Err(XfrError::Nsec3Iterations {
+                got: p.iterations,
+                max,
+            }),
+            _ => Ok(()),
+        }
+    }
+
     fn on_stream_done(&mut self, stream: Box<TransferStream>, now: u64) -> Result<Step, XfrError> {
         let (records, bytes, messages) = stream.stats();
         match stream.finish()? {
@@ -284,15 +301,18 @@ impl Exchange {
                         .fall_back("IXFR diffs without a zone to apply them to".into(), now);
                 };
                 match apply(&current, &diffs) {
-                    Ok(snapshot) => Ok(Step::Done(Outcome::Transferred(Box::new(Transferred {
-                        kind: TransferKind::Ixfr,
-                        snapshot,
-                        warnings: Vec::new(),
-                        fallback: None,
-                        records,
-                        bytes,
-                        messages,
-                    })))),
+                    Ok(snapshot) => {
+                        self.check_iterations(&snapshot)?;
+                        Ok(Step::Done(Outcome::Transferred(Box::new(Transferred {
+                            kind: TransferKind::Ixfr,
+                            snapshot,
+                            warnings: Vec::new(),
+                            fallback: None,
+                            records,
+                            bytes,
+                            messages,
+                        }))))
+                    }
                     Err(e) => self.fall_back(format!("IXFR diff does not apply: {e}"), now),
                 }
             }
@@ -310,6 +330,7 @@ impl Exchange {
                     });
                 }
                 let built = builder.finish()?;
+                self.check_iterations(&built.snapshot)?;
                 Ok(Step::Done(Outcome::Transferred(Box::new(Transferred {
                     kind: if from_ixfr {
                         TransferKind::IxfrAxfrStyle

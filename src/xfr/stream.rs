@@ -20,6 +20,9 @@ pub struct Limits {
     pub max_records: usize,
     pub max_bytes: usize,
     pub max_messages: usize,
+    /// Most NSEC3 iterations a zone may name (RFC 9276 §3.2): every
+    /// NXDOMAIN costs that many hashes, plus one, per name hashed.
+    pub nsec3_max_iterations: u16,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Error)]

@@ -13,6 +13,7 @@ const LIMITS: Limits = Limits {
     max_records: 10_000,
     max_bytes: 1 << 22,
     max_messages: 1000,
+    nsec3_max_iterations: 150,
 };
 
 fn apex() -> Name {

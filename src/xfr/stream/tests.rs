@@ -24,6 +24,7 @@ const LIMITS: Limits = Limits {
     max_records: 1000,
     max_bytes: 1 << 20,
     max_messages: 100,
+    nsec3_max_iterations: 150,
 };
 
 fn run(qtype: u16, ours: Option<u32>, records: &[Rr], per: usize) -> Result<Received, StreamError> {
