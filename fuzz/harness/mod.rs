@@ -22,7 +22,7 @@ use zonecast::wire::name::{hash_name, is_subdomain, parse_name_text};
 use zonecast::wire::rdata::{Fields, check_rdata, read_rdata};
 use zonecast::wire::serial::Serial;
 use zonecast::wire::tsig::TsigRdata;
-use zonecast::wire::{Message, Name};
+use zonecast::wire::{Message, Name, Sections};
 use zonecast::xfr::encode::encode_transfer;
 use zonecast::xfr::exchange::{Exchange, Outcome as XfrOutcome, Step};
 use zonecast::xfr::stream::Limits;
@@ -41,6 +41,9 @@ pub const KEY_SECRET: &[u8] = b"zonecast fuzzing key, not secret";
 
 const DIFF_ZONE: &[u8] = include_bytes!("../../tests/data/diff.test.zone");
 const CHILD_ZONE: &[u8] = include_bytes!("../../tests/data/child.diff.test.zone");
+/// Signed once, with NSEC and with NSEC3 opt-out: the DO=1 paths.
+const NSEC_ZONE: &[u8] = include_bytes!("../zones/nsec.test.zone");
+const NSEC3_ZONE: &[u8] = include_bytes!("../zones/nsec3.test.zone");
 
 fn name(text: &str) -> Name {
     parse_name_text(text, None).expect("a fixed name")
@@ -82,6 +85,8 @@ fn zone_set() -> &'static ZoneSet {
         };
         ZoneSet::new([
             Zone::primary(base_zone()),
+            Zone::primary(load(NSEC_ZONE, "nsec.test.")),
+            Zone::primary(load(NSEC3_ZONE, "nsec3.test.")),
             secondary(CHILD_ZONE, "child.diff.test.", NOW + 1000),
             secondary(
                 b"$TTL 60\n@ SOA ns hm 7 60 60 600 60\n@ NS ns\nns A 192.0.2.9\n",
@@ -255,6 +260,63 @@ pub fn respond(data: &[u8]) {
             udp_limit(query)
         ),
         Protocol::Tcp => assert!(n <= MAX_MESSAGE),
+    }
+    check_signed(query, resp, &s);
+}
+
+/// RFC 4035 §3.1.1: with DO=1 on a signed zone every RRset of the answer
+/// and authority sections comes with its RRSIGs in the same section,
+/// unless the answer is truncated. Not signed: the NS of a referral (the
+/// child's), and a CNAME synthesized from a DNAME (RFC 6672 §5.3.1).
+fn check_signed(query: &[u8], resp: &[u8], s: &Sections<'_>) {
+    let asked_do = Message::new_checked(query)
+        .ok()
+        .and_then(|m| m.parse().ok())
+        .and_then(|q| q.edns())
+        .and_then(Result::ok)
+        .is_some_and(|e| e.dnssec_ok());
+    let Some(q) = s.question else { return };
+    let qname = q.name().as_wire().to_ascii_lowercase();
+    let Some(apex) = [&b"\x04nsec\x04test\x00"[..], b"\x05nsec3\x04test\x00"]
+        .into_iter()
+        .find(|apex| is_subdomain(&qname, apex))
+    else {
+        return;
+    };
+    let h = Message::new_checked(resp).expect("checked above").header();
+    if !asked_do || h.flags() & 0x0200 != 0 || q.qclass != 1 {
+        return;
+    }
+    for (section, recs) in [("answer", s.answers()), ("authority", s.authorities())] {
+        let recs: Vec<_> = recs
+            .map(|r| r.expect("records parse() already walked"))
+            .collect();
+        let dnames: Vec<Vec<u8>> = recs
+            .iter()
+            .filter(|r| r.rtype == rtype::DNAME)
+            .map(|r| r.owner().as_wire().to_ascii_lowercase())
+            .collect();
+        for r in &recs {
+            let owner = r.owner().as_wire().to_ascii_lowercase();
+            let synthesized = r.rtype == rtype::CNAME
+                && dnames
+                    .iter()
+                    .any(|d| d != &owner && is_subdomain(&owner, d));
+            let referral_ns = section == "authority" && r.rtype == rtype::NS && owner != apex;
+            if r.rtype == rtype::RRSIG || synthesized || referral_ns {
+                continue;
+            }
+            let has_sig = recs.iter().any(|g| {
+                g.rtype == rtype::RRSIG
+                    && g.owner().as_wire().eq_ignore_ascii_case(&owner)
+                    && resp.get(g.rdata_pos..g.rdata_pos + 2) == Some(&r.rtype.to_be_bytes()[..])
+            });
+            assert!(
+                has_sig,
+                "{section} RRset type {} of a signed zone without its RRSIG",
+                r.rtype
+            );
+        }
     }
 }
 
