@@ -584,3 +584,115 @@ fn nsec3_iterations_over_the_limit_are_refused_at_transfer() {
         }
     }
 }
+
+/// zonecast as the secondary of a BIND primary that signs the zone with
+/// `dnssec-policy` (inline signing): AXFR of the signed zone, then a
+/// changed record (signed again by BIND) by NOTIFY and IXFR, with Unbound
+/// finding the zone secure through zonecast after each.
+#[test]
+fn a_zone_signed_by_a_bind_primary_with_dnssec_policy_stays_valid() {
+    let port = free_port();
+    let options = format!(
+        " notify explicit;\n notify-delay 0;\n also-notify {{ 127.0.0.1 port {port}; }};\n\
+         allow-transfer {{ 127.0.0.0/8; }};\n max-ixfr-ratio unlimited;"
+    );
+    let bind = Bind::start_with_zone_options(
+        "",
+        &options,
+        &[("signed.test.zone", ZONE)],
+        "dnssec-policy default; inline-signing yes;",
+    );
+    // BIND signs in the background: wait for the signed SOA.
+    let signed_soa = || {
+        let q = build_query(
+            3,
+            APEX,
+            6,
+            1,
+            Some(EdnsSpec {
+                dnssec_ok: true,
+                ..Default::default()
+            }),
+        );
+        udp(bind.addr, &q, Duration::from_millis(300)).is_some_and(|r| {
+            parse(&r)
+                .answers
+                .iter()
+                .any(|rr| u16::from(rr.record_type()) == 46)
+        })
+    };
+    assert!(
+        wait_until(Duration::from_secs(20), signed_soa),
+        "{}",
+        bind.process.log()
+    );
+    let key = std::fs::read_dir(bind.dir.path())
+        .unwrap()
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .find(|p| {
+            p.file_name().is_some_and(|n| {
+                n.to_string_lossy().starts_with("Ksigned.test.+")
+                    && n.to_string_lossy().ends_with(".key")
+            })
+        })
+        .expect("BIND's key file");
+    let ds = sh(
+        bind.dir.path(),
+        "dnssec-dsfromkey",
+        &["-2", &key.display().to_string()],
+    );
+    let config = format!(
+        "[server]\nlisten = [\"127.0.0.1:{port}\"]\nworkers = 1\n\
+         [transfer]\nnotify_min_interval_ms = 100\n\
+         [[zone]]\nname = \"{APEX}\"\nfile = \"signed.test.zone\"\nprimaries = [\"{}\"]\n",
+        bind.addr
+    );
+    let mut zc = Zonecast::start_with_config(tempfile::tempdir().unwrap(), &config);
+    let follows = |zc: &Zonecast| {
+        wait_until(Duration::from_secs(20), || {
+            let theirs = serial_of(bind.addr);
+            theirs.is_some() && serial_of(zc.addr) == theirs
+        })
+    };
+    assert!(follows(&zc), "{}", zc.process.log());
+    let resolver = Unbound::start(APEX, &ds, zc.addr);
+    let bad = insecure_answers(&resolver);
+    assert!(
+        bad.is_empty(),
+        "after AXFR: {bad:?}\n{}",
+        resolver.process.log()
+    );
+
+    // A changed record: BIND signs the new version and sends NOTIFY.
+    let before = serial_of(bind.addr);
+    bind.update(
+        "signed.test.zone",
+        &ZONE
+            .replace("2026120101", "2026120102")
+            .replace("www A 192.0.2.80", "www A 192.0.2.81"),
+    );
+    assert!(
+        wait_until(Duration::from_secs(20), || serial_of(bind.addr) != before),
+        "{}",
+        bind.process.log()
+    );
+    assert!(follows(&zc), "{}", zc.process.log());
+    assert!(
+        zc.process.wait_for_log("IXFR from", Duration::from_secs(5)),
+        "{}",
+        zc.process.log()
+    );
+    let bad = insecure_answers(&resolver);
+    assert!(
+        bad.is_empty(),
+        "after the change: {bad:?}\n{}",
+        resolver.process.log()
+    );
+    let q = build_query(4, &format!("www.{APEX}"), 1, 1, None);
+    assert!(
+        meaning(udp(zc.addr, &q, Duration::from_secs(1))).contains("192.0.2.81"),
+        "{}",
+        zc.process.log()
+    );
+}

@@ -382,6 +382,17 @@ impl Bind {
     /// (`NAME.zone` serves NAME), and waits until it answers an SOA query
     /// for the first.
     pub fn start(top: &str, options: &str, files: &[(&str, &str)]) -> Bind {
+        Self::start_with_zone_options(top, options, files, "")
+    }
+
+    /// Like [`start`](Self::start), with `zone_options` inside every zone
+    /// statement (such as `dnssec-policy default; inline-signing yes;`).
+    pub fn start_with_zone_options(
+        top: &str,
+        options: &str,
+        files: &[(&str, &str)],
+        zone_options: &str,
+    ) -> Bind {
         for _attempt in 0..5 {
             let dir = tempfile::tempdir().unwrap();
             let d = dir.path().display();
@@ -390,7 +401,7 @@ impl Bind {
                 std::fs::write(dir.path().join(name), text).unwrap();
                 let apex = name.trim_end_matches(".zone");
                 zones.push_str(&format!(
-                    "zone \"{apex}\" {{ type primary; file \"{d}/{name}\"; }};\n"
+                    "zone \"{apex}\" {{ type primary; file \"{d}/{name}\"; {zone_options} }};\n"
                 ));
             }
             let port = free_port();
