@@ -421,6 +421,42 @@ fn insecure_answers(resolver: &Unbound) -> Vec<String> {
     bad
 }
 
+/// zonecast as the secondary of `primary` for the zone, listening on
+/// `port` (where the primary sends NOTIFY).
+fn secondary_of(port: u16, primary: std::net::SocketAddr) -> Zonecast {
+    let config = format!(
+        "[server]\nlisten = [\"127.0.0.1:{port}\"]\nworkers = 1\n\
+         [transfer]\nnotify_min_interval_ms = 100\n\
+         [[zone]]\nname = \"{APEX}\"\nfile = \"signed.test.zone\"\nprimaries = [\"{primary}\"]\n"
+    );
+    Zonecast::start_with_config(tempfile::tempdir().unwrap(), &config)
+}
+
+/// Whether zonecast comes to serve the primary's serial.
+fn follows(zc: &Zonecast, primary: std::net::SocketAddr) -> bool {
+    wait_until(Duration::from_secs(20), || {
+        let theirs = serial_of(primary);
+        theirs.is_some() && serial_of(zc.addr) == theirs
+    })
+}
+
+/// zonecast follows the primary, and Unbound finds the sample secure
+/// through it; `when` names the step.
+fn assert_follows_securely(
+    zc: &Zonecast,
+    primary: std::net::SocketAddr,
+    resolver: &Unbound,
+    when: &str,
+) {
+    assert!(follows(zc, primary), "{when}: {}", zc.process.log());
+    let bad = insecure_answers(resolver);
+    assert!(
+        bad.is_empty(),
+        "{when}: {bad:?}\n{}",
+        resolver.process.log()
+    );
+}
+
 /// zonecast as the secondary of a Knot primary that signs the zone
 /// itself (NSEC, or NSEC3 with `policy_extra`): the first AXFR, a
 /// re-signing and a ZSK rollover, each version by IXFR, and Unbound finds
@@ -450,44 +486,20 @@ fn signed_by_knot_through_zonecast(policy_extra: &str) {
         "keymgr ds: {ds}\n{}",
         knot.process.log()
     );
-    let dir = tempfile::tempdir().unwrap();
-    let config = format!(
-        "[server]\nlisten = [\"127.0.0.1:{port}\"]\nworkers = 1\n\
-         [transfer]\nnotify_min_interval_ms = 100\n\
-         [[zone]]\nname = \"{APEX}\"\nfile = \"signed.test.zone\"\nprimaries = [\"{}\"]\n",
-        knot.addr
-    );
-    let mut zc = Zonecast::start_with_config(dir, &config);
-    let follows = |zc: &Zonecast| {
-        wait_until(Duration::from_secs(15), || {
-            let theirs = serial_of(knot.addr);
-            theirs.is_some() && serial_of(zc.addr) == theirs
-        })
-    };
-    assert!(follows(&zc), "{}", zc.process.log());
+    let mut zc = secondary_of(port, knot.addr);
+    assert!(follows(&zc, knot.addr), "{}", zc.process.log());
     let resolver = Unbound::start(APEX, &ds, zc.addr);
-    let bad = insecure_answers(&resolver);
-    assert!(
-        bad.is_empty(),
-        "after AXFR: {bad:?}\n{}",
-        resolver.process.log()
-    );
+    assert_follows_securely(&zc, knot.addr, &resolver, "after AXFR");
 
     // Re-signing: every RRSIG replaced, delivered by IXFR.
     let before = serial_of(knot.addr);
     knot.knotc_ok(&["-b", "zone-sign", "signed.test"]);
     assert!(wait_until(Duration::from_secs(10), || serial_of(knot.addr) != before));
-    assert!(follows(&zc), "{}", zc.process.log());
+    assert_follows_securely(&zc, knot.addr, &resolver, "after re-signing");
     assert!(
         zc.process.wait_for_log("IXFR from", Duration::from_secs(5)),
         "{}",
         zc.process.log()
-    );
-    let bad = insecure_answers(&resolver);
-    assert!(
-        bad.is_empty(),
-        "after re-signing: {bad:?}\n{}",
-        resolver.process.log()
     );
 
     // A ZSK rollover: a new key published, the signatures replaced, the old
@@ -504,14 +516,8 @@ fn signed_by_knot_through_zonecast(policy_extra: &str) {
         {
             last = s;
             versions += 1;
-            assert!(follows(&zc), "{}", zc.process.log());
-            let bad = insecure_answers(&resolver);
-            assert!(
-                bad.is_empty(),
-                "rollover step {versions} (serial {s}): {bad:?}\n{}\n{}",
-                resolver.process.log(),
-                knot.process.log()
-            );
+            let when = format!("rollover step {versions} (serial {s})");
+            assert_follows_securely(&zc, knot.addr, &resolver, &when);
         }
         std::thread::sleep(Duration::from_millis(100));
     }
@@ -642,27 +648,10 @@ fn a_zone_signed_by_a_bind_primary_with_dnssec_policy_stays_valid() {
         "dnssec-dsfromkey",
         &["-2", &key.display().to_string()],
     );
-    let config = format!(
-        "[server]\nlisten = [\"127.0.0.1:{port}\"]\nworkers = 1\n\
-         [transfer]\nnotify_min_interval_ms = 100\n\
-         [[zone]]\nname = \"{APEX}\"\nfile = \"signed.test.zone\"\nprimaries = [\"{}\"]\n",
-        bind.addr
-    );
-    let mut zc = Zonecast::start_with_config(tempfile::tempdir().unwrap(), &config);
-    let follows = |zc: &Zonecast| {
-        wait_until(Duration::from_secs(20), || {
-            let theirs = serial_of(bind.addr);
-            theirs.is_some() && serial_of(zc.addr) == theirs
-        })
-    };
-    assert!(follows(&zc), "{}", zc.process.log());
+    let mut zc = secondary_of(port, bind.addr);
+    assert!(follows(&zc, bind.addr), "{}", zc.process.log());
     let resolver = Unbound::start(APEX, &ds, zc.addr);
-    let bad = insecure_answers(&resolver);
-    assert!(
-        bad.is_empty(),
-        "after AXFR: {bad:?}\n{}",
-        resolver.process.log()
-    );
+    assert_follows_securely(&zc, bind.addr, &resolver, "after AXFR");
 
     // A changed record: BIND signs the new version and sends NOTIFY.
     let before = serial_of(bind.addr);
@@ -677,17 +666,11 @@ fn a_zone_signed_by_a_bind_primary_with_dnssec_policy_stays_valid() {
         "{}",
         bind.process.log()
     );
-    assert!(follows(&zc), "{}", zc.process.log());
+    assert_follows_securely(&zc, bind.addr, &resolver, "after the change");
     assert!(
         zc.process.wait_for_log("IXFR from", Duration::from_secs(5)),
         "{}",
         zc.process.log()
-    );
-    let bad = insecure_answers(&resolver);
-    assert!(
-        bad.is_empty(),
-        "after the change: {bad:?}\n{}",
-        resolver.process.log()
     );
     let q = build_query(4, &format!("www.{APEX}"), 1, 1, None);
     assert!(

@@ -9,7 +9,7 @@ use thiserror::Error;
 use super::build::{ZoneError, check_types};
 use super::canonical::CanonicalOrder;
 use super::node::{
-    Node, RRsetParts, encode_node, encode_records, flags, own_flags, set_key, with_occluded,
+    EditedRRset, Node, encode_node_from_sets, flags, own_flags, set_key, with_occluded,
 };
 use super::node_map::Change;
 use super::nsec3::is_chain_record;
@@ -60,9 +60,6 @@ pub enum DiffError {
     Zone(#[from] ZoneError),
 }
 
-/// One RRset being edited: type, TTL, RDATAs.
-type EditedRRset = (u16, u32, Vec<Box<[u8]>>);
-
 /// The set an edited RRset is: its type, and for RRSIG the type covered.
 fn key_of(s: &EditedRRset) -> (u16, u16) {
     set_key(s.0, s.2.first().map_or(&[][..], |r| &r[..]))
@@ -112,16 +109,7 @@ pub fn apply(base: &Snapshot, diffs: &[Diff]) -> Result<Snapshot, DiffError> {
         }
         for rr in &d.removed {
             let owner = in_zone(&next, rr)?;
-            let parts = if is_chain_record(rr.rtype, &rr.rdata) {
-                chain
-                    .entry(owner.as_wire().to_vec())
-                    .or_insert_with(|| Parts::of(base.nsec3().node(owner.as_wire())).rrsets)
-            } else {
-                &mut touched
-                    .entry(owner.clone())
-                    .or_insert_with(|| Parts::of(base.node_by_wire(owner.as_wire())))
-                    .rrsets
-            };
+            let parts = sets_to_edit(base, &mut touched, &mut chain, owner, rr);
             canonical_form(rr.rtype, &rr.rdata, &mut canon_a);
             let key = set_key(rr.rtype, &rr.rdata);
             let set = parts.iter_mut().find(|s| key_of(s) == key);
@@ -142,16 +130,7 @@ pub fn apply(base: &Snapshot, diffs: &[Diff]) -> Result<Snapshot, DiffError> {
         }
         for rr in &d.added {
             let owner = in_zone(&next, rr)?;
-            let parts = if is_chain_record(rr.rtype, &rr.rdata) {
-                chain
-                    .entry(owner.as_wire().to_vec())
-                    .or_insert_with(|| Parts::of(base.nsec3().node(owner.as_wire())).rrsets)
-            } else {
-                &mut touched
-                    .entry(owner.clone())
-                    .or_insert_with(|| Parts::of(base.node_by_wire(owner.as_wire())))
-                    .rrsets
-            };
+            let parts = sets_to_edit(base, &mut touched, &mut chain, owner, rr);
             canonical_form(rr.rtype, &rr.rdata, &mut canon_a);
             let key = set_key(rr.rtype, &rr.rdata);
             match parts.iter_mut().find(|s| key_of(s) == key) {
@@ -197,6 +176,29 @@ pub fn apply(base: &Snapshot, diffs: &[Diff]) -> Result<Snapshot, DiffError> {
         next.nsec3 = std::sync::Arc::new(next.nsec3.with_changes(param.as_deref(), chain));
     }
     Ok(next)
+}
+
+/// The RRsets of `owner` that `rr` edits, taken from `base` the first
+/// time: the NSEC3 chain's for NSEC3 records and their RRSIGs, the name
+/// tree's for the rest.
+fn sets_to_edit<'t>(
+    base: &Snapshot,
+    touched: &'t mut HashMap<Name, Parts>,
+    chain: &'t mut BTreeMap<Vec<u8>, Vec<EditedRRset>>,
+    owner: Name,
+    rr: &Rr,
+) -> &'t mut Vec<EditedRRset> {
+    if is_chain_record(rr.rtype, &rr.rdata) {
+        chain
+            .entry(owner.as_wire().to_vec())
+            .or_insert_with(|| Parts::of(base.nsec3().node(owner.as_wire())).rrsets)
+    } else {
+        let node = base.node_by_wire(owner.as_wire());
+        &mut touched
+            .entry(owner)
+            .or_insert_with(|| Parts::of(node))
+            .rrsets
+    }
 }
 
 fn in_zone(s: &Snapshot, rr: &Rr) -> Result<Name, DiffError> {
@@ -368,25 +370,11 @@ fn rebuild_touched(next: &mut Snapshot, touched: HashMap<Name, Parts>) -> Result
         };
         match drafts.get(&name) {
             Some(d) => {
-                let mut wire = Vec::new();
-                let mut spans = Vec::with_capacity(d.sets.len());
-                for (t, ttl, rds) in &d.sets {
-                    let a = wire.len();
-                    let count = encode_records(&mut wire, *t, *ttl, rds.iter().map(|r| &r[..]));
-                    spans.push((*t, *ttl, count, a, wire.len()));
-                }
-                let parts: Vec<RRsetParts<'_>> = spans
-                    .iter()
-                    .map(|&(rtype, ttl, count, a, b)| RRsetParts {
-                        rtype,
-                        ttl,
-                        count,
-                        wire: &wire[a..b],
-                    })
-                    .collect();
-                let mut blob = Vec::new();
-                encode_node(&mut blob, &name, d.own | occluded, &parts);
-                changes.push(Change::Put(blob));
+                changes.push(Change::Put(encode_node_from_sets(
+                    &name,
+                    d.own | occluded,
+                    &d.sets,
+                )));
             }
             None => {
                 if let Some(n) = next.node_by_wire(&name)

@@ -232,6 +232,33 @@ pub fn set_key(rtype: u16, rdata: &[u8]) -> (u16, u16) {
     }
 }
 
+/// One RRset being edited: type, TTL, RDATAs.
+pub type EditedRRset = (u16, u32, Vec<Box<[u8]>>);
+
+/// A node blob from edited RRsets, in the order given (the IXFR path and
+/// the NSEC3 chain build nodes this way).
+pub fn encode_node_from_sets(owner: &[u8], flags: u8, sets: &[EditedRRset]) -> Vec<u8> {
+    let mut wire = Vec::new();
+    let mut spans = Vec::with_capacity(sets.len());
+    for (t, ttl, rds) in sets {
+        let a = wire.len();
+        let count = encode_records(&mut wire, *t, *ttl, rds.iter().map(|r| &r[..]));
+        spans.push((*t, *ttl, count, a, wire.len()));
+    }
+    let parts: Vec<RRsetParts<'_>> = spans
+        .iter()
+        .map(|&(rtype, ttl, count, a, b)| RRsetParts {
+            rtype,
+            ttl,
+            count,
+            wire: &wire[a..b],
+        })
+        .collect();
+    let mut blob = Vec::new();
+    encode_node(&mut blob, owner, flags, &parts);
+    blob
+}
+
 /// A copy of `blob` with OCCLUDED set or cleared.
 pub fn with_occluded(blob: &[u8], occluded: bool) -> Vec<u8> {
     let mut v = blob.to_vec();

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use data_encoding::BASE32HEX_NOPAD;
 use sha1::{Digest, Sha1};
 
-use super::node::{Node, RRsetParts, encode_node, encode_records, set_key};
+use super::node::{EditedRRset, Node, encode_node_from_sets, set_key};
 use crate::wire::iana::rtype;
 use crate::wire::name::lower;
 
@@ -72,8 +72,8 @@ struct Entry {
     blob: Arc<[u8]>,
 }
 
-/// RRsets being assembled for one owner: type, TTL, RDATAs.
-pub type Sets = Vec<(u16, u32, Vec<Box<[u8]>>)>;
+/// RRsets being assembled for one owner.
+pub type Sets = Vec<EditedRRset>;
 
 /// The NSEC3 records of a version, and the parameters that select them.
 #[derive(Clone, Default)]
@@ -216,25 +216,7 @@ pub fn opt_out(node: Node<'_>) -> bool {
 
 fn encode(owner: &[u8], mut sets: Sets) -> Vec<u8> {
     sets.sort_by_key(|(t, _, rds)| set_key(*t, rds.first().map_or(&[][..], |r| &r[..])));
-    let mut wire = Vec::new();
-    let mut spans = Vec::with_capacity(sets.len());
-    for (t, ttl, rds) in &sets {
-        let a = wire.len();
-        let count = encode_records(&mut wire, *t, *ttl, rds.iter().map(|r| &r[..]));
-        spans.push((*t, *ttl, count, a, wire.len()));
-    }
-    let parts: Vec<RRsetParts<'_>> = spans
-        .iter()
-        .map(|&(rtype, ttl, count, a, b)| RRsetParts {
-            rtype,
-            ttl,
-            count,
-            wire: &wire[a..b],
-        })
-        .collect();
-    let mut blob = Vec::new();
-    encode_node(&mut blob, owner, 0, &parts);
-    blob
+    encode_node_from_sets(owner, 0, &sets)
 }
 
 #[cfg(test)]
