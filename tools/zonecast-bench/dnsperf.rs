@@ -13,6 +13,9 @@ pub struct Load {
     pub outstanding: usize,
     pub threads: usize,
     pub seconds: u64,
+    /// Every query with EDNS and DO=1 (`-D`), as validating resolvers
+    /// ask.
+    pub dnssec: bool,
 }
 
 /// What one run measured.
@@ -52,6 +55,7 @@ fn output(addr: SocketAddr, queries: &Path, load: Load, verbose: bool) -> Result
             &load.seconds.to_string(),
         ])
         .args(verbose.then_some("-v"))
+        .args(load.dnssec.then_some("-D"))
         .output()
         .map_err(|e| format!("cannot run dnsperf: {e}"))?;
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())

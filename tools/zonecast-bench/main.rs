@@ -90,6 +90,10 @@ struct QpsArgs {
     /// Alternating rounds; figures are medians.
     #[arg(long, default_value_t = 3)]
     rounds: usize,
+    /// Sign the zone with dnssec-signzone (`nsec`, or `nsec3`: no salt, 0
+    /// iterations) and set DO=1 on every query.
+    #[arg(long, value_parser = ["nsec", "nsec3"])]
+    signed: Option<String>,
     /// Where the markdown report goes.
     #[arg(long, default_value = "target/bench/qps.md")]
     out: PathBuf,
@@ -195,20 +199,38 @@ fn qps_section(a: &QpsArgs, dir: &std::path::Path) -> Result<String, String> {
             outstanding: a.outstanding,
             threads: a.threads,
             seconds: a.seconds,
+            dnssec: a.signed.is_some(),
         },
+        signed: a.signed.clone(),
         rounds: a.rounds,
         p99_seconds: 2,
         servers: vec![Which::Knot, Which::Nsd, Which::Zonecast, Which::Reflector],
     };
     let (rows, records) = qps::run(&s, dir)?;
+    let signed = match &a.signed {
+        Some(d) => format!(
+            ", signed by dnssec-signzone (ECDSA P-256, {}), every query with DO=1 (`dnsperf -D`)",
+            if d == "nsec3" {
+                "NSEC3, no salt, 0 iterations"
+            } else {
+                "NSEC"
+            }
+        ),
+        None => String::new(),
+    };
     Ok(format!(
-        "### Queries over UDP\n\n{} names ({records} records), every server with {} worker thread(s), \
+        "### Queries over UDP{}\n\n{} names ({records} records){signed}, every server with {} worker thread(s), \
          `dnsperf -c {} -q {} -T {} -l {}`, {} alternating rounds, medians; p99 from a 2 s `dnsperf -v` run. \
          Query mix: 70% positive, 10% NXDOMAIN, 5% NODATA, 5% wildcard, 5% referrals, 5% CNAME/MX/TXT. \
          Server CPU per query is user+system time from /proc over the run divided by the answers \
          (in parentheses the user-space part: the DNS work; the rest is the kernel's UDP path); \
          \"queries per server core\" is its inverse, the figure that separates servers when dnsperf \
          itself is the bottleneck, and \"vs limit\" compares it with the reflector's.\n\n{}",
+        if a.signed.is_some() {
+            ", signed zone, DO=1"
+        } else {
+            ""
+        },
         a.names,
         a.workers,
         a.clients,

@@ -14,6 +14,8 @@ pub struct Settings {
     pub workers: usize,
     pub load: Load,
     pub rounds: usize,
+    /// `nsec` or `nsec3`: the zone is signed first.
+    pub signed: Option<String>,
     /// Seconds of the verbose run that gives p99 latency.
     pub p99_seconds: u64,
     pub servers: Vec<Which>,
@@ -49,8 +51,11 @@ fn median(mut v: Vec<f64>) -> f64 {
 /// Runs the comparison in `dir`.
 pub fn run(s: &Settings, dir: &Path) -> Result<(Vec<Row>, usize), String> {
     let (zone_text, records) = zonegen::zone(s.names);
-    let zone = dir.join("bench.test.zone");
+    let mut zone = dir.join("bench.test.zone");
     std::fs::write(&zone, zone_text).map_err(|e| e.to_string())?;
+    if let Some(denial) = &s.signed {
+        zone = sign(dir, &zone, denial == "nsec3")?;
+    }
     let queries = dir.join("queries.txt");
     std::fs::write(&queries, zonegen::queries(s.names, 200_000, 7)).map_err(|e| e.to_string())?;
     eprintln!(
@@ -129,6 +134,43 @@ pub fn run(s: &Settings, dir: &Path) -> Result<(Vec<Row>, usize), String> {
         });
     }
     Ok((rows, records))
+}
+
+/// Signs `zone` (bench.test.) with dnssec-signzone and new ECDSA P-256
+/// keys; returns the signed file.
+fn sign(dir: &Path, zone: &Path, nsec3: bool) -> Result<std::path::PathBuf, String> {
+    let run = |program: &str, args: &[&str]| -> Result<(), String> {
+        let st = std::process::Command::new(procs::tool(program))
+            .current_dir(dir)
+            .args(args)
+            .status()
+            .map_err(|e| format!("{program}: {e}"))?;
+        if st.success() {
+            Ok(())
+        } else {
+            Err(format!("{program} failed"))
+        }
+    };
+    let started = std::time::Instant::now();
+    for ksk in [true, false] {
+        let mut args = vec!["-q", "-K", ".", "-a", "ECDSAP256SHA256", "-n", "ZONE"];
+        if ksk {
+            args.extend(["-f", "KSK"]);
+        }
+        args.push("bench.test");
+        run("dnssec-keygen", &args)?;
+    }
+    let signed = dir.join("bench.test.signed");
+    let zone_s = zone.display().to_string();
+    let out = signed.display().to_string();
+    let mut args = vec!["-q", "-K", ".", "-S", "-o", "bench.test", "-f", &out];
+    if nsec3 {
+        args.extend(["-3", "-", "-H", "0"]);
+    }
+    args.push(&zone_s);
+    run("dnssec-signzone", &args)?;
+    eprintln!("signed in {:.1} s", started.elapsed().as_secs_f64());
+    Ok(signed)
 }
 
 fn ratio(x: f64, knot: Option<f64>) -> String {
