@@ -159,7 +159,9 @@ const NAMES: &[&str] = &[
     "*.wild.",
 ];
 
-const TYPES: &[u16] = &[1, 28, 16, 15, 2, 6, 43, 48, 46, 47, 255, 5, 39, 99];
+const TYPES: &[u16] = &[
+    1, 28, 16, 15, 2, 6, 43, 48, 46, 47, 50, 51, 59, 255, 5, 39, 99,
+];
 
 /// The owners of the NSEC3 records of a signed zone's text: names that
 /// must be answered as absent (RFC 5155 §7.2.8).
@@ -191,6 +193,8 @@ fn cases(extra: &[String]) -> Vec<(String, Vec<u8>, bool)> {
                 ("TCP DO", 1232, true, true, false),
                 ("UDP DO 512", 512, true, false, false),
                 ("UDP DO CD", 1232, true, false, true),
+                // An EDNS size below 512 counts as 512 (RFC 6891 §6.2.5).
+                ("UDP DO size 0", 0, true, false, false),
                 ("UDP", 1232, false, false, false),
             ] {
                 id = id.wrapping_add(1);
