@@ -8,6 +8,7 @@
 pub mod answer;
 pub mod config;
 pub mod daemon;
+pub mod notify_sink;
 pub mod server;
 pub mod tsig;
 pub mod wire;

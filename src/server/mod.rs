@@ -12,15 +12,16 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use arc_swap::ArcSwap;
 use mio::{Poll, Waker};
 
 pub use signal::TerminationSignals;
 
-use crate::answer::{NotifyEvent, Responder};
+use crate::answer::Responder;
 use crate::config::Config;
+pub use crate::notify_sink::NotifySink;
 use crate::zone::ZoneSet;
 use worker::WorkerSockets;
 
@@ -46,25 +47,6 @@ impl From<&Config> for ServerConfig {
             tcp_max_connections_total: c.tcp_max_connections_total,
             tcp_idle_timeout: c.tcp_idle_timeout,
             tcp_io_timeout: c.tcp_io_timeout,
-        }
-    }
-}
-
-/// Where workers hand accepted NOTIFYs: the transfer thread's channel,
-/// and the waker of its poll loop.
-#[derive(Clone)]
-pub struct NotifySink {
-    pub sender: crossbeam_channel::Sender<(NotifyEvent, Instant)>,
-    pub waker: Arc<Waker>,
-}
-
-impl NotifySink {
-    /// Hands the event over without blocking; when the channel is full
-    /// the NOTIFY is dropped, which rate-limits floods (the primary sends
-    /// it again, and SOA refresh still runs).
-    pub fn send(&self, event: NotifyEvent) {
-        if self.sender.try_send((event, Instant::now())).is_ok() {
-            let _ = self.waker.wake();
         }
     }
 }

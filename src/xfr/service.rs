@@ -25,7 +25,7 @@ use super::exchange::{Exchange, Outcome, Step, Transferred};
 use super::persist::{SavedState, load_state, save_state, save_zone};
 use super::timers::{NotifyAction, SoaTimers, ZoneTimers};
 use crate::answer::NotifyEvent;
-use crate::server::NotifySink;
+use crate::notify_sink::NotifySink;
 use crate::tsig::TsigKey;
 use crate::wire::Name;
 use crate::zone::{NotifyPolicy, Snapshot, Zone, ZoneSet, load_zone_file};
