@@ -48,10 +48,15 @@ impl Params {
     /// the lowercase name and the salt, then `iterations` more times over
     /// the digest and the salt. Nothing is allocated.
     pub fn hash(&self, name: &[u8]) -> [u8; 20] {
-        let mut h = Sha1::new();
-        for &b in name {
-            h.update([lower(b)]);
+        // Lowercase on the stack (a name is at most 255 octets): one
+        // update, not one per octet.
+        let mut buf = [0u8; 255];
+        let n = name.len().min(buf.len());
+        for (d, s) in buf.iter_mut().zip(&name[..n]) {
+            *d = lower(*s);
         }
+        let mut h = Sha1::new();
+        h.update(&buf[..n]);
         h.update(&self.salt);
         let mut digest: [u8; 20] = h.finalize().into();
         for _ in 0..self.iterations {
