@@ -242,14 +242,15 @@ impl<'z> Resolver<'z, '_, '_, '_> {
         // that could have answered for it. NSEC3 (RFC 5155 §7.2.2): the
         // closest encloser matched, the next closer name and the wildcard
         // covered.
-        if self.nsec3_collides(next_closer) {
-            self.res.rcode = rcode::SERVFAIL;
-            return Step::Done;
-        }
         self.cover(name.as_wire());
         self.cover(wild);
         self.nsec3_match(suffix);
-        self.nsec3_cover(next_closer);
+        if self.nsec3_cover(next_closer) {
+            // No proof can get past a hash collision (RFC 5155 §7.2.9).
+            self.proofs.clear();
+            self.res.rcode = rcode::SERVFAIL;
+            return Step::Done;
+        }
         self.nsec3_cover(wild);
         self.negative(rcode::NXDOMAIN);
         Step::Done
@@ -421,25 +422,22 @@ impl<'z> Resolver<'z, '_, '_, '_> {
         }
     }
 
-    /// Adds the NSEC3 that covers the hash of `name`.
-    fn nsec3_cover(&mut self, name: &[u8]) {
-        let Some(p) = self.nsec3_params() else {
-            return;
-        };
-        let z: &'z Snapshot = self.zone;
-        if let Some(n) = z.nsec3().covering(&p.hash(name)) {
-            self.prove(n);
-        }
-    }
-
-    /// Whether the hash of `name`, a name that does not exist, is an
-    /// NSEC3 owner's: a hash collision, which no proof can get past
-    /// (RFC 5155 §7.2.9).
-    fn nsec3_collides(&self, name: &[u8]) -> bool {
+    /// Adds the NSEC3 that covers the hash of `name`. Returns true when
+    /// the hash is an NSEC3 owner's instead: for a name that does not
+    /// exist, a hash collision (RFC 5155 §7.2.9).
+    fn nsec3_cover(&mut self, name: &[u8]) -> bool {
         let Some(p) = self.nsec3_params() else {
             return false;
         };
-        self.zone.nsec3().matching(&p.hash(name)).is_some()
+        let z: &'z Snapshot = self.zone;
+        let h = p.hash(name);
+        match z.nsec3().covering(&h) {
+            Some(n) => {
+                self.prove(n);
+                false
+            }
+            None => z.nsec3().matching(&h).is_some(),
+        }
     }
 
     /// RFC 5155 §7.2.1: the closest provable encloser of `name` (the

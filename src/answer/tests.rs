@@ -961,3 +961,45 @@ fn lookahead_starts_the_lookup_the_answer_starts_with() {
     ahead.clear();
     ahead.finish();
 }
+
+/// RFC 5155 §7.2.9: when the hash of the next closer name of an NXDOMAIN
+/// is an NSEC3 owner's, no proof is possible, and the answer is SERVFAIL
+/// with no proof in it.
+#[test]
+fn an_nsec3_hash_collision_at_run_time_is_servfail() {
+    use crate::zone::nsec3::Params;
+    let apex = parse_name_text("example.com.", None).unwrap();
+    let params = Params::from_nsec3param(&[1, 0, 0, 0, 0]).unwrap();
+    let b32 = |name: &str| {
+        let h = params.hash(parse_name_text(name, None).unwrap().as_wire());
+        data_encoding::BASE32HEX_NOPAD
+            .encode(&h)
+            .to_ascii_lowercase()
+    };
+    let sig = "RRSIG SOA 13 2 300 20370101000000 20261101000000 1 example.com. AQID";
+    let text = format!(
+        "$TTL 300\n@ SOA ns hm 1 2 3 4 5\n@ {sig}\n@ NS ns\nns A 192.0.2.1\n\
+         @ NSEC3PARAM 1 0 0 -\n\
+         {apex_hash} NSEC3 1 0 0 - {next} NS SOA RRSIG NSEC3PARAM\n\
+         {nx_hash} NSEC3 1 0 0 - {apex_hash} A\n",
+        apex_hash = b32("example.com."),
+        nx_hash = b32("collide.example.com."),
+        next = b32("collide.example.com."),
+    );
+    let built = load_zone_text(text.as_bytes(), "t", &apex).unwrap();
+    assert!(built.snapshot.nsec3().params().is_some());
+    let zs = ZoneSet::new([Zone::primary(Arc::new(built.snapshot))]);
+    let ask = |name: &str| {
+        let mut q = query(name, rtype::A, class::IN, Some((1232, &[])));
+        let at = q.len() - 4;
+        q[at] = 0x80; // DO
+        Message::from_vec(&raw(&zs, &q, Transport::udp(0)).unwrap()).unwrap()
+    };
+    let r = ask("collide.example.com.");
+    assert_eq!(u16::from(r.metadata.response_code), rcode::SERVFAIL);
+    assert!(r.authorities.is_empty(), "no proof in a SERVFAIL");
+    // Any other absent name gets its NXDOMAIN proof.
+    let r = ask("other.example.com.");
+    assert_eq!(u16::from(r.metadata.response_code), rcode::NXDOMAIN);
+    assert!(r.authorities.len() >= 2, "{:?}", r.authorities);
+}
