@@ -332,24 +332,29 @@ pub mod rcode {
     /// An RCODE as operators read it: `REFUSED (5)`, or the number.
     pub struct Display(pub u16);
 
-    impl core::fmt::Display for Display {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            match name(self.0) {
-                Some(n) => write!(f, "{n} ({})", self.0),
-                None => write!(f, "{}", self.0),
-            }
-        }
-    }
-
     /// A TSIG error as operators read it: `BADSIG (16)`, or the number.
     pub struct TsigDisplay(pub u16);
 
+    fn fmt_named(
+        code: u16,
+        name: Option<&str>,
+        f: &mut core::fmt::Formatter<'_>,
+    ) -> core::fmt::Result {
+        match name {
+            Some(n) => write!(f, "{n} ({code})"),
+            None => write!(f, "{code}"),
+        }
+    }
+
+    impl core::fmt::Display for Display {
+        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            fmt_named(self.0, name(self.0), f)
+        }
+    }
+
     impl core::fmt::Display for TsigDisplay {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            match tsig_name(self.0) {
-                Some(n) => write!(f, "{n} ({})", self.0),
-                None => write!(f, "{}", self.0),
-            }
+            fmt_named(self.0, tsig_name(self.0), f)
         }
     }
 }

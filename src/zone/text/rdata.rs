@@ -287,27 +287,12 @@ fn parse_field<'t, 'a>(
         }
         Field::Algorithm => {
             let (t, rest) = take(tokens, "an algorithm")?;
-            let name = text(t)?;
-            let v = match SECALG_NAMES
-                .iter()
-                .find(|(_, n)| n.eq_ignore_ascii_case(name))
-            {
-                Some(&(v, _)) => v,
-                None => parse_int(t, u8::MAX as u64)? as u8,
-            };
-            out.push(v);
+            out.push(mnemonic_or_number(t, SECALG_NAMES, u8::MAX)?);
             Ok(rest)
         }
         Field::CertType => {
             let (t, rest) = take(tokens, "a certificate type")?;
-            let name = text(t)?;
-            let v = match CERT_NAMES
-                .iter()
-                .find(|(_, n)| n.eq_ignore_ascii_case(name))
-            {
-                Some(&(v, _)) => v,
-                None => parse_int(t, u16::MAX as u64)? as u16,
-            };
+            let v: u16 = mnemonic_or_number(t, CERT_NAMES, u16::MAX)?;
             out.extend_from_slice(&v.to_be_bytes());
             Ok(rest)
         }
@@ -499,6 +484,21 @@ const SECALG_NAMES: &[(u8, &str)] = &[
     (253, "PRIVATEDNS"),
     (254, "PRIVATEOID"),
 ];
+
+/// A value given by its mnemonic in `names` (any case) or as a number up
+/// to `max`.
+fn mnemonic_or_number<T: Copy + TryFrom<u64> + Into<u64>>(
+    t: &Token<'_>,
+    names: &[(T, &str)],
+    max: T,
+) -> Result<T, RdataError> {
+    let name = text(t)?;
+    if let Some(&(v, _)) = names.iter().find(|(_, n)| n.eq_ignore_ascii_case(name)) {
+        return Ok(v);
+    }
+    let v = parse_int(t, max.into())?;
+    T::try_from(v).map_err(|_| format!("{v} is out of range"))
+}
 
 /// CERT type mnemonics (RFC 4398 §2.1).
 const CERT_NAMES: &[(u16, &str)] = &[
