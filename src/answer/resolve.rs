@@ -20,9 +20,6 @@ const MAX_ADDITIONAL: usize = 32;
 /// Most NSEC records one answer carries: a CNAME chain may add a wildcard
 /// proof per link, and the final name two more (RFC 4035 §3.1.3).
 const MAX_PROOFS: usize = 8;
-/// Most names stepped back over (empty non-terminals and glue have no
-/// NSEC) to find the NSEC that covers a name.
-const MAX_NSEC_WALK: usize = 256;
 
 /// What the answer says about itself in the header.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -461,22 +458,18 @@ impl<'z> Resolver<'z, '_, '_, '_> {
     }
 
     /// Adds the NSEC that covers `name` (lowercase; not a name with an
-    /// NSEC of its own): the nearest NSEC before it in canonical order.
+    /// NSEC of its own): the nearest NSEC owner before it in canonical
+    /// order, which the order marks (glue and empty names have none).
     fn cover(&mut self, name: &[u8]) {
         if !self.dnssec || !self.zone.uses_nsec() {
             return;
         }
-        let mut at = self.zone.predecessor(name);
-        for _ in 0..MAX_NSEC_WALK {
-            let Some(prev) = at else { return };
-            if let Some(n) = self.zone.node_by_wire(prev)
-                && n.rrset(rtype::NSEC).is_some()
-                && !n.has_flag(flags::OCCLUDED)
-            {
-                self.prove(n);
-                return;
-            }
-            at = self.zone.predecessor(prev);
+        if let Some(n) = self
+            .zone
+            .nsec_owner_before(name)
+            .and_then(|o| self.zone.node_by_wire(o))
+        {
+            self.prove(n);
         }
     }
 

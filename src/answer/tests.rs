@@ -1003,3 +1003,36 @@ fn an_nsec3_hash_collision_at_run_time_is_servfail() {
     assert_eq!(u16::from(r.metadata.response_code), rcode::NXDOMAIN);
     assert!(r.authorities.len() >= 2, "{:?}", r.authorities);
 }
+
+/// RFC 4035 §3.1.3.2: the NSEC that covers an absent name is the nearest
+/// NSEC owner before it, however many glue names (which have no NSEC)
+/// lie between: here 300 below one cut.
+#[test]
+fn the_nsec_cover_skips_any_run_of_glue() {
+    let apex = parse_name_text("example.com.", None).unwrap();
+    let sig = "RRSIG SOA 13 2 300 20370101000000 20261101000000 1 example.com. AQID";
+    let mut text = format!(
+        "$TTL 300\n@ SOA ns hm 1 2 3 4 5\n@ {sig}\n@ NS ns\nns A 192.0.2.1\n\
+         @ NSEC cut NS SOA RRSIG NSEC\ncut NS ns1.cut\ncut NSEC zz NS RRSIG NSEC\n\
+         zz A 192.0.2.2\nzz NSEC example.com. A RRSIG NSEC\n"
+    );
+    for i in 0..300 {
+        text.push_str(&format!("ns{i:03}.cut A 192.0.2.3\n"));
+    }
+    let built = load_zone_text(text.as_bytes(), "t", &apex).unwrap();
+    let zs = ZoneSet::new([Zone::primary(Arc::new(built.snapshot))]);
+    let mut q = query("d.example.com.", rtype::A, class::IN, Some((4096, &[])));
+    let at = q.len() - 4;
+    q[at] = 0x80; // DO
+    let r = Message::from_vec(&raw(&zs, &q, Transport::udp(0)).unwrap()).unwrap();
+    assert_eq!(u16::from(r.metadata.response_code), rcode::NXDOMAIN);
+    let nsec_owners: Vec<String> = r
+        .authorities
+        .iter()
+        .filter(|rr| u16::from(rr.record_type()) == rtype::NSEC)
+        .map(|rr| rr.name.to_string())
+        .collect();
+    // d.example.com. lies between cut (and all its glue) and zz; the
+    // wildcard *.example.com. between the apex and cut.
+    assert_eq!(nsec_owners, ["cut.example.com.", "example.com."]);
+}

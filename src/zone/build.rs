@@ -325,13 +325,26 @@ impl SnapshotBuilder {
             })
             .collect();
         self.mark_occluded(&mut node_flags)?;
-        // The canonical order is only needed after the zone is served
-        // (IXFR, AXFR-out, NSEC later): for a large zone, sort it on the
-        // other core while this one encodes the nodes. A small one is
-        // sorted in less time than a thread takes to start.
+        // The owners of authoritative NSEC records, marked in the order.
+        let nsec_owner: Vec<bool> = (0..n)
+            .map(|i| {
+                let (s, c) = node_sets[i];
+                node_flags[i] & flags::OCCLUDED == 0
+                    && sets[s as usize..(s + c) as usize]
+                        .iter()
+                        .any(|d| d.rtype == rtype::NSEC)
+            })
+            .collect();
+        // For a large zone, sort the canonical order on the other core
+        // while this one encodes the nodes. A small one is sorted in less
+        // time than a thread takes to start.
         let sort = || {
             let sorted = self.canonical_order(apex.as_wire());
-            CanonicalOrder::from_sorted(sorted.iter().map(|&i| self.owners.name(i as usize)))
+            CanonicalOrder::from_sorted(
+                sorted
+                    .iter()
+                    .map(|&i| (self.owners.name(i as usize), nsec_owner[i as usize])),
+            )
         };
         let (order, nodes) = if n < PARALLEL_SORT_MIN_NAMES {
             let order = sort();

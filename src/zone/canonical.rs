@@ -3,8 +3,11 @@
 //! changes.
 //!
 //! The order answers "what lies below this name" (a contiguous run after
-//! it), gives AXFR-out and zone files their order, and will give NSEC its
-//! predecessor search. It holds names only; nodes are found by name.
+//! it) and gives AXFR-out and zone files their order. Each name carries
+//! one precomputed bit, set at the owners of the zone's authoritative NSEC
+//! records, so that the NSEC covering any name (RFC 4035 §3.1.3) is one
+//! ordered search, however many glue or empty names lie between. It holds
+//! names only; nodes are found by name.
 
 use core::cmp::Ordering;
 use std::sync::Arc;
@@ -14,11 +17,14 @@ use crate::wire::name::canonical_cmp;
 /// A chunk is split when it grows past this many names.
 const CHUNK_MAX: usize = 512;
 
-/// Names back to back, with where each starts.
+/// Names back to back, with where each starts, and a bit per name.
 #[derive(Clone, Default)]
 struct Chunk {
     names: Vec<u8>,
     starts: Vec<u32>,
+    /// Bit `i` is name `i`'s mark.
+    marks: Vec<u64>,
+    marked: u32,
 }
 
 impl Chunk {
@@ -48,13 +54,58 @@ impl Chunk {
         Err(lo)
     }
 
-    fn push(&mut self, name: &[u8]) {
+    fn push(&mut self, name: &[u8], mark: bool) {
+        let i = self.starts.len();
         self.starts.push(self.names.len() as u32);
         self.names.extend_from_slice(name);
+        if i.is_multiple_of(64) {
+            self.marks.push(0);
+        }
+        if mark {
+            self.marks[i / 64] |= 1 << (i % 64);
+            self.marked += 1;
+        }
     }
 
-    fn rebuilt<'x>(&'x self, edit: impl FnOnce(&mut Vec<&'x [u8]>)) -> Vec<Chunk> {
-        let mut names: Vec<&[u8]> = (0..self.len()).map(|i| self.name(i)).collect();
+    fn is_marked(&self, i: usize) -> bool {
+        self.marks[i / 64] >> (i % 64) & 1 == 1
+    }
+
+    fn set_mark(&mut self, i: usize, mark: bool) {
+        if self.is_marked(i) != mark {
+            self.marks[i / 64] ^= 1 << (i % 64);
+            if mark {
+                self.marked += 1;
+            } else {
+                self.marked -= 1;
+            }
+        }
+    }
+
+    /// The last marked name at a position below `end`.
+    fn last_marked_below(&self, end: usize) -> Option<usize> {
+        if self.marked == 0 {
+            return None;
+        }
+        let mut w = end / 64;
+        // The bits of word `w` below `end`.
+        let mut bits = match end % 64 {
+            0 => 0,
+            r => self.marks.get(w).map_or(0, |m| m & ((1u64 << r) - 1)),
+        };
+        loop {
+            if bits != 0 {
+                return Some(w * 64 + 63 - bits.leading_zeros() as usize);
+            }
+            w = w.checked_sub(1)?;
+            bits = self.marks[w];
+        }
+    }
+
+    fn rebuilt<'x>(&'x self, edit: impl FnOnce(&mut Vec<(&'x [u8], bool)>)) -> Vec<Chunk> {
+        let mut names: Vec<(&[u8], bool)> = (0..self.len())
+            .map(|i| (self.name(i), self.is_marked(i)))
+            .collect();
         edit(&mut names);
         // Split only a chunk grown past the limit, in halves; an emptied
         // chunk disappears.
@@ -67,8 +118,8 @@ impl Chunk {
             .chunks(piece)
             .map(|part| {
                 let mut c = Chunk::default();
-                for n in part {
-                    c.push(n);
+                for &(n, mark) in part {
+                    c.push(n, mark);
                 }
                 c
             })
@@ -84,13 +135,13 @@ pub struct CanonicalOrder {
 }
 
 impl CanonicalOrder {
-    /// Builds from names already in canonical order.
-    pub fn from_sorted<'n>(names: impl IntoIterator<Item = &'n [u8]>) -> Self {
+    /// Builds from names already in canonical order, each with its mark.
+    pub fn from_sorted<'n>(names: impl IntoIterator<Item = (&'n [u8], bool)>) -> Self {
         let mut chunks = Vec::new();
         let mut cur = Chunk::default();
         let mut len = 0;
-        for n in names {
-            cur.push(n);
+        for (n, mark) in names {
+            cur.push(n, mark);
             len += 1;
             if cur.len() == CHUNK_MAX / 2 {
                 chunks.push(Arc::new(core::mem::take(&mut cur)));
@@ -122,11 +173,11 @@ impl CanonicalOrder {
         !self.chunks.is_empty() && self.chunks[self.chunk_for(name)].position(name).is_ok()
     }
 
-    /// Adds `name` if it is not there yet.
+    /// Adds `name`, unmarked, if it is not there yet.
     pub fn insert(&mut self, name: &[u8]) {
         if self.chunks.is_empty() {
             let mut first = Chunk::default();
-            first.push(name);
+            first.push(name, false);
             self.chunks.push(Arc::new(first));
             self.len = 1;
             return;
@@ -135,7 +186,7 @@ impl CanonicalOrder {
         let Err(i) = self.chunks[c].position(name) else {
             return;
         };
-        let parts = self.chunks[c].rebuilt(|v| v.insert(i, name));
+        let parts = self.chunks[c].rebuilt(|v| v.insert(i, (name, false)));
         self.chunks.splice(c..=c, parts.into_iter().map(Arc::new));
         self.len += 1;
     }
@@ -155,6 +206,42 @@ impl CanonicalOrder {
         self.chunks.splice(c..=c, parts.into_iter().map(Arc::new));
         self.len -= 1;
         true
+    }
+
+    /// Sets or clears the mark of `name`; whether the name is there. The
+    /// chunk is copied only when the mark changes.
+    pub fn set_mark(&mut self, name: &[u8], mark: bool) -> bool {
+        if self.chunks.is_empty() {
+            return false;
+        }
+        let c = self.chunk_for(name);
+        let Ok(i) = self.chunks[c].position(name) else {
+            return false;
+        };
+        if self.chunks[c].is_marked(i) != mark {
+            Arc::make_mut(&mut self.chunks[c]).set_mark(i, mark);
+        }
+        true
+    }
+
+    /// The last marked name before `name` in canonical order, `name`
+    /// itself excluded. Chunks without a mark are skipped whole.
+    pub fn marked_before(&self, name: &[u8]) -> Option<&[u8]> {
+        if self.chunks.is_empty() {
+            return None;
+        }
+        let mut c = self.chunk_for(name);
+        let mut end = match self.chunks[c].position(name) {
+            Ok(i) | Err(i) => i,
+        };
+        loop {
+            let chunk = &self.chunks[c];
+            if let Some(i) = chunk.last_marked_below(end) {
+                return Some(chunk.name(i));
+            }
+            c = c.checked_sub(1)?;
+            end = self.chunks[c].len();
+        }
     }
 
     pub fn iter(&self) -> impl Iterator<Item = &[u8]> {
@@ -203,7 +290,7 @@ impl CanonicalOrder {
     pub fn heap_bytes(&self) -> usize {
         self.chunks
             .iter()
-            .map(|c| c.names.capacity() + c.starts.capacity() * 4 + 64)
+            .map(|c| c.names.capacity() + c.starts.capacity() * 4 + c.marks.capacity() * 8 + 64)
             .sum()
     }
 
@@ -264,7 +351,7 @@ mod tests {
         .iter()
         .map(|s| n(s))
         .collect();
-        let o = CanonicalOrder::from_sorted(names.iter().map(|n| n.as_wire()));
+        let o = CanonicalOrder::from_sorted(names.iter().map(|n| (n.as_wire(), false)));
         let from: Vec<String> = o
             .iter_from(n("a.example.").as_wire())
             .map(|w| Name::from_wire(w).unwrap().to_string())
@@ -282,7 +369,7 @@ mod tests {
     fn versions_share_chunks() {
         let mut names: Vec<Name> = (0..2000).map(|i| n(&format!("h{i:05}.example."))).collect();
         names.sort_by(|a, b| canonical_cmp(a.as_wire(), b.as_wire()));
-        let a = CanonicalOrder::from_sorted(names.iter().map(|n| n.as_wire()));
+        let a = CanonicalOrder::from_sorted(names.iter().map(|n| (n.as_wire(), false)));
         let mut b = a.clone();
         b.insert(n("h00500x.example.").as_wire());
         assert!(
@@ -291,5 +378,64 @@ mod tests {
         );
         assert_eq!(b.len(), 2001);
         assert_eq!(a.len(), 2000);
+    }
+
+    /// The marked predecessor is found across unmarked runs longer than
+    /// a chunk, through inserts, removals and mark changes, and versions
+    /// keep their own marks.
+    #[test]
+    fn marked_predecessors_across_chunks() {
+        let mut names: Vec<Name> = (0..3000).map(|i| n(&format!("h{i:05}.example."))).collect();
+        names.sort_by(|a, b| canonical_cmp(a.as_wire(), b.as_wire()));
+        // Marked: every 1000th name.
+        let a = CanonicalOrder::from_sorted(
+            names
+                .iter()
+                .enumerate()
+                .map(|(i, n)| (n.as_wire(), i % 1000 == 0)),
+        );
+        let before = |o: &CanonicalOrder, s: &str| {
+            o.marked_before(n(s).as_wire())
+                .map(|w| Name::from_wire(w).unwrap().to_string())
+        };
+        assert_eq!(
+            before(&a, "h02999.example.").as_deref(),
+            Some("h02000.example.")
+        );
+        assert_eq!(
+            before(&a, "h02000.example.").as_deref(),
+            Some("h01000.example.")
+        );
+        assert_eq!(
+            before(&a, "h01000x.example.").as_deref(),
+            Some("h01000.example.")
+        );
+        assert_eq!(before(&a, "h00000.example."), None);
+        assert_eq!(
+            before(&a, "zz.example.").as_deref(),
+            Some("h02000.example.")
+        );
+        let mut b = a.clone();
+        b.insert(n("h01500x.example.").as_wire());
+        assert!(b.set_mark(n("h01500x.example.").as_wire(), true));
+        assert!(!b.set_mark(n("nothere.example.").as_wire(), true));
+        assert_eq!(
+            before(&b, "h01999.example.").as_deref(),
+            Some("h01500x.example.")
+        );
+        assert!(b.set_mark(n("h02000.example.").as_wire(), false));
+        assert_eq!(
+            before(&b, "h02999.example.").as_deref(),
+            Some("h01500x.example.")
+        );
+        assert!(b.remove(n("h01500x.example.").as_wire()));
+        assert_eq!(
+            before(&b, "h02999.example.").as_deref(),
+            Some("h01000.example.")
+        );
+        assert_eq!(
+            before(&a, "h02999.example.").as_deref(),
+            Some("h02000.example.")
+        );
     }
 }

@@ -385,6 +385,14 @@ fn rebuild_touched(next: &mut Snapshot, touched: HashMap<Name, Parts>) -> Result
             }
         }
     }
+    // The NSEC owners' marks in the order follow their nodes.
+    for c in &changes {
+        if let Change::Put(blob) = c {
+            let n = Node::at(blob);
+            let owns_nsec = !n.has_flag(flags::OCCLUDED) && n.rrset(rtype::NSEC).is_some();
+            next.order.set_mark(n.owner(), owns_nsec);
+        }
+    }
     next.nodes.apply(changes);
     let soa = next
         .apex_node()

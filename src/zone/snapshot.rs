@@ -100,10 +100,10 @@ impl Snapshot {
         self.nsec = nsec;
     }
 
-    /// The name that comes before `name` in canonical order (RFC 4034
-    /// §6.1), `name` itself excluded.
-    pub fn predecessor(&self, name: &[u8]) -> Option<&[u8]> {
-        self.order.predecessor(name)
+    /// The owner of the authoritative NSEC nearest before `name` in
+    /// canonical order: the one whose span covers `name` (RFC 4034 §4.1.1).
+    pub fn nsec_owner_before(&self, name: &[u8]) -> Option<&[u8]> {
+        self.order.marked_before(name)
     }
 
     /// The SOA record's RDATA.

@@ -69,12 +69,17 @@ fn describe(s: &Snapshot) -> Vec<String> {
         s.record_count()
     ));
     // What a query finds goes through the node map, not the canonical
-    // order: every name the tests use, and its ancestors, looked up there.
+    // order: every name the tests use, and its ancestors, looked up there;
+    // and the NSEC owner that covers each, from the order's marks.
     for name in POOL.iter().chain(&PROBED) {
         let mut n = parse_name_text(name, Some(&apex())).unwrap();
         while n.is_subdomain_of(&apex()) {
             let found = s.node_by_wire(n.as_wire()).map(|node| node.flags());
             v.push(format!("lookup {n}: {found:?}"));
+            let cover = s
+                .nsec_owner_before(n.as_wire())
+                .map(|o| Name::from_wire(o).unwrap().to_string());
+            v.push(format!("nsec cover {n}: {cover:?}"));
             match n.parent() {
                 Some(p) => n = p,
                 None => break,
@@ -291,10 +296,14 @@ fn random_sequence(
             removed.push(current.remove(i));
         } else {
             let name = POOL[rand.below(POOL.len() as u64) as usize];
-            let rec = if rand.below(4) == 0 {
-                format!("{name} NS ns.other.")
-            } else {
-                format!("{name} A 192.0.2.{}", rand.below(250))
+            let rec = match rand.below(6) {
+                0 => format!("{name} NS ns.other."),
+                // NSEC owners move the covers of the names after them,
+                // unless a cut above occludes them.
+                1 => format!("{name} NSEC www A NSEC"),
+                _ => {
+                    format!("{name} A 192.0.2.{}", rand.below(250))
+                }
             };
             if !current.contains(&rec) && !added.contains(&rec) {
                 added.push(rec.clone());
