@@ -10,7 +10,8 @@ use crate::wire::iana::{class, rcode, rtype};
 use crate::wire::name::{MAX_NAME_LEN, NameBuf, SuffixHashes, is_subdomain, split_name};
 use crate::wire::writer::{MessageWriter, Owner, Section};
 use crate::zone::Snapshot;
-use crate::zone::node::{Node, flags};
+use crate::zone::node::{HASH_LEN, Node, flags};
+use crate::zone::nsec3::Params;
 use crate::zone::rrset::RRset;
 
 /// Most CNAME and DNAME links followed inside the zone.
@@ -226,11 +227,11 @@ impl<'z> Resolver<'z, '_, '_, '_> {
             // and a wildcard NODATA also shows the closest encloser
             // (RFC 5155 §7.2.5).
             self.cover(name.as_wire());
-            self.nsec3_cover(next_closer);
+            self.nsec3_cover_name(next_closer);
             let qtype = self.req.qtype;
             if qtype != rtype::ANY && wc.rrset(qtype).is_none() && wc.rrset(rtype::CNAME).is_none()
             {
-                self.nsec3_match(suffix);
+                self.nsec3_match(node);
             }
             let owner = self.owner(name, origin, 0);
             return self.answer_node(wc, owner, next);
@@ -241,14 +242,14 @@ impl<'z> Resolver<'z, '_, '_, '_> {
         // covered.
         self.cover(name.as_wire());
         self.cover(wild);
-        self.nsec3_match(suffix);
-        if self.nsec3_cover(next_closer) {
+        self.nsec3_match(node);
+        if self.nsec3_cover_name(next_closer) {
             // No proof can get past a hash collision (RFC 5155 §7.2.9).
             self.proofs.clear();
             self.res.rcode = rcode::SERVFAIL;
             return Step::Done;
         }
-        self.nsec3_cover(wild);
+        self.nsec3_cover_wildcard(node, wild);
         self.negative(rcode::NXDOMAIN);
         Step::Done
     }
@@ -308,8 +309,8 @@ impl<'z> Resolver<'z, '_, '_, '_> {
         // NSEC3 (RFC 5155 §7.2.3, §7.2.4): the NSEC3 matching the name;
         // without one (a DS query at an insecure cut in an opt-out span),
         // the closest provable encloser proof.
-        if !self.nsec3_match(node.owner()) {
-            self.nsec3_closest_encloser(node.owner());
+        if !self.nsec3_match(node) {
+            self.nsec3_closest_encloser(node);
         }
         self.negative(rcode::NOERROR);
     }
@@ -395,7 +396,7 @@ impl<'z> Resolver<'z, '_, '_, '_> {
     }
 
     /// The NSEC3 parameters when DO=1 on a zone whose denial is NSEC3.
-    fn nsec3_params(&self) -> Option<&'z crate::zone::nsec3::Params> {
+    fn nsec3_params(&self) -> Option<&'z Params> {
         let z: &'z Snapshot = self.zone;
         if !self.dnssec || z.uses_nsec() {
             return None;
@@ -403,14 +404,27 @@ impl<'z> Resolver<'z, '_, '_, '_> {
         z.nsec3().params()
     }
 
-    /// Adds the NSEC3 whose owner is the hash of `name`; whether there is
-    /// one.
-    fn nsec3_match(&mut self, name: &[u8]) -> bool {
+    /// The NSEC3 hash of `node`: precomputed when the snapshot was built,
+    /// so made here only for a node that has none (never in a snapshot
+    /// whose chain is in use).
+    fn hash_of(p: &Params, node: Node<'_>) -> [u8; HASH_LEN] {
+        match node
+            .nsec3_hash()
+            .and_then(|h| <[u8; HASH_LEN]>::try_from(h).ok())
+        {
+            Some(h) => h,
+            None => p.hash(node.owner()),
+        }
+    }
+
+    /// Adds the NSEC3 whose owner is the hash of `node`'s name; whether
+    /// there is one.
+    fn nsec3_match(&mut self, node: Node<'z>) -> bool {
         let Some(p) = self.nsec3_params() else {
             return false;
         };
         let z: &'z Snapshot = self.zone;
-        match z.nsec3().matching(&p.hash(name)) {
+        match z.nsec3().matching(&Self::hash_of(p, node)) {
             Some(n) => {
                 self.prove(n);
                 true
@@ -419,41 +433,63 @@ impl<'z> Resolver<'z, '_, '_, '_> {
         }
     }
 
-    /// Adds the NSEC3 that covers the hash of `name`. Returns true when
-    /// the hash is an NSEC3 owner's instead: for a name that does not
-    /// exist, a hash collision (RFC 5155 §7.2.9).
-    fn nsec3_cover(&mut self, name: &[u8]) -> bool {
+    /// Adds the NSEC3 that covers the hash of the next closer name
+    /// `name`, the one hash left to the query path. Returns true when the
+    /// hash is an NSEC3 owner's instead: for a name that does not exist,
+    /// a hash collision (RFC 5155 §7.2.9).
+    fn nsec3_cover_name(&mut self, name: &[u8]) -> bool {
+        match self.nsec3_params() {
+            Some(p) => self.nsec3_cover(&p.hash(name)),
+            None => false,
+        }
+    }
+
+    /// Adds the NSEC3 that covers the hash of `*.node`, precomputed.
+    fn nsec3_cover_wildcard(&mut self, node: Node<'z>, wild: &[u8]) {
         let Some(p) = self.nsec3_params() else {
-            return false;
+            return;
         };
+        match node.wildcard_nsec3_hash() {
+            Some(h) => self.nsec3_cover(h),
+            None => self.nsec3_cover(&p.hash(wild)),
+        };
+    }
+
+    /// Adds the NSEC3 that covers `hash`; true when `hash` is an owner's.
+    fn nsec3_cover(&mut self, hash: &[u8]) -> bool {
         let z: &'z Snapshot = self.zone;
-        let h = p.hash(name);
-        match z.nsec3().covering(&h) {
+        match z.nsec3().covering(hash) {
             Some(n) => {
                 self.prove(n);
                 false
             }
-            None => z.nsec3().matching(&h).is_some(),
+            None => z.nsec3().matching(hash).is_some(),
         }
     }
 
-    /// RFC 5155 §7.2.1: the closest provable encloser of `name` (the
+    /// RFC 5155 §7.2.1: the closest provable encloser of `node` (the
     /// nearest ancestor with a matching NSEC3), and the NSEC3 covering the
     /// next closer name below it (with Opt-Out set, for an insecure cut).
-    fn nsec3_closest_encloser(&mut self, name: &[u8]) {
-        if self.nsec3_params().is_none() {
+    /// Every ancestor of a node is a node (empty non-terminals too), with
+    /// its hash at hand.
+    fn nsec3_closest_encloser(&mut self, node: Node<'z>) {
+        let Some(p) = self.nsec3_params() else {
             return;
-        }
-        let mut child = name;
-        while let Ok((_, parent)) = split_name(child) {
-            if !is_subdomain(parent, self.zone.apex().as_wire()) {
+        };
+        let z: &'z Snapshot = self.zone;
+        let mut child = node;
+        while let Ok((_, parent)) = split_name(child.owner()) {
+            if !is_subdomain(parent, z.apex().as_wire()) {
                 return;
             }
-            if self.nsec3_match(parent) {
-                self.nsec3_cover(child);
+            let Some(up) = z.node_by_wire(parent) else {
+                return;
+            };
+            if self.nsec3_match(up) {
+                self.nsec3_cover(&Self::hash_of(p, child));
                 return;
             }
-            child = parent;
+            child = up;
         }
     }
 
@@ -522,8 +558,8 @@ impl<'z> Resolver<'z, '_, '_, '_> {
                 self.prove(cut);
                 // RFC 5155 §7.2.7: the NSEC3 matching the cut, or the
                 // opt-out proof when it has none.
-                if !self.nsec3_match(cut.owner()) {
-                    self.nsec3_closest_encloser(cut.owner());
+                if !self.nsec3_match(cut) {
+                    self.nsec3_closest_encloser(cut);
                 }
             }
         }

@@ -1036,3 +1036,74 @@ fn the_nsec_cover_skips_any_run_of_glue() {
     // wildcard *.example.com. between the apex and cut.
     assert_eq!(nsec_owners, ["cut.example.com.", "example.com."]);
 }
+
+/// The NSEC3 hashes answers need are made when the snapshot is built
+/// (RFC 5155 §7.2): at query time only the next closer name of an
+/// NXDOMAIN or a wildcard answer is hashed, and NODATA, empty
+/// non-terminals and referrals hash nothing.
+#[test]
+fn nsec3_answers_hash_only_the_next_closer_name() {
+    use crate::zone::nsec3::Params;
+    use crate::zone::nsec3::tests::HASHES;
+    let apex = parse_name_text("example.com.", None).unwrap();
+    let params = Params::from_nsec3param(&[1, 0, 0, 2, 1, 0xab]).unwrap();
+    let names = [
+        "example.com.",
+        "www.example.com.",
+        "wild.example.com.",
+        "*.wild.example.com.",
+        "b.example.com.",
+        "a.b.example.com.",
+        "sub.example.com.",
+    ];
+    let mut hashes: Vec<String> = names
+        .iter()
+        .map(|n| {
+            let h = params.hash(parse_name_text(n, None).unwrap().as_wire());
+            data_encoding::BASE32HEX_NOPAD
+                .encode(&h)
+                .to_ascii_lowercase()
+        })
+        .collect();
+    hashes.sort();
+    let sig = "RRSIG SOA 13 2 300 20370101000000 20261101000000 1 example.com. AQID";
+    let mut text = format!(
+        "$TTL 300\n@ SOA ns hm 1 2 3 4 5\n@ {sig}\n@ NS ns.example.net.\n\
+         @ NSEC3PARAM 1 0 2 ab\nwww A 192.0.2.1\n*.wild A 192.0.2.2\n\
+         a.b A 192.0.2.3\nsub NS ns.example.net.\n"
+    );
+    for (i, h) in hashes.iter().enumerate() {
+        let next = &hashes[(i + 1) % hashes.len()];
+        text.push_str(&format!("{h} NSEC3 1 0 2 ab {next} A\n"));
+    }
+    let built = load_zone_text(text.as_bytes(), "t", &apex).unwrap();
+    let zs = ZoneSet::new([Zone::primary(Arc::new(built.snapshot))]);
+    let ask = |name: &str, qtype: u16| {
+        let mut q = query(name, qtype, class::IN, Some((4096, &[])));
+        let at = q.len() - 4;
+        q[at] = 0x80; // DO
+        HASHES.with(|c| c.set(0));
+        let r = Message::from_vec(&raw(&zs, &q, Transport::udp(0)).unwrap()).unwrap();
+        let nsec3 = r
+            .authorities
+            .iter()
+            .filter(|rr| u16::from(rr.record_type()) == rtype::NSEC3)
+            .count();
+        (
+            u16::from(r.metadata.response_code),
+            nsec3,
+            HASHES.with(|c| c.get()),
+        )
+    };
+    // (rcode, NSEC3 records in authority, hashes made)
+    assert_eq!(ask("www.example.com.", rtype::AAAA), (rcode::NOERROR, 1, 0));
+    assert_eq!(ask("b.example.com.", rtype::A), (rcode::NOERROR, 1, 0));
+    assert_eq!(ask("sub.example.com.", rtype::DS), (rcode::NOERROR, 1, 0));
+    assert_eq!(ask("x.sub.example.com.", rtype::A), (rcode::NOERROR, 1, 0));
+    assert_eq!(ask("nx.example.com.", rtype::A), (rcode::NXDOMAIN, 3, 1));
+    assert_eq!(
+        ask("nx.a.b.example.com.", rtype::A),
+        (rcode::NXDOMAIN, 3, 1)
+    );
+    assert_eq!(ask("x.wild.example.com.", rtype::A), (rcode::NOERROR, 1, 1));
+}

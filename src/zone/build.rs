@@ -13,7 +13,7 @@ use thiserror::Error;
 use super::canonical::CanonicalOrder;
 use super::node::{RRsetParts, encode_node, encode_records, flags, own_flags, set_key};
 use super::node_map::NodeMap;
-use super::nsec3::{Nsec3Chain, Sets, is_chain_record};
+use super::nsec3::{Nsec3Chain, Params, Sets, is_chain_record, precompute_hashes};
 use super::rr::Rr;
 use super::rrset::OwnedRRset;
 use super::snapshot::{Snapshot, soa_field};
@@ -346,14 +346,25 @@ impl SnapshotBuilder {
                     .map(|&i| (self.owners.name(i as usize), nsec_owner[i as usize])),
             )
         };
+        // The chain in use, named by the apex NSEC3PARAM, for the hashes
+        // each node keeps.
+        let (s, c) = node_sets[apex_node as usize];
+        let params = sets[s as usize..(s + c) as usize]
+            .iter()
+            .find(|d| d.rtype == rtype::NSEC3PARAM)
+            .and_then(|d| {
+                let first = kept[d.first as usize];
+                Params::from_nsec3param(self.rdata_of(&self.records[first as usize]))
+            });
+        let encode = || self.encode_nodes(&kept, &sets, &node_sets, &node_flags, params.as_ref());
         let (order, nodes) = if n < PARALLEL_SORT_MIN_NAMES {
             let order = sort();
-            let nodes = self.encode_nodes(&kept, &sets, &node_sets, &node_flags);
+            let nodes = encode();
             (order, nodes)
         } else {
             std::thread::scope(|scope| {
                 let sorter = scope.spawn(sort);
-                let nodes = self.encode_nodes(&kept, &sets, &node_sets, &node_flags);
+                let nodes = encode();
                 // A panic there is a bug; fall back to sorting here.
                 let order = sorter.join().unwrap_or_else(|_| sort());
                 (order, nodes)
@@ -400,6 +411,7 @@ impl SnapshotBuilder {
         sets: &[SetDesc],
         node_sets: &[(u32, u32)],
         node_flags: &[u8],
+        params: Option<&Params>,
     ) -> NodeMap {
         let n = self.owners.len();
         let mut blobs = Vec::with_capacity(
@@ -435,6 +447,7 @@ impl SnapshotBuilder {
                 .collect();
             let at = blobs.len();
             encode_node(&mut blobs, self.owners.name(i), node_flags[i], &parts);
+            precompute_hashes(&mut blobs, at, params);
             spans.push((at, blobs.len()));
         }
         let entries: Vec<(u64, &[u8])> = spans

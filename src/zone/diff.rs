@@ -12,7 +12,7 @@ use super::node::{
     EditedRRset, Node, encode_node_from_sets, flags, own_flags, set_key, with_occluded,
 };
 use super::node_map::Change;
-use super::nsec3::is_chain_record;
+use super::nsec3::{Params, is_chain_record, precompute_hashes};
 use super::rr::Rr;
 use super::rrset::OwnedRRset;
 use super::snapshot::{Snapshot, soa_field};
@@ -318,9 +318,25 @@ fn rebuild_touched(next: &mut Snapshot, touched: HashMap<Name, Parts>) -> Result
                 .map(|n| n.flags() & (CUT | flags::APEX)),
         }
     };
+    // The chain the new version uses; when it is not the old one, every
+    // node's precomputed hashes are made again (a new chain is a new
+    // NSEC3 record at every name: a diff of the zone's size anyway).
+    let params = match drafts.get(apex.as_wire()) {
+        Some(d) => d
+            .sets
+            .iter()
+            .find(|(t, _, _)| *t == rtype::NSEC3PARAM)
+            .and_then(|(_, _, rds)| rds.first())
+            .and_then(|rd| Params::from_nsec3param(rd)),
+        None => next.nsec3().params().cloned(),
+    };
+    let rehash = params.as_ref() != next.nsec3().params();
     // Occlusion of the drafts, and of whole subtrees below a cut or DNAME
     // that appeared or went away.
     let mut recheck: Vec<Vec<u8>> = drafts.keys().cloned().collect();
+    if rehash {
+        recheck.extend(next.order.iter().map(<[u8]>::to_vec));
+    }
     for (name, d) in &drafts {
         let before = next.node_by_wire(name).map_or(0, |n| n.flags() & CUT);
         if before != d.own & CUT {
@@ -370,17 +386,17 @@ fn rebuild_touched(next: &mut Snapshot, touched: HashMap<Name, Parts>) -> Result
         };
         match drafts.get(&name) {
             Some(d) => {
-                changes.push(Change::Put(encode_node_from_sets(
-                    &name,
-                    d.own | occluded,
-                    &d.sets,
-                )));
+                let mut blob = encode_node_from_sets(&name, d.own | occluded, &d.sets);
+                precompute_hashes(&mut blob, 0, params.as_ref());
+                changes.push(Change::Put(blob));
             }
             None => {
                 if let Some(n) = next.node_by_wire(&name)
-                    && (n.flags() & flags::OCCLUDED) != occluded
+                    && ((n.flags() & flags::OCCLUDED) != occluded || rehash)
                 {
-                    changes.push(Change::Put(with_occluded(n.blob(), occluded != 0)));
+                    let mut blob = with_occluded(n.blob(), occluded != 0);
+                    precompute_hashes(&mut blob, 0, params.as_ref());
+                    changes.push(Change::Put(blob));
                 }
             }
         }

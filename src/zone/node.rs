@@ -6,7 +6,9 @@
 //! ```text
 //! owner_len u8 | owner (wire, lowercase) | flags u8 | rrset count u8 |
 //! directory: per RRset  type u16, ttl u32, records u16, octets u32 (LE) |
-//! each RRset's records as they follow an owner on the wire
+//! each RRset's records as they follow an owner on the wire |
+//! NSEC3 hashes precomputed (20 octets each, when flagged): the owner's,
+//! then its wildcard child's
 //! ```
 //!
 //! One allocation-free run per name keeps a million-name zone small and
@@ -26,6 +28,21 @@ pub mod flags {
     /// Strictly below a zone cut or a DNAME owner: not authoritative data
     /// (glue) or occluded.
     pub const OCCLUDED: u8 = 0x08;
+    /// The blob ends with the NSEC3 hash of the owner (RFC 5155 §5).
+    pub const NSEC3_HASH: u8 = 0x10;
+    /// And then with the hash of the owner's wildcard child, `*.owner`.
+    pub const WILDCARD_HASH: u8 = 0x20;
+}
+
+/// Octets of an NSEC3 hash: SHA-1, the one algorithm defined (RFC 5155
+/// §11).
+pub const HASH_LEN: usize = 20;
+
+/// Octets of the precomputed hashes a node with `flags` ends with.
+fn hashes_len(flags: u8) -> usize {
+    HASH_LEN
+        * (usize::from(flags & flags::NSEC3_HASH != 0)
+            + usize::from(flags & flags::WILDCARD_HASH != 0))
 }
 
 /// Octets of one directory entry.
@@ -126,6 +143,26 @@ impl<'a> Node<'a> {
         self.rrset_count() == 0
     }
 
+    /// The NSEC3 hash of the owner, precomputed for the chain in use.
+    #[inline]
+    pub fn nsec3_hash(&self) -> Option<&'a [u8]> {
+        let f = self.flags();
+        if f & flags::NSEC3_HASH == 0 {
+            return None;
+        }
+        let end = self.blob.len() - hashes_len(f & flags::WILDCARD_HASH);
+        Some(&self.blob[end - HASH_LEN..end])
+    }
+
+    /// The NSEC3 hash of `*.owner`, precomputed for the chain in use.
+    #[inline]
+    pub fn wildcard_nsec3_hash(&self) -> Option<&'a [u8]> {
+        if !self.has_flag(flags::WILDCARD_HASH) {
+            return None;
+        }
+        Some(&self.blob[self.blob.len() - HASH_LEN..])
+    }
+
     /// The blob itself (copied when a shard is rebuilt).
     pub fn blob(&self) -> &'a [u8] {
         self.blob
@@ -170,6 +207,12 @@ impl<'a> Iterator for RRsets<'a> {
 
 /// Length of the blob starting at `bytes[0]`.
 pub(crate) fn blob_len(bytes: &[u8]) -> usize {
+    records_end(bytes) + hashes_len(bytes[1 + bytes[0] as usize])
+}
+
+/// Where the records of the blob at `bytes[0]` end (and its hashes, if
+/// any, start).
+fn records_end(bytes: &[u8]) -> usize {
     let l = bytes[0] as usize;
     let n = bytes[2 + l] as usize;
     let dir = 3 + l;
@@ -177,6 +220,28 @@ pub(crate) fn blob_len(bytes: &[u8]) -> usize {
         .map(|i| le32(bytes, dir + i * DIR_ENTRY + 8) as usize)
         .sum();
     dir + n * DIR_ENTRY + data
+}
+
+/// Replaces the hashes at the end of the blob at `blob[start..]` (the last
+/// one in `blob`) with `own` and `wildcard`, flagging them.
+pub fn set_hashes(
+    blob: &mut Vec<u8>,
+    start: usize,
+    own: Option<[u8; HASH_LEN]>,
+    wildcard: Option<[u8; HASH_LEN]>,
+) {
+    let end = start + records_end(&blob[start..]);
+    blob.truncate(end);
+    let at = start + 1 + blob[start] as usize;
+    blob[at] &= !(flags::NSEC3_HASH | flags::WILDCARD_HASH);
+    if let Some(h) = own {
+        blob[at] |= flags::NSEC3_HASH;
+        blob.extend_from_slice(&h);
+    }
+    if let Some(h) = wildcard {
+        blob[at] |= flags::WILDCARD_HASH;
+        blob.extend_from_slice(&h);
+    }
 }
 
 /// One RRset to encode: type, TTL, record count, and its records in

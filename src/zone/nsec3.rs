@@ -9,7 +9,7 @@ use std::sync::Arc;
 use data_encoding::BASE32HEX_NOPAD;
 use sha1::{Digest, Sha1};
 
-use super::node::{EditedRRset, Node, encode_node_from_sets, set_key};
+use super::node::{EditedRRset, Node, encode_node_from_sets, flags, set_hashes, set_key};
 use crate::wire::iana::rtype;
 use crate::wire::name::lower;
 
@@ -48,6 +48,8 @@ impl Params {
     /// the lowercase name and the salt, then `iterations` more times over
     /// the digest and the salt. Nothing is allocated.
     pub fn hash(&self, name: &[u8]) -> [u8; 20] {
+        #[cfg(test)]
+        tests::HASHES.with(|c| c.set(c.get() + 1));
         // Lowercase on the stack (a name is at most 255 octets): one
         // update, not one per octet.
         let mut buf = [0u8; 255];
@@ -67,6 +69,40 @@ impl Params {
         }
         digest
     }
+}
+
+/// Precomputes the NSEC3 hashes a node's answers need (RFC 5155 §7.2),
+/// at the end of its blob (`blob[start..]`, the last one): the owner's,
+/// for the NSEC3 that matches it (NODATA, closest encloser, referral), and
+/// its wildcard child's, for the wildcard cover of an NXDOMAIN. Glue gets
+/// neither (no proof is about it), and a cut or DNAME owner no wildcard
+/// hash (names below it get a referral or a DNAME). Without a chain in
+/// use, the blob keeps no hash. At query time only the next closer name
+/// of an NXDOMAIN or wildcard answer is left to hash.
+pub fn precompute_hashes(blob: &mut Vec<u8>, start: usize, params: Option<&Params>) {
+    let node = Node::at(&blob[start..]);
+    let (mut own, mut wildcard) = (None, None);
+    if let Some(p) = params
+        && !node.has_flag(flags::OCCLUDED)
+    {
+        own = Some(p.hash(node.owner()));
+        if !node.has_flag(flags::DELEGATION | flags::DNAME) {
+            wildcard = wildcard_child(node.owner()).map(|(w, len)| p.hash(&w[..len]));
+        }
+    }
+    set_hashes(blob, start, own, wildcard);
+}
+
+/// `*.owner` in wire form, when it is short enough to be a name.
+fn wildcard_child(owner: &[u8]) -> Option<([u8; 255], usize)> {
+    let len = owner.len() + 2;
+    if len > 255 {
+        return None;
+    }
+    let mut w = [0u8; 255];
+    w[..2].copy_from_slice(b"\x01*");
+    w[2..len].copy_from_slice(owner);
+    Some((w, len))
 }
 
 /// One owner of the chain: its hash, and a node blob holding its NSEC3
@@ -225,9 +261,14 @@ fn encode(owner: &[u8], mut sets: Sets) -> Vec<u8> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::wire::name::parse_name_text;
+
+    thread_local! {
+        /// Hashes made on this thread (tests count them).
+        pub(crate) static HASHES: core::cell::Cell<usize> = const { core::cell::Cell::new(0) };
+    }
 
     /// RFC 5155 Appendix A: example's hash with salt AABBCCDD and 12
     /// iterations is 0p9mhaveqvm6t7vbl5lop2u3t2rp3tom.

@@ -55,10 +55,12 @@ fn describe(s: &Snapshot) -> Vec<String> {
                 .collect();
             sets.sort();
             format!(
-                "{} flags={:#x} {:?}",
+                "{} flags={:#x} {:?} hashes {:?} {:?}",
                 Name::from_wire(n.owner()).unwrap(),
                 n.flags(),
-                sets
+                sets,
+                n.nsec3_hash(),
+                n.wildcard_nsec3_hash()
             )
         })
         .collect();
@@ -296,11 +298,13 @@ fn random_sequence(
             removed.push(current.remove(i));
         } else {
             let name = POOL[rand.below(POOL.len() as u64) as usize];
-            let rec = match rand.below(6) {
+            let rec = match rand.below(7) {
                 0 => format!("{name} NS ns.other."),
                 // NSEC owners move the covers of the names after them,
                 // unless a cut above occludes them.
                 1 => format!("{name} NSEC www A NSEC"),
+                // A chain in use, or none: every node's hashes change.
+                2 => "@ NSEC3PARAM 1 0 0 -".to_string(),
                 _ => {
                     format!("{name} A 192.0.2.{}", rand.below(250))
                 }
