@@ -9,7 +9,7 @@ use std::sync::Arc;
 use data_encoding::BASE32HEX_NOPAD;
 use sha1::{Digest, Sha1};
 
-use super::node::{EditedRRset, Node, encode_node_from_sets, flags, set_hashes, set_key};
+use super::node::{EditedRRset, HASH_LEN, Node, encode_node_from_sets, flags, set_hashes, set_key};
 use crate::wire::iana::rtype;
 use crate::wire::name::lower;
 
@@ -105,12 +105,64 @@ fn wildcard_child(owner: &[u8]) -> Option<([u8; 255], usize)> {
     Some((w, len))
 }
 
-/// One owner of the chain: its hash, and a node blob holding its NSEC3
-/// RRset and the RRSIGs over it.
-#[derive(Clone)]
-struct Entry {
-    hash: Box<[u8]>,
-    blob: Arc<[u8]>,
+/// A chunk is split when it grows past this many owners.
+const CHUNK_MAX: usize = 512;
+
+/// Owners stepped back over, from the hash an answer covers, to find one
+/// of the chain in use: while a primary rolls to a new chain, the old and
+/// the new one are interleaved, and half of the owners are the other's.
+const MAX_FOREIGN_WALK: usize = 64;
+
+/// A run of the chain's owners in hash order: the hashes side by side for
+/// the search, each owner's node blob (its NSEC3 RRset and the RRSIGs
+/// over it) back to back. An IXFR copies only the chunks it changes.
+#[derive(Clone, Default)]
+struct Chunk {
+    hashes: Vec<[u8; HASH_LEN]>,
+    /// Where each blob ends in `blobs`.
+    ends: Vec<u32>,
+    blobs: Vec<u8>,
+}
+
+impl Chunk {
+    fn len(&self) -> usize {
+        self.hashes.len()
+    }
+
+    fn blob(&self, i: usize) -> &[u8] {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
+        &self.blobs[start..self.ends[i] as usize]
+    }
+
+    fn node(&self, i: usize) -> Node<'_> {
+        Node::at(self.blob(i))
+    }
+
+    fn push(&mut self, hash: [u8; HASH_LEN], blob: &[u8]) {
+        self.hashes.push(hash);
+        self.blobs.extend_from_slice(blob);
+        self.ends.push(self.blobs.len() as u32);
+    }
+
+    fn heap_bytes(&self) -> usize {
+        self.hashes.capacity() * HASH_LEN + self.ends.capacity() * 4 + self.blobs.capacity() + 64
+    }
+}
+
+/// Chunks of at most half the limit, from entries in order.
+fn chunked<'e>(entries: impl IntoIterator<Item = ([u8; HASH_LEN], &'e [u8])>) -> Vec<Arc<Chunk>> {
+    let mut out = Vec::new();
+    let mut cur = Chunk::default();
+    for (h, blob) in entries {
+        cur.push(h, blob);
+        if cur.len() == CHUNK_MAX / 2 {
+            out.push(Arc::new(core::mem::take(&mut cur)));
+        }
+    }
+    if cur.len() > 0 {
+        out.push(Arc::new(cur));
+    }
+    out
 }
 
 /// RRsets being assembled for one owner.
@@ -120,7 +172,11 @@ pub type Sets = Vec<EditedRRset>;
 #[derive(Clone, Default)]
 pub struct Nsec3Chain {
     params: Option<Params>,
-    entries: Vec<Entry>,
+    /// Owners named by a SHA-1 hash, in hash order, in shared chunks.
+    chunks: Vec<Arc<Chunk>>,
+    /// Owners whose first label is not a hash in base32hex: kept for
+    /// transfers and zone files, never a proof.
+    stray: Arc<Vec<Box<[u8]>>>,
     records: usize,
 }
 
@@ -130,62 +186,82 @@ pub fn is_chain_record(rt: u16, rdata: &[u8]) -> bool {
 }
 
 /// The hash an NSEC3 owner name stands for: its first label, base32hex.
-fn owner_hash(owner: &[u8]) -> Option<Vec<u8>> {
+fn owner_hash(owner: &[u8]) -> Option<[u8; HASH_LEN]> {
     let len = *owner.first()? as usize;
     let label = owner.get(1..1 + len)?;
-    BASE32HEX_NOPAD.decode(&label.to_ascii_uppercase()).ok()
+    let bytes = BASE32HEX_NOPAD.decode(&label.to_ascii_uppercase()).ok()?;
+    bytes.try_into().ok()
 }
+
+/// Records in a chain owner's blob.
+fn records_of(blob: &[u8]) -> usize {
+    Node::at(blob).rrsets().map(|s| s.len()).sum()
+}
+
+/// One owner changed by an update: its hash, its name, and its new blob
+/// (None: removed).
+type Edit = ([u8; HASH_LEN], Vec<u8>, Option<Vec<u8>>);
+
+/// A place in the chain: chunk, and index in it.
+type At = (usize, usize);
 
 impl Nsec3Chain {
     /// The chain of `owners` (lowercase wire names, each with its sets),
     /// for the apex NSEC3PARAM `param` (RDATA) if there is one.
     pub fn build(param: Option<&[u8]>, owners: BTreeMap<Vec<u8>, Sets>) -> Nsec3Chain {
-        let params = param.and_then(Params::from_nsec3param);
-        let mut entries = Vec::with_capacity(owners.len());
-        let mut records = 0;
-        for (owner, sets) in owners {
-            if sets.is_empty() {
-                continue;
-            }
-            records += sets.iter().map(|s| s.2.len()).sum::<usize>();
-            let hash = owner_hash(&owner).unwrap_or_default().into_boxed_slice();
-            entries.push(Entry {
-                hash,
-                blob: encode(&owner, sets).into(),
-            });
-        }
-        entries.sort_by(|a, b| a.hash.cmp(&b.hash));
-        Nsec3Chain {
-            params,
-            entries,
-            records,
-        }
-    }
-
-    /// This chain with the sets of some owners replaced (IXFR): the
-    /// entries not touched are shared with the version before.
-    pub fn with_changes(&self, param: Option<&[u8]>, touched: BTreeMap<Vec<u8>, Sets>) -> Self {
-        let mut owners: BTreeMap<Vec<u8>, Option<Entry>> = BTreeMap::new();
-        for e in &self.entries {
-            owners.insert(Node::at(&e.blob).owner().to_vec(), Some(e.clone()));
-        }
-        let mut records = self.records;
-        for (owner, sets) in touched {
-            if let Some(Some(old)) = owners.get(&owner) {
-                records -= Node::at(&old.blob).rrsets().map(|s| s.len()).sum::<usize>();
-            }
-            records += sets.iter().map(|s| s.2.len()).sum::<usize>();
-            let entry = (!sets.is_empty()).then(|| Entry {
-                hash: owner_hash(&owner).unwrap_or_default().into_boxed_slice(),
-                blob: encode(&owner, sets).into(),
-            });
-            owners.insert(owner, entry);
-        }
-        let mut entries: Vec<Entry> = owners.into_values().flatten().collect();
-        entries.sort_by(|a, b| a.hash.cmp(&b.hash));
         Nsec3Chain {
             params: param.and_then(Params::from_nsec3param),
-            entries,
+            ..Nsec3Chain::default()
+        }
+        .with_changes(param, owners)
+    }
+
+    /// This chain with the sets of some owners replaced (IXFR), at a cost
+    /// that grows with the changes: the chunks they do not touch are
+    /// shared with the version before.
+    pub fn with_changes(&self, param: Option<&[u8]>, touched: BTreeMap<Vec<u8>, Sets>) -> Self {
+        let mut records = self.records;
+        let mut edits: Vec<Edit> = Vec::new();
+        let mut stray = None::<Vec<Box<[u8]>>>;
+        for (owner, sets) in touched {
+            if let Some(old) = self.node(&owner) {
+                records -= records_of(old.blob());
+            }
+            let blob = (!sets.is_empty()).then(|| encode(&owner, sets));
+            records += blob.as_deref().map_or(0, records_of);
+            match owner_hash(&owner) {
+                Some(h) => edits.push((h, owner, blob)),
+                None => {
+                    let list = stray.get_or_insert_with(|| (*self.stray).clone());
+                    list.retain(|b| Node::at(b).owner() != owner);
+                    list.extend(blob.map(Vec::into_boxed_slice));
+                }
+            }
+        }
+        edits.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+        let mut chunks: Vec<Arc<Chunk>> = Vec::with_capacity(self.chunks.len() + 1);
+        let mut rest = &edits[..];
+        for (c, chunk) in self.chunks.iter().enumerate() {
+            // The edits before the next chunk's first hash are this one's.
+            let upto = match self.chunks.get(c + 1) {
+                Some(next) => rest.partition_point(|e| e.0 < next.hashes[0]),
+                None => rest.len(),
+            };
+            let (mine, later) = rest.split_at(upto);
+            rest = later;
+            if mine.is_empty() {
+                chunks.push(chunk.clone());
+                continue;
+            }
+            chunks.extend(merged(chunk, mine));
+        }
+        if self.chunks.is_empty() {
+            chunks.extend(merged(&Chunk::default(), rest));
+        }
+        Nsec3Chain {
+            params: param.and_then(Params::from_nsec3param),
+            chunks,
+            stray: stray.map_or_else(|| self.stray.clone(), Arc::new),
             records,
         }
     }
@@ -200,40 +276,102 @@ impl Nsec3Chain {
         self.records
     }
 
-    /// Every owner of the chain, in hash order.
+    /// Every owner of the chain, in hash order, then any stray ones.
     pub fn nodes(&self) -> impl Iterator<Item = Node<'_>> {
-        self.entries.iter().map(|e| Node::at(&e.blob))
+        self.chunks
+            .iter()
+            .flat_map(|c| (0..c.len()).map(move |i| c.node(i)))
+            .chain(self.stray.iter().map(|b| Node::at(b)))
+    }
+
+    /// Heap octets held (shared chunks counted fully).
+    pub fn heap_bytes(&self) -> usize {
+        self.chunks.iter().map(|c| c.heap_bytes()).sum::<usize>()
+            + self.stray.iter().map(|b| b.len() + 16).sum::<usize>()
+    }
+
+    /// How many chunks `other` shares with `self` (for tests of sharing).
+    pub fn shared_chunks(&self, other: &Nsec3Chain) -> usize {
+        self.chunks
+            .iter()
+            .filter(|c| other.chunks.iter().any(|o| Arc::ptr_eq(c, o)))
+            .count()
     }
 
     /// The owner `owner` (lowercase wire form), to edit it.
     pub fn node(&self, owner: &[u8]) -> Option<Node<'_>> {
-        let h = owner_hash(owner)?;
-        let i = self.entries.binary_search_by(|e| e.hash[..].cmp(&h)).ok()?;
-        Some(Node::at(&self.entries[i].blob)).filter(|n| n.owner() == owner)
+        let Some(h) = owner_hash(owner) else {
+            return self
+                .stray
+                .iter()
+                .map(|b| Node::at(b))
+                .find(|n| n.owner() == owner);
+        };
+        let (c, i) = self.lower_bound(&h)?;
+        let chunk = &self.chunks[c];
+        (i..chunk.len())
+            .take_while(|&j| chunk.hashes[j] == h)
+            .map(|j| chunk.node(j))
+            .find(|n| n.owner() == owner)
+    }
+
+    /// The first place whose hash is not below `hash` (None past the end).
+    fn lower_bound(&self, hash: &[u8]) -> Option<At> {
+        let after = self.chunks.partition_point(|c| c.hashes[0][..] <= *hash);
+        let Some(c) = after.checked_sub(1) else {
+            return (!self.chunks.is_empty()).then_some((0, 0));
+        };
+        let i = self.chunks[c].hashes.partition_point(|h| h[..] < *hash);
+        if i < self.chunks[c].len() {
+            Some((c, i))
+        } else {
+            (c + 1 < self.chunks.len()).then_some((c + 1, 0))
+        }
+    }
+
+    /// The place before `at`, the last one wrapping around to the first.
+    fn before(&self, (c, i): At) -> At {
+        if i > 0 {
+            return (c, i - 1);
+        }
+        let c = c.checked_sub(1).unwrap_or(self.chunks.len() - 1);
+        (c, self.chunks[c].len() - 1)
+    }
+
+    fn last(&self) -> Option<At> {
+        let c = self.chunks.len().checked_sub(1)?;
+        Some((c, self.chunks[c].len() - 1))
     }
 
     /// The NSEC3 of the chain in use whose owner hash is `hash`.
     pub fn matching(&self, hash: &[u8]) -> Option<Node<'_>> {
-        let i = self
-            .entries
-            .binary_search_by(|e| e.hash[..].cmp(hash))
-            .ok()?;
-        self.in_chain(i)
+        let (c, i) = self.lower_bound(hash)?;
+        let chunk = &self.chunks[c];
+        (i..chunk.len())
+            .take_while(|&j| chunk.hashes[j][..] == *hash)
+            .find_map(|j| self.in_chain((c, j)))
     }
 
-    /// The NSEC3 whose span covers `hash` (RFC 5155 §1.3): the owner hash
-    /// before it, the last one wrapping around to the first.
+    /// The NSEC3 of the chain in use whose span covers `hash` (RFC 5155
+    /// §1.3): the nearest owner hash before it, the last one wrapping
+    /// around to the first. None when `hash` is an owner's.
     pub fn covering(&self, hash: &[u8]) -> Option<Node<'_>> {
-        let i = match self.entries.binary_search_by(|e| e.hash[..].cmp(hash)) {
-            Ok(_) => return None,
-            Err(0) => self.entries.len().checked_sub(1)?,
-            Err(i) => i - 1,
+        let mut at = match self.lower_bound(hash) {
+            Some((c, i)) if self.chunks[c].hashes[i][..] == *hash => return None,
+            Some(at) => self.before(at),
+            None => self.last()?,
         };
-        self.in_chain(i)
+        for _ in 0..MAX_FOREIGN_WALK {
+            if let Some(n) = self.in_chain(at) {
+                return Some(n);
+            }
+            at = self.before(at);
+        }
+        None
     }
 
-    fn in_chain(&self, i: usize) -> Option<Node<'_>> {
-        let node = Node::at(&self.entries[i].blob);
+    fn in_chain(&self, (c, i): At) -> Option<Node<'_>> {
+        let node = self.chunks[c].node(i);
         let params = self.params.as_ref()?;
         let nsec3 = node.rrset(rtype::NSEC3)?;
         nsec3
@@ -242,6 +380,41 @@ impl Nsec3Chain {
             .filter(|rd| params.matches(rd))
             .map(|_| node)
     }
+}
+
+/// `chunk` with `edits` (in order, all for its span) applied: replaced,
+/// removed or inserted owners; split in halves when it grows past the
+/// limit, gone when emptied.
+fn merged(chunk: &Chunk, edits: &[Edit]) -> Vec<Arc<Chunk>> {
+    let mut out: Vec<([u8; HASH_LEN], &[u8])> = Vec::with_capacity(chunk.len() + edits.len());
+    let mut e = edits.iter().peekable();
+    for i in 0..chunk.len() {
+        let (h, blob) = (chunk.hashes[i], chunk.blob(i));
+        let owner = Node::at(blob).owner();
+        // Edits that sort before this owner are new owners.
+        while let Some(ed) = e.next_if(|ed| (&ed.0, &ed.1[..]) < (&h, owner)) {
+            out.extend(ed.2.as_deref().map(|b| (ed.0, b)));
+        }
+        match e.next_if(|ed| ed.0 == h && ed.1 == owner) {
+            Some(ed) => out.extend(ed.2.as_deref().map(|b| (ed.0, b))),
+            None => out.push((h, blob)),
+        }
+    }
+    for ed in e {
+        out.extend(ed.2.as_deref().map(|b| (ed.0, b)));
+    }
+    if out.len() <= CHUNK_MAX {
+        let mut one = Chunk::default();
+        for (h, b) in out {
+            one.push(h, b);
+        }
+        return if one.len() == 0 {
+            Vec::new()
+        } else {
+            vec![Arc::new(one)]
+        };
+    }
+    chunked(out)
 }
 
 /// Whether an NSEC3 record has the Opt-Out flag (RFC 5155 §3.1.2.1).
@@ -292,6 +465,110 @@ pub(crate) mod tests {
         assert!(
             Params::from_nsec3param(&[2, 0, 0, 0, 0]).is_none(),
             "SHA-1 only"
+        );
+    }
+
+    /// An NSEC3 owner of example. for `hash`, with one NSEC3 record of the
+    /// chain (salt AB, 0 iterations) or of another (salt CD).
+    fn owner_sets(hash: &[u8; HASH_LEN], ours: bool) -> (Vec<u8>, Sets) {
+        let label = BASE32HEX_NOPAD.encode(hash).to_ascii_lowercase();
+        let owner = parse_name_text(&format!("{label}.example."), None).unwrap();
+        let salt = if ours { 0xab } else { 0xcd };
+        let mut rd = vec![1, 0, 0, 0, 1, salt, 20];
+        rd.extend_from_slice(hash);
+        rd.push(0);
+        (
+            owner.as_wire().to_vec(),
+            vec![(rtype::NSEC3, 300, vec![rd.into()])],
+        )
+    }
+
+    /// Chunked updates give the chain a build from scratch gives, share
+    /// the chunks they do not touch, and matching and covering agree with
+    /// a sorted list searched by hand, across the other chain's owners.
+    #[test]
+    fn chunked_updates_match_a_rebuild_and_a_naive_search() {
+        let param = [1u8, 0, 0, 0, 1, 0xab];
+        let mut seed = 0x243f_6a88_85a3_08d3u64;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let mut hash = || {
+            let mut h = [0u8; HASH_LEN];
+            for b in h.chunks_mut(8) {
+                b.copy_from_slice(&next().to_le_bytes()[..b.len()]);
+            }
+            h
+        };
+        let mut live: BTreeMap<Vec<u8>, ([u8; HASH_LEN], bool)> = BTreeMap::new();
+        let mut all = BTreeMap::new();
+        for k in 0..3000 {
+            let h = hash();
+            let (o, sets) = owner_sets(&h, k % 3 != 0);
+            live.insert(o.clone(), (h, k % 3 != 0));
+            all.insert(o, sets);
+        }
+        let mut chain = Nsec3Chain::build(Some(&param), all);
+        for round in 0..40 {
+            let mut touched = BTreeMap::new();
+            let owners: Vec<Vec<u8>> = live.keys().cloned().collect();
+            for k in 0..5 {
+                let h = hash();
+                let (o, sets) = owner_sets(&h, k % 2 == 0);
+                live.insert(o.clone(), (h, k % 2 == 0));
+                touched.insert(o, sets);
+                let gone = &owners[(h[0] as usize * 31 + k) % owners.len()];
+                if !touched.contains_key(gone) {
+                    live.remove(gone);
+                    touched.insert(gone.clone(), Vec::new());
+                }
+            }
+            let before = chain.clone();
+            chain = chain.with_changes(Some(&param), touched);
+            assert!(
+                chain.shared_chunks(&before) + 10 >= before.chunks.len(),
+                "round {round}: most chunks shared"
+            );
+            let rebuilt = Nsec3Chain::build(
+                Some(&param),
+                live.iter()
+                    .map(|(_, (h, ours))| owner_sets(h, *ours))
+                    .collect(),
+            );
+            let owners_of =
+                |c: &Nsec3Chain| c.nodes().map(|n| n.owner().to_vec()).collect::<Vec<_>>();
+            assert_eq!(owners_of(&chain), owners_of(&rebuilt), "round {round}");
+            assert_eq!(chain.record_count(), live.len(), "round {round}");
+        }
+        // The chain in use, in order, searched by hand.
+        let mut ours: Vec<[u8; HASH_LEN]> = live.values().filter(|v| v.1).map(|v| v.0).collect();
+        ours.sort();
+        let owner_of = |h: &[u8; HASH_LEN]| owner_sets(h, true).0;
+        for _ in 0..2000 {
+            let probe = hash();
+            let want = match ours.binary_search(&probe) {
+                Ok(_) => None,
+                Err(0) => ours.last(),
+                Err(i) => Some(&ours[i - 1]),
+            };
+            let got = chain.covering(&probe).map(|n| n.owner().to_vec());
+            assert_eq!(got, want.map(owner_of));
+        }
+        for h in &ours {
+            assert_eq!(
+                chain.matching(h).map(|n| n.owner().to_vec()),
+                Some(owner_of(h))
+            );
+            assert!(chain.covering(h).is_none());
+            assert!(chain.node(&owner_of(h)).is_some());
+        }
+        let theirs = live.values().find(|v| !v.1).unwrap().0;
+        assert!(
+            chain.matching(&theirs).is_none(),
+            "the other chain never matches"
         );
     }
 }

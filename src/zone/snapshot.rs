@@ -190,7 +190,7 @@ impl Snapshot {
 
     /// Heap octets held (shared parts counted fully).
     pub fn heap_size(&self) -> usize {
-        self.nodes.heap_bytes() + self.order.heap_bytes()
+        self.nodes.heap_bytes() + self.order.heap_bytes() + self.nsec3.heap_bytes()
     }
 
     /// How many index shards this version shares with `other`.
