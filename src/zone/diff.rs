@@ -193,10 +193,9 @@ fn sets_to_edit<'t>(
             .entry(owner.as_wire().to_vec())
             .or_insert_with(|| Parts::of(base.nsec3().node(owner.as_wire())).rrsets)
     } else {
-        let node = base.node_by_wire(owner.as_wire());
         &mut touched
             .entry(owner)
-            .or_insert_with(|| Parts::of(node))
+            .or_insert_with_key(|owner| Parts::of(base.node_by_wire(owner.as_wire())))
             .rrsets
     }
 }
@@ -253,19 +252,24 @@ fn rebuild_touched(next: &mut Snapshot, touched: HashMap<Name, Parts>) -> Result
     }
     // New names, and every ancestor up to the apex (RFC 8020).
     let mut ents = Vec::new();
+    // A name with a node in the old version is in the order already (the
+    // node map answers that faster than the order's search).
+    let known = |next: &Snapshot, name: &[u8]| {
+        next.node_by_wire(name).is_some() || next.order.contains(name)
+    };
     for (owner, d) in &drafts {
-        if d.sets.is_empty() || next.order.contains(owner) {
+        if d.sets.is_empty() || known(next, owner) {
             continue;
         }
         next.order.insert(owner);
-        let mut cur = owner.clone();
+        let mut cur = &owner[..];
         while cur != apex.as_wire() {
-            let parent = suffix(&cur, 1).to_vec();
-            if next.order.contains(&parent) {
+            let parent = suffix(cur, 1);
+            if known(next, parent) {
                 break;
             }
-            next.order.insert(&parent);
-            ents.push(parent.clone());
+            next.order.insert(parent);
+            ents.push(parent.to_vec());
             cur = parent;
         }
     }
@@ -337,9 +341,13 @@ fn rebuild_touched(next: &mut Snapshot, touched: HashMap<Name, Parts>) -> Result
     if rehash {
         recheck.extend(next.order.iter().map(<[u8]>::to_vec));
     }
+    // Whether any cut or DNAME came or went: if none did, a name that
+    // was in the zone keeps its occlusion.
+    let mut cuts_changed = rehash;
     for (name, d) in &drafts {
         let before = next.node_by_wire(name).map_or(0, |n| n.flags() & CUT);
         if before != d.own & CUT {
+            cuts_changed = true;
             recheck.extend(
                 next.order
                     .iter_from(name)
@@ -350,17 +358,28 @@ fn rebuild_touched(next: &mut Snapshot, touched: HashMap<Name, Parts>) -> Result
         }
     }
     let mut changes: Vec<Change> = removed.into_iter().map(Change::Remove).collect();
+    // The NSEC owners' marks in the order follow their nodes (a new name
+    // starts unmarked); the order is searched only where one changes.
+    let mut marks: Vec<(Vec<u8>, bool)> = Vec::new();
+    let owns_nsec = |n: Node<'_>| !n.has_flag(flags::OCCLUDED) && n.rrset(rtype::NSEC).is_some();
     let mut done = std::collections::HashSet::new();
-    for name in recheck {
-        if !done.insert(name.clone()) {
+    for name in &recheck {
+        if !done.insert(&name[..]) {
             continue;
         }
+        let old = next.node_by_wire(name);
         // The topmost cut or DNAME strictly above the name, if any.
         let mut occluder: Option<bool> = None;
-        let mut cur = name.clone();
+        let mut cur = &name[..];
         while cur != apex.as_wire() {
-            cur = suffix(&cur, 1).to_vec();
-            if let Some(f) = own(&drafts, next, &cur)
+            if let Some(n) = old
+                && !cuts_changed
+            {
+                occluder = n.has_flag(flags::OCCLUDED).then_some(false);
+                break;
+            }
+            cur = suffix(cur, 1);
+            if let Some(f) = own(&drafts, next, cur)
                 && f & CUT != 0
             {
                 occluder = Some(f & flags::DNAME != 0);
@@ -384,30 +403,24 @@ fn rebuild_touched(next: &mut Snapshot, touched: HashMap<Name, Parts>) -> Result
         } else {
             0
         };
-        match drafts.get(&name) {
-            Some(d) => {
-                let mut blob = encode_node_from_sets(&name, d.own | occluded, &d.sets);
-                precompute_hashes(&mut blob, 0, params.as_ref());
-                changes.push(Change::Put(blob));
-            }
-            None => {
-                if let Some(n) = next.node_by_wire(&name)
-                    && ((n.flags() & flags::OCCLUDED) != occluded || rehash)
-                {
-                    let mut blob = with_occluded(n.blob(), occluded != 0);
-                    precompute_hashes(&mut blob, 0, params.as_ref());
-                    changes.push(Change::Put(blob));
+        let mut blob = match drafts.get(name) {
+            Some(d) => encode_node_from_sets(name, d.own | occluded, &d.sets),
+            None => match old {
+                Some(n) if (n.flags() & flags::OCCLUDED) != occluded || rehash => {
+                    with_occluded(n.blob(), occluded != 0)
                 }
-            }
+                _ => continue,
+            },
+        };
+        precompute_hashes(&mut blob, 0, params.as_ref());
+        let mark = owns_nsec(Node::at(&blob));
+        if mark != old.is_some_and(owns_nsec) {
+            marks.push((name.clone(), mark));
         }
+        changes.push(Change::Put(blob));
     }
-    // The NSEC owners' marks in the order follow their nodes.
-    for c in &changes {
-        if let Change::Put(blob) = c {
-            let n = Node::at(blob);
-            let owns_nsec = !n.has_flag(flags::OCCLUDED) && n.rrset(rtype::NSEC).is_some();
-            next.order.set_mark(n.owner(), owns_nsec);
-        }
+    for (name, mark) in marks {
+        next.order.set_mark(&name, mark);
     }
     next.nodes.apply(changes);
     let soa = next

@@ -290,6 +290,11 @@ impl Nsec3Chain {
             + self.stray.iter().map(|b| b.len() + 16).sum::<usize>()
     }
 
+    /// Chunks the chain is held in.
+    pub fn chunk_count(&self) -> usize {
+        self.chunks.len()
+    }
+
     /// How many chunks `other` shares with `self` (for tests of sharing).
     pub fn shared_chunks(&self, other: &Nsec3Chain) -> usize {
         self.chunks

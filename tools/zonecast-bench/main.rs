@@ -7,6 +7,7 @@ mod instructions;
 mod procs;
 mod qps;
 mod reflector;
+mod resign;
 mod scale;
 mod soak;
 mod zonegen;
@@ -34,6 +35,8 @@ enum Cmd {
     Qps(QpsArgs),
     /// Load time, memory, IXFR and AXFR figures only.
     Scale(ScaleArgs),
+    /// The cost of a re-signing IXFR on a large signed zone.
+    Resign(ResignArgs),
     /// The soak test: dnsperf, a new version every 100 ms from a Knot
     /// primary and a flood of malformed packets, all at once.
     Soak(SoakArgs),
@@ -125,6 +128,24 @@ struct SoakArgs {
     #[arg(long, default_value_t = 100)]
     update_every_ms: u64,
     #[arg(long, default_value = "target/bench/soak.md")]
+    out: PathBuf,
+}
+
+#[derive(Args, Clone)]
+struct ResignArgs {
+    /// Names in the zone.
+    #[arg(long, default_value_t = 1_000_000)]
+    names: usize,
+    #[arg(long, value_parser = ["nsec", "nsec3"], default_value = "nsec3")]
+    denial: String,
+    /// Shares of the RRSIGs a re-signing replaces, one row each.
+    #[arg(long, value_delimiter = ',', default_values_t = [0.000_001, 0.001, 0.01, 0.1])]
+    fractions: Vec<f64>,
+    /// Use this zone (bench.test., signed already) instead of generating
+    /// and signing one; `--names` and `--denial` then only label it.
+    #[arg(long)]
+    signed_file: Option<PathBuf>,
+    #[arg(long, default_value = "target/bench/resign.md")]
     out: PathBuf,
 }
 
@@ -364,6 +385,25 @@ fn main() -> ExitCode {
         }
         Cmd::Scale(a) => scale_section(&a.sizes, a.workers, dir.path())
             .map(|t| (a.out.clone(), format!("{}\n{t}", environment()))),
+        Cmd::Resign(a) => {
+            let nsec3 = a.denial == "nsec3";
+            let s = resign::Settings {
+                names: a.names,
+                nsec3,
+                fractions: a.fractions.clone(),
+                signed: a.signed_file.clone(),
+            };
+            resign::run(&s, dir.path()).map(|r| {
+                (
+                    a.out.clone(),
+                    format!(
+                        "{}\n### Re-signing IXFR\n\n{}",
+                        environment(),
+                        resign::table(&r, nsec3)
+                    ),
+                )
+            })
+        }
         Cmd::All(a) => qps_section(&a.qps, dir.path()).and_then(|q| {
             let s = scale_section(&a.sizes, a.qps.workers, dir.path())?;
             Ok((a.report.clone(), format!("{}\n{q}\n{s}", environment())))

@@ -138,7 +138,7 @@ pub fn run(s: &Settings, dir: &Path) -> Result<(Vec<Row>, usize), String> {
 
 /// Signs `zone` (bench.test.) with dnssec-signzone and new ECDSA P-256
 /// keys; returns the signed file.
-fn sign(dir: &Path, zone: &Path, nsec3: bool) -> Result<std::path::PathBuf, String> {
+pub fn sign(dir: &Path, zone: &Path, nsec3: bool) -> Result<std::path::PathBuf, String> {
     let run = |program: &str, args: &[&str]| -> Result<(), String> {
         let st = std::process::Command::new(procs::tool(program))
             .current_dir(dir)
