@@ -303,6 +303,13 @@ pub type EditedRRset = (u16, u32, Vec<Box<[u8]>>);
 /// A node blob from edited RRsets, in the order given (the IXFR path and
 /// the NSEC3 chain build nodes this way).
 pub fn encode_node_from_sets(owner: &[u8], flags: u8, sets: &[EditedRRset]) -> Vec<u8> {
+    let mut blob = Vec::new();
+    append_node_from_sets(&mut blob, owner, flags, sets);
+    blob
+}
+
+/// Appends the blob [`encode_node_from_sets`] makes to `out`.
+pub fn append_node_from_sets(out: &mut Vec<u8>, owner: &[u8], flags: u8, sets: &[EditedRRset]) {
     let mut wire = Vec::new();
     let mut spans = Vec::with_capacity(sets.len());
     for (t, ttl, rds) in sets {
@@ -319,9 +326,7 @@ pub fn encode_node_from_sets(owner: &[u8], flags: u8, sets: &[EditedRRset]) -> V
             wire: &wire[a..b],
         })
         .collect();
-    let mut blob = Vec::new();
-    encode_node(&mut blob, owner, flags, &parts);
-    blob
+    encode_node(out, owner, flags, &parts);
 }
 
 /// A copy of `blob` with OCCLUDED set or cleared.

@@ -9,7 +9,10 @@ use std::sync::Arc;
 use data_encoding::BASE32HEX_NOPAD;
 use sha1::{Digest, Sha1};
 
-use super::node::{EditedRRset, HASH_LEN, Node, encode_node_from_sets, flags, set_hashes, set_key};
+use super::node::{
+    EditedRRset, HASH_LEN, Node, append_node_from_sets, encode_node_from_sets, flags, set_hashes,
+    set_key,
+};
 use crate::wire::iana::rtype;
 use crate::wire::name::lower;
 
@@ -105,7 +108,11 @@ fn wildcard_child(owner: &[u8]) -> Option<([u8; 255], usize)> {
     Some((w, len))
 }
 
-/// A chunk is split when it grows past this many owners.
+/// A chunk is split when it grows past this many owners. Every version
+/// copies the chunk list (a pointer per chunk, and a reference count
+/// touched in each chunk), an IXFR copies each chunk it changes: at
+/// 1.1M owners, chunks of 64 made a re-signing IXFR slower than 512 at
+/// every size measured (`zonecast-bench resign`).
 const CHUNK_MAX: usize = 512;
 
 /// Owners stepped back over, from the hash an answer covers, to find one
@@ -149,20 +156,63 @@ impl Chunk {
     }
 }
 
-/// Chunks of at most half the limit, from entries in order.
-fn chunked<'e>(entries: impl IntoIterator<Item = ([u8; HASH_LEN], &'e [u8])>) -> Vec<Arc<Chunk>> {
-    let mut out = Vec::new();
-    let mut cur = Chunk::default();
-    for (h, blob) in entries {
-        cur.push(h, blob);
-        if cur.len() == CHUNK_MAX / 2 {
-            out.push(Arc::new(core::mem::take(&mut cur)));
+/// Fills chunks in order: one chunk when the owners expected fit in one,
+/// else chunks of half the limit; each is trimmed to its size once full
+/// (a chain is written once and read for a long time).
+struct ChunkWriter {
+    piece: usize,
+    cur: Chunk,
+    done: Vec<Arc<Chunk>>,
+}
+
+impl ChunkWriter {
+    fn new(expected: usize) -> Self {
+        ChunkWriter {
+            piece: if expected <= CHUNK_MAX {
+                CHUNK_MAX
+            } else {
+                CHUNK_MAX / 2
+            },
+            cur: Chunk::default(),
+            done: Vec::new(),
         }
     }
-    if cur.len() > 0 {
-        out.push(Arc::new(cur));
+
+    fn copy(&mut self, hash: [u8; HASH_LEN], blob: &[u8]) {
+        self.cur.push(hash, blob);
+        self.cut_if_full();
     }
-    out
+
+    /// Encodes an owner's sets straight into the chunk: no blob of its
+    /// own to allocate and free (a million of those fragment the heap).
+    fn encode(&mut self, hash: [u8; HASH_LEN], owner: &[u8], mut sets: Sets) {
+        sets.sort_by_key(|(t, _, rds)| set_key(*t, rds.first().map_or(&[][..], |r| &r[..])));
+        self.cur.hashes.push(hash);
+        append_node_from_sets(&mut self.cur.blobs, owner, 0, &sets);
+        self.cur.ends.push(self.cur.blobs.len() as u32);
+        self.cut_if_full();
+    }
+
+    fn cut_if_full(&mut self) {
+        if self.cur.len() == self.piece {
+            self.cut();
+        }
+    }
+
+    fn cut(&mut self) {
+        let mut c = core::mem::take(&mut self.cur);
+        c.hashes.shrink_to_fit();
+        c.ends.shrink_to_fit();
+        c.blobs.shrink_to_fit();
+        self.done.push(Arc::new(c));
+    }
+
+    fn finish(mut self) -> Vec<Arc<Chunk>> {
+        if self.cur.len() > 0 {
+            self.cut();
+        }
+        self.done
+    }
 }
 
 /// RRsets being assembled for one owner.
@@ -198,9 +248,9 @@ fn records_of(blob: &[u8]) -> usize {
     Node::at(blob).rrsets().map(|s| s.len()).sum()
 }
 
-/// One owner changed by an update: its hash, its name, and its new blob
-/// (None: removed).
-type Edit = ([u8; HASH_LEN], Vec<u8>, Option<Vec<u8>>);
+/// One owner changed by an update: its hash, its name, and its new sets
+/// (none: removed).
+type Edit = ([u8; HASH_LEN], Vec<u8>, Sets);
 
 /// A place in the chain: chunk, and index in it.
 type At = (usize, usize);
@@ -227,27 +277,28 @@ impl Nsec3Chain {
             if let Some(old) = self.node(&owner) {
                 records -= records_of(old.blob());
             }
-            let blob = (!sets.is_empty()).then(|| encode(&owner, sets));
-            records += blob.as_deref().map_or(0, records_of);
+            records += sets.iter().map(|s| s.2.len()).sum::<usize>();
             match owner_hash(&owner) {
-                Some(h) => edits.push((h, owner, blob)),
+                Some(h) => edits.push((h, owner, sets)),
                 None => {
                     let list = stray.get_or_insert_with(|| (*self.stray).clone());
                     list.retain(|b| Node::at(b).owner() != owner);
-                    list.extend(blob.map(Vec::into_boxed_slice));
+                    if !sets.is_empty() {
+                        list.push(encode(&owner, sets).into_boxed_slice());
+                    }
                 }
             }
         }
         edits.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
         let mut chunks: Vec<Arc<Chunk>> = Vec::with_capacity(self.chunks.len() + 1);
-        let mut rest = &edits[..];
+        let mut rest = &mut edits[..];
         for (c, chunk) in self.chunks.iter().enumerate() {
             // The edits before the next chunk's first hash are this one's.
             let upto = match self.chunks.get(c + 1) {
                 Some(next) => rest.partition_point(|e| e.0 < next.hashes[0]),
                 None => rest.len(),
             };
-            let (mine, later) = rest.split_at(upto);
+            let (mine, later) = std::mem::take(&mut rest).split_at_mut(upto);
             rest = later;
             if mine.is_empty() {
                 chunks.push(chunk.clone());
@@ -388,38 +439,32 @@ impl Nsec3Chain {
 }
 
 /// `chunk` with `edits` (in order, all for its span) applied: replaced,
-/// removed or inserted owners; split in halves when it grows past the
+/// removed or inserted owners; split in halves when it may grow past the
 /// limit, gone when emptied.
-fn merged(chunk: &Chunk, edits: &[Edit]) -> Vec<Arc<Chunk>> {
-    let mut out: Vec<([u8; HASH_LEN], &[u8])> = Vec::with_capacity(chunk.len() + edits.len());
-    let mut e = edits.iter().peekable();
+fn merged(chunk: &Chunk, edits: &mut [Edit]) -> Vec<Arc<Chunk>> {
+    let mut w = ChunkWriter::new(chunk.len() + edits.len());
+    let mut e = edits.iter_mut().peekable();
     for i in 0..chunk.len() {
         let (h, blob) = (chunk.hashes[i], chunk.blob(i));
         let owner = Node::at(blob).owner();
         // Edits that sort before this owner are new owners.
         while let Some(ed) = e.next_if(|ed| (&ed.0, &ed.1[..]) < (&h, owner)) {
-            out.extend(ed.2.as_deref().map(|b| (ed.0, b)));
+            if !ed.2.is_empty() {
+                w.encode(ed.0, &ed.1, std::mem::take(&mut ed.2));
+            }
         }
         match e.next_if(|ed| ed.0 == h && ed.1 == owner) {
-            Some(ed) => out.extend(ed.2.as_deref().map(|b| (ed.0, b))),
-            None => out.push((h, blob)),
+            Some(ed) if ed.2.is_empty() => {}
+            Some(ed) => w.encode(ed.0, &ed.1, std::mem::take(&mut ed.2)),
+            None => w.copy(h, blob),
         }
     }
     for ed in e {
-        out.extend(ed.2.as_deref().map(|b| (ed.0, b)));
-    }
-    if out.len() <= CHUNK_MAX {
-        let mut one = Chunk::default();
-        for (h, b) in out {
-            one.push(h, b);
+        if !ed.2.is_empty() {
+            w.encode(ed.0, &ed.1, std::mem::take(&mut ed.2));
         }
-        return if one.len() == 0 {
-            Vec::new()
-        } else {
-            vec![Arc::new(one)]
-        };
     }
-    chunked(out)
+    w.finish()
 }
 
 /// Whether an NSEC3 record has the Opt-Out flag (RFC 5155 §3.1.2.1).
