@@ -2,14 +2,15 @@
 //!
 //! The module tree follows the design: `wire` (the DNS wire format),
 //! `zone` (immutable zone snapshots), `answer` (the sans-I/O answer
-//! engine), `server` (per-core workers), `xfr` (zone transfers) and
-//! `config`.
+//! engine), `server` (per-core workers), `xfr` (zone transfers),
+//! `tcp_framing` (DNS over TCP, shared by both) and `config`.
 
 pub mod answer;
 pub mod config;
 pub mod daemon;
 pub mod notify_sink;
 pub mod server;
+pub mod tcp_framing;
 pub mod tsig;
 pub mod wire;
 pub mod xfr;

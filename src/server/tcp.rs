@@ -2,11 +2,13 @@
 //! several queries per connection answered in order (pipelining), partial
 //! reads and writes, and bounded buffers.
 
-use std::io::{self, Read, Write};
+use std::io::{self, Read};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use mio::net::TcpStream;
+
+use crate::tcp_framing::{Frames, MAX_FRAME, Outbox};
 
 /// Output waiting to be sent beyond which no more queries are read: a
 /// client that pipelines without reading cannot make the server buffer
@@ -14,8 +16,6 @@ use mio::net::TcpStream;
 pub const MAX_PENDING_OUTPUT: usize = 128 * 1024;
 /// Octets read per system call.
 const READ_CHUNK: usize = 16 * 1024;
-/// A length prefix plus the largest message.
-const MAX_FRAME: usize = 2 + 65535;
 
 /// What the worker should do with the connection after an event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,8 +28,7 @@ pub struct Connection {
     pub stream: TcpStream,
     pub peer: SocketAddr,
     input: Vec<u8>,
-    output: Vec<u8>,
-    sent: usize,
+    output: Outbox,
     /// The peer closed its side; close once the answers are out.
     peer_done: bool,
     last_activity: Instant,
@@ -46,8 +45,7 @@ impl Connection {
             stream,
             peer,
             input: Vec::new(),
-            output: Vec::new(),
-            sent: 0,
+            output: Outbox::default(),
             peer_done: false,
             last_activity: now,
             busy_since: None,
@@ -55,7 +53,7 @@ impl Connection {
     }
 
     fn pending_output(&self) -> usize {
-        self.output.len() - self.sent
+        self.output.pending()
     }
 
     /// Does what the socket allows after any readiness event: sends what
@@ -106,7 +104,7 @@ impl Connection {
                 Err(_) => return Status::Close,
             }
         }
-        if self.peer_done && self.output.is_empty() {
+        if self.peer_done && self.output.pending() == 0 {
             return Status::Close;
         }
         // Not progress: a half-read query keeps its timer running.
@@ -120,22 +118,12 @@ impl Connection {
     /// socket would block (`Some(true)`); `None` when the connection is
     /// broken.
     fn flush(&mut self, now: Instant) -> Option<bool> {
-        while self.sent < self.output.len() {
-            match self.stream.write(&self.output[self.sent..]) {
-                Ok(0) => return None,
-                Ok(n) => {
-                    self.sent += n;
-                    self.last_activity = now;
-                    self.progress(now);
-                }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Some(true),
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(_) => return None,
-            }
+        let flushed = self.output.flush(&mut self.stream).ok()?;
+        if flushed.wrote > 0 {
+            self.last_activity = now;
+            self.progress(now);
         }
-        self.output.clear();
-        self.sent = 0;
-        Some(false)
+        Some(flushed.blocked)
     }
 
     /// Answers the complete messages at the front of the input, stopping
@@ -146,22 +134,16 @@ impl Connection {
         out: &mut [u8],
         answer: &mut impl FnMut(&[u8], &mut [u8]) -> Option<usize>,
     ) -> Status {
-        let mut used = 0;
-        while self.pending_output() <= MAX_PENDING_OUTPUT {
-            let rest = &self.input[used..];
-            if rest.len() < 2 {
+        let mut frames = Frames::new(&self.input);
+        while self.output.pending() <= MAX_PENDING_OUTPUT {
+            let Some(query) = frames.next() else {
                 break;
+            };
+            if let Some(n) = answer(query, out) {
+                self.output.push_message(&out[..n]);
             }
-            let len = u16::from_be_bytes([rest[0], rest[1]]) as usize;
-            if rest.len() < 2 + len {
-                break;
-            }
-            if let Some(n) = answer(&rest[2..2 + len], out) {
-                self.output.extend_from_slice(&(n as u16).to_be_bytes());
-                self.output.extend_from_slice(&out[..n]);
-            }
-            used += 2 + len;
         }
+        let used = frames.consumed();
         self.input.drain(..used);
         // Keep the input bounded too: at most one frame plus one chunk.
         if self.input.len() > MAX_FRAME + READ_CHUNK {
