@@ -55,7 +55,7 @@ pub fn load_zone(z: &ZoneConfig) -> Zone {
             Zone {
                 apex: z.name.clone(),
                 snapshot: None,
-                expires_at: None,
+                expiry: None,
                 notify: None,
             }
         }

@@ -463,7 +463,7 @@ fn sign_answer(out: &mut [u8], len: usize, t: &TsigCheck<'_>, now: u64) -> Optio
 /// The RFC 7314 EXPIRE value: seconds left for a secondary zone, the SOA
 /// EXPIRE field for a zone served from its own file.
 fn expire_option(zone: &Zone, now: u64) -> Option<u32> {
-    match zone.expires_at {
+    match zone.expires_at() {
         Some(t) => Some(t.saturating_sub(now).min(u32::MAX as u64) as u32),
         None => zone.snapshot.as_ref().map(|s| s.soa_field(3)),
     }

@@ -699,7 +699,7 @@ mod notify {
             Zone {
                 apex,
                 snapshot: Some(Arc::new(built.snapshot)),
-                expires_at: Some(NOW + 1000),
+                expiry: Some(Arc::new(crate::zone::Expiry::new(Some(NOW + 1000)))),
                 notify: Some(Arc::new(NotifyPolicy {
                     primaries: vec![PRIMARY.parse().unwrap()],
                     key,
@@ -947,7 +947,7 @@ fn lookahead_starts_the_lookup_the_answer_starts_with() {
     let waiting = ZoneSet::new([Zone {
         apex: parse_name_text("example.com.", None).unwrap(),
         snapshot: None,
-        expires_at: None,
+        expiry: None,
         notify: None,
     }]);
     assert!(ahead.first_lookup(&waiting, &q).is_none());

@@ -1,10 +1,12 @@
 //! Zone transfers in: the protocol as sans-I/O state machines (a
-//! transfer stream, one exchange with a primary, each zone's timers), and
-//! the transfer thread that drives them.
+//! transfer stream, one exchange with a primary, each zone's timers, and
+//! every secondary zone's life around them), the transfer thread that
+//! drives them, and the writer that keeps copies on disk.
 
 pub mod encode;
 pub mod exchange;
 pub mod persist;
+pub mod secondary;
 pub mod service;
 pub mod stream;
 pub mod timers;

@@ -1,12 +1,18 @@
 //! A secondary's copy on disk: the zone file, written atomically after
 //! each transfer, and a small state file with the serial and the expire
-//! deadline, so that EXPIRE keeps counting across restarts.
+//! deadline, so that EXPIRE keeps counting across restarts; and the
+//! writer thread that does it.
 
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread::JoinHandle;
 
 use serde::{Deserialize, Serialize};
 
+use super::secondary::PersistRequest;
 use crate::zone::Snapshot;
 use crate::zone::text::write_zone_file;
 
@@ -83,6 +89,120 @@ pub fn save_state(zone_file: &Path, state: &SavedState) -> io::Result<()> {
 pub fn load_state(zone_file: &Path) -> Option<SavedState> {
     let text = std::fs::read_to_string(state_path(zone_file)).ok()?;
     toml::from_str(&text).ok()
+}
+
+/// The persistence writer: its own thread, so that writing and fsyncing
+/// copies never holds a transfer. Requests wait by zone file, the newest
+/// replacing an older one (a new version replaces a version not yet
+/// written; a refresh that only moved the timers keeps the version
+/// waiting), and each wakeup writes everything waiting.
+pub struct Persister {
+    shared: Arc<(Mutex<Pending>, Condvar)>,
+    thread: Option<JoinHandle<()>>,
+}
+
+#[derive(Default)]
+struct Pending {
+    requests: HashMap<PathBuf, PersistRequest>,
+    stop: bool,
+}
+
+impl Persister {
+    pub fn start() -> io::Result<Persister> {
+        let shared = Arc::new((Mutex::new(Pending::default()), Condvar::new()));
+        let theirs = Arc::clone(&shared);
+        let thread = std::thread::Builder::new()
+            .name("persist".into())
+            .spawn(move || write_loop(&theirs))?;
+        Ok(Persister {
+            shared,
+            thread: Some(thread),
+        })
+    }
+
+    /// Queues a copy to write; never waits for the disk.
+    pub fn submit(&self, req: PersistRequest) {
+        let (lock, wake) = &*self.shared;
+        let mut p = lock.lock().unwrap_or_else(|e| e.into_inner());
+        match p.requests.entry(req.file.clone()) {
+            Entry::Occupied(mut o) => {
+                let older = o.get_mut();
+                let snapshot = req.snapshot.or_else(|| older.snapshot.take());
+                *older = PersistRequest { snapshot, ..req };
+            }
+            Entry::Vacant(v) => {
+                v.insert(req);
+            }
+        }
+        wake.notify_one();
+    }
+
+    /// Writes what is waiting, then ends the thread.
+    pub fn stop(mut self) {
+        self.finish();
+    }
+
+    fn finish(&mut self) {
+        {
+            let (lock, wake) = &*self.shared;
+            lock.lock().unwrap_or_else(|e| e.into_inner()).stop = true;
+            wake.notify_one();
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for Persister {
+    fn drop(&mut self) {
+        self.finish();
+    }
+}
+
+fn write_loop(shared: &(Mutex<Pending>, Condvar)) {
+    let (lock, wake) = shared;
+    loop {
+        let (batch, stop) = {
+            let mut p = lock.lock().unwrap_or_else(|e| e.into_inner());
+            while p.requests.is_empty() && !p.stop {
+                p = wake.wait(p).unwrap_or_else(|e| e.into_inner());
+            }
+            (std::mem::take(&mut p.requests), p.stop)
+        };
+        for req in batch.into_values() {
+            write(&req);
+        }
+        if stop {
+            return;
+        }
+    }
+}
+
+/// Writes one copy: the zone file when the request holds a new version,
+/// then the state file.
+fn write(req: &PersistRequest) {
+    if let Some(s) = &req.snapshot {
+        let started = std::time::Instant::now();
+        if let Err(err) = save_zone(&req.file, s) {
+            tracing::error!("[{}] cannot write {}: {err}", req.apex, req.file.display());
+            return;
+        }
+        tracing::debug!(
+            "[{}] wrote serial {} to {} in {:.1} ms",
+            req.apex,
+            s.serial(),
+            req.file.display(),
+            started.elapsed().as_secs_f64() * 1e3
+        );
+    }
+    if let Err(err) = save_state(&req.file, &req.state) {
+        tracing::error!(
+            "[{}] cannot write the state of {}: {err}",
+            req.apex,
+            req.file.display()
+        );
+    }
 }
 
 #[cfg(test)]

@@ -1,15 +1,14 @@
-//! The transfer thread: one thread, apart from the workers, that owns
-//! every secondary zone's timers and transfers. It is a thin loop around
-//! the sans-I/O pieces: `ZoneTimers` say when, `Exchange` says what to
-//! send and what the answers mean; this file only moves bytes over
-//! non-blocking TCP (mio), publishes new versions through `arc-swap`,
-//! writes them to disk, and frees replaced versions here rather than on a
-//! worker (freeing a large zone is a latency spike).
+//! The transfer thread: a thin loop around the sans-I/O [`Secondary`].
+//! It moves octets between the machine and non-blocking TCP connections
+//! (mio), hands NOTIFYs and the time to it, publishes the versions it
+//! makes through `arc-swap`, passes copies to the persistence writer (its
+//! own thread, so a slow disk never holds a transfer), and frees replaced
+//! versions here rather than on a worker (freeing a large zone is a
+//! latency spike).
 
 use std::collections::HashMap;
-use std::io::{self, Read, Write};
+use std::io::{self, Read};
 use std::net::{IpAddr, SocketAddr};
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
@@ -21,112 +20,80 @@ use mio::net::TcpStream;
 use mio::{Events, Interest, Poll, Token, Waker};
 
 use super::TransferSettings;
-use super::exchange::{Exchange, Outcome, Step, Transferred};
-use super::persist::{SavedState, load_state, save_state, save_zone};
-use super::timers::{NotifyAction, SoaTimers, ZoneTimers};
+use super::persist::{Persister, load_state};
+pub use super::secondary::SecondaryZone;
+use super::secondary::{Action, ConnError, ConnId, LoadedCopy, Millis, Secondary};
+use super::timers::{SoaTimers, ZoneTimers};
 use crate::answer::NotifyEvent;
 use crate::notify_sink::NotifySink;
-use crate::tsig::TsigKey;
-use crate::wire::Name;
-use crate::zone::{NotifyPolicy, Snapshot, Zone, ZoneSet, load_zone_file};
+use crate::tcp_framing::Outbox;
+use crate::zone::{Snapshot, Zone, ZoneSet, load_zone_file};
 
 const WAKE: Token = Token(usize::MAX);
 /// Accepted NOTIFYs waiting for the thread; more are dropped.
 const NOTIFY_QUEUE: usize = 1024;
-/// The loop looks at its clocks at least this often.
+/// The loop looks at its clock at least this often.
 const MAX_SLEEP: Duration = Duration::from_millis(500);
+/// Octets read per system call.
+const READ_CHUNK: usize = 16 * 1024;
 
-/// A secondary zone as configured.
-#[derive(Debug, Clone)]
-pub struct SecondaryZone {
-    pub apex: Name,
-    pub file: PathBuf,
-    pub primaries: Vec<SocketAddr>,
-    pub key: Option<Arc<TsigKey>>,
-    pub source: Option<IpAddr>,
+/// Unix milliseconds that never go back: the wall clock read once, then
+/// the monotonic clock's progress added.
+#[derive(Clone, Copy)]
+struct Clock {
+    unix_at_start: Millis,
+    start: Instant,
 }
 
-fn unix_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
-}
+impl Clock {
+    fn new() -> Self {
+        Clock {
+            unix_at_start: SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| d.as_millis() as Millis),
+            start: Instant::now(),
+        }
+    }
 
-fn soa_timers(s: &Snapshot) -> SoaTimers {
-    SoaTimers {
-        refresh: s.soa_field(1),
-        retry: s.soa_field(2),
-        expire: s.soa_field(3),
+    fn at(&self, t: Instant) -> Millis {
+        self.unix_at_start + t.saturating_duration_since(self.start).as_millis() as Millis
+    }
+
+    fn now(&self) -> Millis {
+        self.at(Instant::now())
     }
 }
 
-/// How long a transfer may go without a whole message before a NOTIFY
-/// for a newer serial replaces it.
-const NOTIFY_STALL: Duration = Duration::from_secs(1);
-
-struct Entry {
-    zone: SecondaryZone,
-    policy: Arc<NotifyPolicy>,
-    timers: ZoneTimers,
-    snapshot: Option<Arc<Snapshot>>,
-    running: Option<Token>,
-    /// The primary to try next in the current round.
-    next_primary: usize,
-    /// The first NOTIFY not yet answered by a new version: when it came
-    /// and the serial it announced (for the NOTIFY-to-served figure).
-    notified: Option<(Instant, Option<u32>)>,
-    /// A NOTIFY came during a refresh: refresh again after it.
-    refresh_again: bool,
-    /// The expiry of the copy served has been logged (once per expiry).
-    expiry_logged: bool,
-}
-
-struct Job {
-    zone: usize,
-    primary: usize,
+/// One connection to a primary.
+struct Conn {
     stream: TcpStream,
-    exchange: Exchange,
     connected: bool,
-    output: Vec<u8>,
-    sent: usize,
-    input: Vec<u8>,
-    started: Instant,
-    /// When the last whole message arrived (or the query went out).
-    last_message: Instant,
-    /// Connect deadline, then the next whole message's: the time for a
-    /// message, not for each read, so a primary dripping an octet at a
-    /// time cannot hold the zone (Knot's tcp-remote-io-timeout).
-    io_deadline: Instant,
-    /// The whole refresh must be over by then.
-    end_deadline: Instant,
+    outbox: Outbox,
 }
 
-/// Replaced versions, kept until no worker holds them, then freed here.
+/// Replaced zone sets, kept until no worker holds them, then freed here
+/// (with the versions only they still held).
 #[derive(Default)]
 struct Graveyard {
     sets: Vec<Arc<ZoneSet>>,
-    snapshots: Vec<Arc<Snapshot>>,
 }
 
 impl Graveyard {
     fn sweep(&mut self) {
         self.sets.retain(|s| Arc::strong_count(s) > 1);
-        self.snapshots.retain(|s| Arc::strong_count(s) > 1);
     }
 }
 
 struct TransferLoop {
     poll: Poll,
-    settings: TransferSettings,
+    clock: Clock,
+    machine: Secondary,
+    conns: HashMap<ConnId, Conn>,
     published: Arc<ArcSwap<ZoneSet>>,
-    zones: Vec<Entry>,
-    by_apex: HashMap<Name, usize>,
-    jobs: HashMap<Token, Job>,
-    next_token: usize,
+    persister: Persister,
     notifies: Receiver<(NotifyEvent, Instant)>,
     stop: Arc<AtomicBool>,
     graveyard: Graveyard,
-    id_seed: u16,
 }
 
 /// The running transfer thread.
@@ -149,47 +116,27 @@ impl TransferService {
         let waker = Arc::new(Waker::new(poll.registry(), WAKE)?);
         let (tx, rx) = bounded(NOTIFY_QUEUE);
         let stop = Arc::new(AtomicBool::new(false));
-        let now_ms = unix_ms();
-        let mut entries = Vec::new();
-        let mut by_apex = HashMap::new();
+        let clock = Clock::new();
+        let now = clock.now();
+        let seed = (now as u16) ^ (std::process::id() as u16);
+        let mut machine = Secondary::new(settings.clone(), seed);
         for z in zones {
-            let policy = Arc::new(NotifyPolicy {
-                primaries: z.primaries.iter().map(|p| p.ip()).collect(),
-                key: z.key.clone(),
-            });
-            let mut timers = ZoneTimers::new(&z.apex, settings.policy.clone(), now_ms);
-            let snapshot = load_from_disk(&z, &mut timers, now_ms);
-            by_apex.insert(z.apex.to_lowercase(), entries.len());
-            // The load line already says whether the copy has expired.
-            let expiry_logged = timers.is_expired(now_ms);
-            entries.push(Entry {
-                zone: z,
-                policy,
-                timers,
-                snapshot,
-                running: None,
-                next_primary: 0,
-                notified: None,
-                refresh_again: false,
-                expiry_logged,
-            });
+            let copy = load_from_disk(&z, &settings, now);
+            machine.add_zone(now, z, copy);
         }
         let mut lp = TransferLoop {
             poll,
-            settings,
+            clock,
+            machine,
+            conns: HashMap::new(),
             published,
-            zones: entries,
-            by_apex,
-            jobs: HashMap::new(),
-            next_token: 0,
+            persister: Persister::start()?,
             notifies: rx,
             stop: Arc::clone(&stop),
             graveyard: Graveyard::default(),
-            id_seed: (now_ms as u16) ^ (std::process::id() as u16),
         };
-        for i in 0..lp.zones.len() {
-            lp.publish(i);
-        }
+        // The copies on disk, published before the workers start.
+        lp.perform_actions();
         let thread = std::thread::Builder::new()
             .name("transfer".into())
             .spawn(move || lp.run())?;
@@ -215,13 +162,21 @@ impl TransferService {
     }
 }
 
+fn soa_timers(s: &Snapshot) -> SoaTimers {
+    SoaTimers {
+        refresh: s.soa_field(1),
+        retry: s.soa_field(2),
+        expire: s.soa_field(3),
+    }
+}
+
 /// The copy a secondary kept on disk, and its expire deadline: from the
 /// state file when it matches, else counted from the file's age.
 fn load_from_disk(
     z: &SecondaryZone,
-    timers: &mut ZoneTimers,
-    now_ms: u64,
-) -> Option<Arc<Snapshot>> {
+    settings: &TransferSettings,
+    now: Millis,
+) -> Option<LoadedCopy> {
     if !z.file.exists() {
         tracing::info!(
             "[{}] no copy on disk yet: waiting for the first transfer",
@@ -239,6 +194,7 @@ fn load_from_disk(
             return None;
         }
     };
+    let timers = ZoneTimers::new(&z.apex, settings.policy.clone(), now);
     let expire = timers.clamp(soa_timers(&snapshot)).expire as u64 * 1000;
     let expires_at = match load_state(&z.file) {
         Some(st) if st.serial == snapshot.serial() => st.expires_at * 1000,
@@ -247,12 +203,11 @@ fn load_from_disk(
                 .and_then(|m| m.modified())
                 .ok()
                 .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
-                .map_or(now_ms, |d| d.as_millis() as u64);
+                .map_or(now, |d| d.as_millis() as u64);
             modified + expire
         }
     };
-    timers.on_loaded(now_ms, expires_at);
-    let state = if now_ms >= expires_at {
+    let state = if now >= expires_at {
         "expired, answering SERVFAIL until refreshed"
     } else {
         "serving"
@@ -263,16 +218,30 @@ fn load_from_disk(
         z.file.display(),
         snapshot.serial(),
         snapshot.record_count(),
-        expires_at.saturating_sub(now_ms) / 1000
+        expires_at.saturating_sub(now) / 1000
     );
-    Some(Arc::new(snapshot))
+    Some(LoadedCopy {
+        snapshot: Arc::new(snapshot),
+        expires_at,
+    })
+}
+
+/// Connections are numbered from 0, far from [`WAKE`].
+fn token(conn: ConnId) -> Token {
+    Token(conn.0 as usize)
 }
 
 impl TransferLoop {
     fn run(mut self) {
         let mut events = Events::with_capacity(64);
         while !self.stop.load(Ordering::Relaxed) {
-            let timeout = self.sleep_time();
+            self.perform_actions();
+            let now = self.clock.now();
+            let timeout = self
+                .machine
+                .next_deadline()
+                .map_or(MAX_SLEEP, |t| Duration::from_millis(t.saturating_sub(now)))
+                .min(MAX_SLEEP);
             if let Err(e) = self.poll.poll(&mut events, Some(timeout))
                 && e.kind() != io::ErrorKind::Interrupted
             {
@@ -281,167 +250,65 @@ impl TransferLoop {
             }
             for ev in events.iter() {
                 if ev.token() != WAKE {
-                    self.on_io(ev.token());
+                    self.on_ready(ConnId(ev.token().0 as u64));
                 }
             }
             while let Ok((ev, at)) = self.notifies.try_recv() {
-                self.on_notify(ev, at);
+                let now = self.clock.now();
+                self.machine.handle_notify(now, &ev, self.clock.at(at));
             }
-            self.check_deadlines();
-            self.check_expiry();
-            self.start_due();
+            self.machine.handle_timeout(self.clock.now());
             self.graveyard.sweep();
         }
-        for (_, mut job) in self.jobs.drain() {
-            let _ = self.poll.registry().deregister(&mut job.stream);
+        for (_, mut c) in self.conns.drain() {
+            let _ = self.poll.registry().deregister(&mut c.stream);
         }
+        self.persister.stop();
     }
 
-    /// Until the next timer or deadline, at most `MAX_SLEEP`.
-    fn sleep_time(&self) -> Duration {
-        let now_ms = unix_ms();
-        let now = Instant::now();
-        let mut t = MAX_SLEEP;
-        for e in &self.zones {
-            if e.running.is_none() {
-                t = t.min(Duration::from_millis(
-                    e.timers.next_refresh.saturating_sub(now_ms),
-                ));
-            }
-            if let Some(at) = e
-                .timers
-                .expires_at
-                .filter(|_| e.snapshot.is_some() && !e.expiry_logged)
-            {
-                t = t.min(Duration::from_millis(at.saturating_sub(now_ms)));
-            }
-        }
-        for j in self.jobs.values() {
-            t = t.min(
-                j.io_deadline
-                    .min(j.end_deadline)
-                    .saturating_duration_since(now),
-            );
-        }
-        t
-    }
-
-    fn on_notify(&mut self, ev: NotifyEvent, at: Instant) {
-        let Some(&i) = self.by_apex.get(&ev.zone) else {
-            return;
-        };
-        let e = &mut self.zones[i];
-        let ours = e.snapshot.as_ref().map(|s| s.serial());
-        let serial = ev.serial.map_or("none".to_string(), |s| s.to_string());
-        match e
-            .timers
-            .on_notify(unix_ms(), ev.serial, ours, e.running.is_some())
-        {
-            NotifyAction::Skip => tracing::info!(
-                "[{}] NOTIFY from {} with serial {serial}: not newer than ours, nothing to do",
-                e.zone.apex,
-                ev.source
-            ),
-            action => {
-                tracing::info!(
-                    "[{}] NOTIFY from {} with serial {serial}: refreshing",
-                    e.zone.apex,
-                    ev.source
-                );
-                e.notified.get_or_insert((at, ev.serial));
-                e.next_primary = 0;
-                if e.running.is_some() && matches!(action, NotifyAction::RefreshAt(_)) {
-                    e.refresh_again = true;
+    /// Does what the machine asked, until it asks nothing more.
+    fn perform_actions(&mut self) {
+        while let Some(a) = self.machine.poll_action() {
+            match a {
+                Action::Connect {
+                    conn,
+                    primary,
+                    source,
+                } => {
+                    if let Err(e) = self.connect(conn, primary, source) {
+                        let now = self.clock.now();
+                        self.machine.handle_closed(now, conn, ConnError::Connect(e));
+                    }
                 }
-                self.cut_stalled(i, &serial);
+                Action::Send { conn, bytes } => {
+                    if let Some(c) = self.conns.get_mut(&conn) {
+                        c.outbox.push_framed(&bytes);
+                        self.flush(conn);
+                    }
+                }
+                Action::Close { conn } => {
+                    if let Some(mut c) = self.conns.remove(&conn) {
+                        let _ = self.poll.registry().deregister(&mut c.stream);
+                    }
+                }
+                Action::Publish(zone) => self.publish(zone),
+                Action::Persist(req) => self.persister.submit(req),
             }
         }
     }
 
-    /// A newer version was announced while zone `i` transfers: a transfer
-    /// that has had no whole message for [`NOTIFY_STALL`] is making no
-    /// real progress, so it is dropped and the refresh starts over (at the
-    /// time the NOTIFY set), instead of holding the zone for the rest of
-    /// its message time.
-    fn cut_stalled(&mut self, i: usize, serial: &str) {
-        let Some(token) = self.zones[i].running else {
-            return;
-        };
-        let Some(job) = self.jobs.get(&token) else {
-            return;
-        };
-        let stalled = job.last_message.elapsed();
-        if stalled < NOTIFY_STALL {
-            return;
-        }
-        let addr = self.zones[i].zone.primaries[job.primary];
-        tracing::warn!(
-            "[{}] transfer from {addr} cut short by NOTIFY for serial {serial}: no whole message for {} ms",
-            self.zones[i].zone.apex,
-            stalled.as_millis()
-        );
-        if let Some(mut job) = self.jobs.remove(&token) {
-            let _ = self.poll.registry().deregister(&mut job.stream);
-        }
-        let e = &mut self.zones[i];
-        e.running = None;
-        e.refresh_again = false;
-    }
-
-    /// Logs the moment a zone's copy expires (RFC 1035 §3.3.13: no
-    /// successful refresh for EXPIRE seconds); from then on it answers
-    /// SERVFAIL until a transfer succeeds.
-    fn check_expiry(&mut self) {
-        let now_ms = unix_ms();
-        for e in &mut self.zones {
-            if e.snapshot.is_none() || e.expiry_logged || !e.timers.is_expired(now_ms) {
-                continue;
-            }
-            e.expiry_logged = true;
-            let serial = e.snapshot.as_ref().map_or(0, |s| s.serial());
-            tracing::error!(
-                "[{}] expired: serial {serial} was not confirmed by any primary within its EXPIRE time; answering SERVFAIL until a refresh succeeds",
-                e.zone.apex
-            );
-        }
-    }
-
-    /// Starts refreshes that are due, within the concurrency limits.
-    fn start_due(&mut self) {
-        let now_ms = unix_ms();
-        for i in 0..self.zones.len() {
-            let e = &self.zones[i];
-            if e.running.is_some() || !e.timers.is_due(now_ms) {
-                continue;
-            }
-            if self.jobs.len() >= self.settings.max_concurrent {
-                return;
-            }
-            let primary = e.next_primary.min(e.zone.primaries.len() - 1);
-            let addr = e.zone.primaries[primary];
-            let to_primary = self
-                .jobs
-                .values()
-                .filter(|j| self.zones[j.zone].zone.primaries[j.primary] == addr)
-                .count();
-            if to_primary >= self.settings.max_per_primary {
-                continue;
-            }
-            if let Err(e) = self.start_job(i, primary) {
-                self.fail(i, primary, format!("cannot connect: {e}"));
-            }
-        }
-    }
-
-    fn start_job(&mut self, zone: usize, primary: usize) -> io::Result<()> {
-        let e = &self.zones[zone];
-        let addr = e.zone.primaries[primary];
+    fn connect(
+        &mut self,
+        conn: ConnId,
+        addr: SocketAddr,
+        source: Option<IpAddr>,
+    ) -> io::Result<()> {
         let sock = socket2::Socket::new(
             socket2::Domain::for_address(addr),
             socket2::Type::STREAM,
             Some(socket2::Protocol::TCP),
         )?;
-        if let Some(src) = e.zone.source {
+        if let Some(src) = source {
             // Leave from the node's own unicast address (anycast nodes).
             sock.bind(&SocketAddr::new(src, 0).into())?;
         }
@@ -452,359 +319,86 @@ impl TransferLoop {
             Err(err) => return Err(err),
         }
         let mut stream = TcpStream::from_std(sock.into());
-        let token = Token(self.next_token);
-        self.next_token = (self.next_token + 1) % (usize::MAX - 1);
         self.poll.registry().register(
             &mut stream,
-            token,
+            token(conn),
             Interest::READABLE | Interest::WRITABLE,
         )?;
-        self.id_seed = self.id_seed.wrapping_mul(5).wrapping_add(0x3b1d);
-        tracing::debug!(
-            "[{}] refresh from {addr}: connecting, our serial {}",
-            e.zone.apex,
-            e.snapshot
-                .as_ref()
-                .map_or("none (AXFR)".to_string(), |s| s.serial().to_string())
-        );
-        let exchange = Exchange::new(
-            &e.zone.apex,
-            e.zone.key.clone(),
-            self.settings.limits,
-            e.snapshot.clone(),
-            self.id_seed,
-        );
-        let now = Instant::now();
-        self.jobs.insert(
-            token,
-            Job {
-                zone,
-                primary,
+        self.conns.insert(
+            conn,
+            Conn {
                 stream,
-                exchange,
                 connected: false,
-                output: Vec::new(),
-                sent: 0,
-                input: Vec::new(),
-                started: now,
-                last_message: now,
-                io_deadline: now + self.settings.connect_timeout,
-                end_deadline: now + self.settings.max_duration,
+                outbox: Outbox::default(),
             },
         );
-        self.zones[zone].running = Some(token);
         Ok(())
     }
 
-    fn on_io(&mut self, token: Token) {
-        let result = match self.jobs.get_mut(&token) {
-            Some(job) => drive(job, self.settings.io_timeout),
-            None => return,
-        };
-        match result {
-            Ok(None) => {}
-            Ok(Some(outcome)) => self.end_job(token, Ok(outcome)),
-            Err(reason) => self.end_job(token, Err(reason)),
-        }
-    }
-
-    fn check_deadlines(&mut self) {
-        let now = Instant::now();
-        let late: Vec<(Token, &'static str)> = self
-            .jobs
-            .iter()
-            .filter_map(|(t, j)| {
-                if now >= j.end_deadline {
-                    Some((*t, "took longer than transfer.max_duration_s"))
-                } else if now >= j.io_deadline {
-                    Some((
-                        *t,
-                        if j.connected {
-                            "no whole message within transfer.io_timeout_ms"
-                        } else {
-                            "connection timed out"
-                        },
-                    ))
-                } else {
-                    None
-                }
-            })
-            .collect();
-        for (t, why) in late {
-            self.end_job(t, Err(why.to_string()));
-        }
-    }
-
-    /// Ends a job: a success updates the zone; a failure moves to the next
-    /// primary, or to RETRY when every primary of the round failed.
-    fn end_job(&mut self, token: Token, result: Result<Outcome, String>) {
-        let Some(mut job) = self.jobs.remove(&token) else {
+    /// A readiness event on `conn`: finish connecting, send what waits,
+    /// and read until the socket would block.
+    fn on_ready(&mut self, conn: ConnId) {
+        let Some(c) = self.conns.get_mut(&conn) else {
             return;
         };
-        let _ = self.poll.registry().deregister(&mut job.stream);
-        let i = job.zone;
-        self.zones[i].running = None;
-        match result {
-            Ok(outcome) => self.on_success(i, &job, outcome),
-            Err(reason) => self.fail(i, job.primary, reason),
-        }
-    }
-
-    fn fail(&mut self, i: usize, primary: usize, reason: String) {
-        let now_ms = unix_ms();
-        let e = &mut self.zones[i];
-        let addr = e.zone.primaries[primary];
-        tracing::warn!("[{}] refresh from {addr} failed: {reason}", e.zone.apex);
-        if primary + 1 < e.zone.primaries.len() {
-            // Fail over to the next primary at once.
-            e.next_primary = primary + 1;
-            e.timers.next_refresh = now_ms;
-            return;
-        }
-        e.next_primary = 0;
-        let soa = e.snapshot.as_deref().map(soa_timers);
-        e.timers.on_failed(now_ms, soa);
-        tracing::warn!(
-            "[{}] every primary failed; next attempt in {} s",
-            e.zone.apex,
-            e.timers.next_refresh.saturating_sub(now_ms) / 1000
-        );
-    }
-
-    fn on_success(&mut self, i: usize, job: &Job, outcome: Outcome) {
-        let now_ms = unix_ms();
-        let addr = self.zones[i].zone.primaries[job.primary];
-        let took = job.started.elapsed();
-        let e = &mut self.zones[i];
-        e.next_primary = 0;
-        if std::mem::take(&mut e.expiry_logged) {
-            tracing::info!("[{}] refreshed from {addr}: no longer expired", e.zone.apex);
-        }
-        match outcome {
-            Outcome::UpToDate { serial } => {
-                // At 10,000 zones a line per SOA check is noise.
-                tracing::debug!("[{}] up to date at serial {serial} ({addr})", e.zone.apex);
-                if let Some(s) = e.snapshot.clone() {
-                    e.timers.on_refreshed(now_ms, soa_timers(&s));
-                }
+        if !c.connected {
+            if let Ok(Some(e)) | Err(e) = c.stream.take_error() {
+                let now = self.clock.now();
+                self.machine.handle_closed(now, conn, ConnError::Connect(e));
+                self.perform_actions();
+                return;
             }
-            Outcome::Transferred(t) => {
-                let Transferred {
-                    kind,
-                    snapshot,
-                    warnings,
-                    fallback,
-                    records,
-                    bytes,
-                    messages,
-                } = *t;
-                for w in &warnings {
-                    tracing::warn!("[{}] {w}", e.zone.apex);
+            match c.stream.peer_addr() {
+                Ok(_) => {
+                    c.connected = true;
+                    let now = self.clock.now();
+                    self.machine.handle_connected(now, conn);
+                    self.perform_actions();
                 }
-                if let Some(f) = &fallback {
-                    tracing::info!("[{}] IXFR -> AXFR fallback: {f}", e.zone.apex);
-                }
-                let old = e
-                    .snapshot
-                    .as_ref()
-                    .map_or("none".to_string(), |s| s.serial().to_string());
-                // "N records" counts the zone, as the line of a load from
-                // disk does; what crossed the wire is in brackets.
-                tracing::info!(
-                    "[{}] {} from {addr}: serial {old} -> {}, {} records ({records} received in {messages} messages, {bytes} bytes), {:.1} ms",
-                    e.zone.apex,
-                    kind.label(),
-                    snapshot.serial(),
-                    snapshot.record_count(),
-                    took.as_secs_f64() * 1e3
-                );
-                e.timers.on_refreshed(now_ms, soa_timers(&snapshot));
-                let new = Arc::new(snapshot);
-                if let Some(prev) = e.snapshot.replace(Arc::clone(&new)) {
-                    self.graveyard.snapshots.push(prev);
+                Err(e) if e.kind() == io::ErrorKind::NotConnected => return,
+                Err(e) => {
+                    let now = self.clock.now();
+                    self.machine.handle_closed(now, conn, ConnError::Connect(e));
+                    self.perform_actions();
+                    return;
                 }
             }
         }
-        self.publish(i);
-        let e = &mut self.zones[i];
-        if let Some((at, hint)) = e.notified
-            && let Some(s) = &e.snapshot
-            && hint.is_none_or(|h| {
-                !crate::wire::serial::Serial(h)
-                    .is_newer_than(crate::wire::serial::Serial(s.serial()))
-            })
-        {
-            tracing::info!(
-                "[{}] serial {} served {:.1} ms after NOTIFY",
-                e.zone.apex,
-                s.serial(),
-                at.elapsed().as_secs_f64() * 1e3
-            );
-            e.notified = None;
+        self.flush(conn);
+        let mut chunk = [0u8; READ_CHUNK];
+        while let Some(c) = self.conns.get_mut(&conn) {
+            let read = c.stream.read(&mut chunk);
+            let now = self.clock.now();
+            match read {
+                Ok(0) => self.machine.handle_closed(now, conn, ConnError::Closed),
+                Ok(n) => self.machine.handle_data(now, conn, &chunk[..n]),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => self.machine.handle_closed(now, conn, ConnError::Read(e)),
+            }
+            // What the octets brought (an answer to send, the end) is done
+            // before reading on; a closed connection ends the loop.
+            self.perform_actions();
         }
-        if std::mem::take(&mut e.refresh_again) {
-            e.timers.next_refresh = now_ms;
-        }
-        tracing::debug!(
-            "[{}] next refresh in {} s, expires in {} s",
-            e.zone.apex,
-            e.timers.next_refresh.saturating_sub(now_ms) / 1000,
-            e.timers.expires_at.unwrap_or(now_ms).saturating_sub(now_ms) / 1000
-        );
-        self.persist(i);
     }
 
-    /// Publishes zone `i` in a new zone set; the old set waits in the
+    fn flush(&mut self, conn: ConnId) {
+        let Some(c) = self.conns.get_mut(&conn) else {
+            return;
+        };
+        if let Err(e) = c.outbox.flush(&mut c.stream) {
+            let now = self.clock.now();
+            self.machine.handle_closed(now, conn, ConnError::Write(e));
+        }
+    }
+
+    /// Publishes `zone` in a new zone set; the old set waits in the
     /// graveyard until every worker has moved on.
-    fn publish(&mut self, i: usize) {
-        let e = &self.zones[i];
-        let zone = Zone {
-            apex: e.zone.apex.to_lowercase(),
-            snapshot: e.snapshot.clone(),
-            expires_at: e.timers.expires_at.map(|ms| ms / 1000),
-            notify: Some(Arc::clone(&e.policy)),
-        };
+    fn publish(&mut self, zone: Zone) {
         let next = self.published.load().with(zone);
-        tracing::debug!(
-            "[{}] published serial {}",
-            e.zone.apex,
-            e.snapshot
-                .as_ref()
-                .map_or("none".to_string(), |s| s.serial().to_string())
-        );
         let old = self.published.swap(Arc::new(next));
         self.graveyard.sets.push(old);
     }
-
-    /// Writes the zone file (atomically) and the state file.
-    fn persist(&mut self, i: usize) {
-        let e = &self.zones[i];
-        let Some(s) = &e.snapshot else {
-            return;
-        };
-        let state = SavedState {
-            serial: s.serial(),
-            refreshed_at: unix_ms() / 1000,
-            expires_at: e.timers.expires_at.unwrap_or(0) / 1000,
-        };
-        let saved_serial = load_state(&e.zone.file).map(|st| st.serial);
-        if saved_serial != Some(s.serial()) {
-            let started = Instant::now();
-            if let Err(err) = save_zone(&e.zone.file, s) {
-                tracing::error!(
-                    "[{}] cannot write {}: {err}",
-                    e.zone.apex,
-                    e.zone.file.display()
-                );
-                return;
-            }
-            tracing::debug!(
-                "[{}] wrote serial {} to {} in {:.1} ms",
-                e.zone.apex,
-                s.serial(),
-                e.zone.file.display(),
-                started.elapsed().as_secs_f64() * 1e3
-            );
-        }
-        if let Err(err) = save_state(&e.zone.file, &state) {
-            tracing::error!(
-                "[{}] cannot write the state of {}: {err}",
-                e.zone.apex,
-                e.zone.file.display()
-            );
-        }
-    }
-}
-
-/// Moves bytes for one job; `Ok(Some)` when its exchange is done.
-fn drive(job: &mut Job, io_timeout: Duration) -> Result<Option<Outcome>, String> {
-    let now = Instant::now();
-    let now_unix = unix_ms() / 1000;
-    if !job.connected {
-        if let Ok(Some(e)) | Err(e) = job.stream.take_error() {
-            return Err(format!("cannot connect: {e}"));
-        }
-        match job.stream.peer_addr() {
-            Ok(_) => {
-                job.connected = true;
-                job.output = job.exchange.start(now_unix);
-                job.io_deadline = now + io_timeout;
-                job.last_message = now;
-            }
-            Err(e) if e.kind() == io::ErrorKind::NotConnected => return Ok(None),
-            Err(e) => return Err(format!("cannot connect: {e}")),
-        }
-    }
-    flush(job)?;
-    let mut chunk = [0u8; 16 * 1024];
-    loop {
-        match job.stream.read(&mut chunk) {
-            Ok(0) => return Err("primary closed the connection".into()),
-            Ok(n) => {
-                job.input.extend_from_slice(&chunk[..n]);
-                let (taken, outcome) = take_messages(job, now_unix)?;
-                if outcome.is_some() {
-                    return Ok(outcome);
-                }
-                if taken > 0 {
-                    job.io_deadline = now + io_timeout;
-                    job.last_message = now;
-                }
-            }
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(None),
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(format!("read failed: {e}")),
-        }
-    }
-}
-
-/// Feeds every whole message in the input to the exchange; returns how
-/// many it took, and the outcome once the exchange is done.
-fn take_messages(job: &mut Job, now_unix: u64) -> Result<(usize, Option<Outcome>), String> {
-    let mut used = 0;
-    let mut taken = 0;
-    let mut done = None;
-    while job.input.len() - used >= 2 {
-        let len = u16::from_be_bytes([job.input[used], job.input[used + 1]]) as usize;
-        if job.input.len() - used < 2 + len {
-            break;
-        }
-        let msg = &job.input[used + 2..used + 2 + len];
-        used += 2 + len;
-        taken += 1;
-        match job
-            .exchange
-            .on_message(msg, now_unix)
-            .map_err(|e| e.to_string())?
-        {
-            Step::Continue => {}
-            Step::Send(q) => {
-                job.output.extend_from_slice(&q);
-                flush(job)?;
-            }
-            Step::Done(o) => {
-                done = Some(o);
-                break;
-            }
-        }
-    }
-    job.input.drain(..used);
-    Ok((taken, done))
-}
-
-fn flush(job: &mut Job) -> Result<(), String> {
-    while job.sent < job.output.len() {
-        match job.stream.write(&job.output[job.sent..]) {
-            Ok(0) => return Err("primary closed the connection".into()),
-            Ok(n) => job.sent += n,
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(format!("write failed: {e}")),
-        }
-    }
-    job.output.clear();
-    job.sent = 0;
-    Ok(())
 }
 
 #[cfg(test)]
@@ -812,23 +406,38 @@ mod tests {
     use super::*;
 
     #[test]
-    fn graveyard_keeps_versions_until_no_one_else_holds_them() {
+    fn graveyard_keeps_sets_until_no_one_else_holds_them() {
         let apex = crate::wire::name::parse_name_text("example.com.", None).unwrap();
         let snap = Arc::new(
             crate::zone::load_zone_text(b"$TTL 1\n@ SOA ns hm 1 2 3 4 5\n", "t", &apex)
                 .unwrap()
                 .snapshot,
         );
-        let held_by_worker = Arc::clone(&snap);
+        let set = Arc::new(ZoneSet::new([Zone::primary(snap)]));
+        let held_by_worker = Arc::clone(&set);
         let mut g = Graveyard::default();
-        g.snapshots.push(snap);
+        g.sets.push(set);
         g.sweep();
-        assert_eq!(g.snapshots.len(), 1, "a worker still holds it");
+        assert_eq!(g.sets.len(), 1, "a worker still holds it");
         // The worker moves on: its drop is not the last one...
         drop(held_by_worker);
-        assert_eq!(Arc::strong_count(&g.snapshots[0]), 1);
+        assert_eq!(Arc::strong_count(&g.sets[0]), 1);
         // ...the graveyard's is, on this thread.
         g.sweep();
-        assert!(g.snapshots.is_empty());
+        assert!(g.sets.is_empty());
+    }
+
+    #[test]
+    fn the_clock_is_unix_time_and_never_goes_back() {
+        let c = Clock::new();
+        let a = c.now();
+        let b = c.now();
+        assert!(b >= a);
+        let wall = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as Millis;
+        assert!(a.abs_diff(wall) < 5_000);
+        assert_eq!(c.at(c.start - Duration::from_secs(1)), c.unix_at_start);
     }
 }

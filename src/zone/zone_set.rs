@@ -3,6 +3,7 @@
 //! entry by building a new set that shares every other zone.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::name_table::{Keyed, NameTable};
 use super::snapshot::Snapshot;
@@ -19,11 +20,35 @@ pub struct Zone {
     /// `None` until the zone has been loaded or transferred once: queries
     /// then get SERVFAIL.
     pub snapshot: Option<Arc<Snapshot>>,
-    /// When the data stops being served (RFC 1035 §3.3.13 EXPIRE), in Unix
-    /// seconds; `None` for a zone whose master copy is its file.
-    pub expires_at: Option<u64>,
+    /// When the data stops being served (RFC 1035 §3.3.13 EXPIRE); `None`
+    /// for a zone whose master copy is its file.
+    pub expiry: Option<Arc<Expiry>>,
     /// For a secondary zone: who may send it NOTIFY.
     pub notify: Option<Arc<NotifyPolicy>>,
+}
+
+/// When a secondary zone's copy stops being served, in Unix seconds.
+/// Shared by the published zone and the transfer side, which moves it at
+/// each successful refresh: a refresh that finds nothing new publishes
+/// nothing, and readers take no lock.
+#[derive(Debug, Default)]
+pub struct Expiry(AtomicU64);
+
+impl Expiry {
+    /// No copy yet: nothing to expire.
+    const NONE: u64 = u64::MAX;
+
+    pub fn new(at: Option<u64>) -> Self {
+        Expiry(AtomicU64::new(at.unwrap_or(Self::NONE)))
+    }
+
+    pub fn get(&self) -> Option<u64> {
+        Some(self.0.load(Ordering::Relaxed)).filter(|&t| t != Self::NONE)
+    }
+
+    pub fn set(&self, at: Option<u64>) {
+        self.0.store(at.unwrap_or(Self::NONE), Ordering::Relaxed);
+    }
 }
 
 /// Who may announce changes to a secondary zone (RFC 1996 §3.10): its
@@ -40,13 +65,18 @@ impl Zone {
         Zone {
             apex: snapshot.apex().clone(),
             snapshot: Some(snapshot),
-            expires_at: None,
+            expiry: None,
             notify: None,
         }
     }
 
     pub fn is_expired(&self, now: u64) -> bool {
-        self.expires_at.is_some_and(|t| now >= t)
+        self.expires_at().is_some_and(|t| now >= t)
+    }
+
+    /// When the copy expires, Unix seconds, for a secondary zone.
+    pub fn expires_at(&self) -> Option<u64> {
+        self.expiry.as_ref().and_then(|e| e.get())
     }
 }
 
@@ -156,7 +186,7 @@ mod tests {
         Zone {
             apex: parse_name_text(apex, None).unwrap(),
             snapshot: None,
-            expires_at: None,
+            expiry: None,
             notify: None,
         }
     }

@@ -1,0 +1,740 @@
+//! Every secondary zone's life, sans I/O (RFC 1034 §4.3.5, RFC 1996,
+//! RFC 1995, RFC 5936): NOTIFYs, connection events, the octets primaries
+//! send and the passing of time go in; connections to open, octets to
+//! send, versions to publish and copies to persist come out, with the next
+//! deadline. Nothing here touches a socket, a file or a clock, so the
+//! scheduling (refresh, retry back-off, expiry, failover between
+//! primaries, NOTIFY during a transfer, concurrency limits) is tested with
+//! simulated time (`secondary/tests.rs`); `service.rs` drives it.
+//!
+//! Time is Unix milliseconds on the driver's clock. Zones wait in ordered
+//! queues by deadline, so an event costs O(log zones), not a pass over
+//! every zone.
+
+use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::fmt;
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use super::TransferSettings;
+use super::exchange::{Exchange, Outcome, Step, Transferred, XfrError};
+use super::persist::SavedState;
+use super::timers::{NotifyAction, SoaTimers, ZoneTimers};
+use crate::answer::NotifyEvent;
+use crate::tcp_framing::Frames;
+use crate::tsig::TsigKey;
+use crate::wire::Name;
+use crate::wire::serial::Serial;
+use crate::zone::{Expiry, NotifyPolicy, Snapshot, Zone};
+
+/// Unix milliseconds.
+pub type Millis = u64;
+
+/// A secondary zone as configured.
+#[derive(Debug, Clone)]
+pub struct SecondaryZone {
+    pub apex: Name,
+    pub file: PathBuf,
+    pub primaries: Vec<SocketAddr>,
+    pub key: Option<Arc<TsigKey>>,
+    pub source: Option<IpAddr>,
+}
+
+/// The copy of a zone found on disk at start.
+pub struct LoadedCopy {
+    pub snapshot: Arc<Snapshot>,
+    /// When the copy stops being served.
+    pub expires_at: Millis,
+}
+
+/// One connection to a primary, named for the driver.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ConnId(pub u64);
+
+/// A zone, by its place in the machine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ZoneId(pub usize);
+
+/// What the driver must do.
+#[derive(Debug)]
+pub enum Action {
+    /// Open a TCP connection to `primary`, leaving from `source`.
+    Connect {
+        conn: ConnId,
+        primary: SocketAddr,
+        source: Option<IpAddr>,
+    },
+    /// Send these octets (whole messages, length-prefixed).
+    Send { conn: ConnId, bytes: Vec<u8> },
+    /// Close the connection; nothing more will be said on it.
+    Close { conn: ConnId },
+    /// Serve this state of a zone.
+    Publish(Zone),
+    /// Write the copy (when `snapshot` is set: a new version) and its
+    /// timers to disk.
+    Persist(PersistRequest),
+}
+
+/// A copy to keep across restarts.
+#[derive(Debug, Clone)]
+pub struct PersistRequest {
+    pub apex: Name,
+    pub file: PathBuf,
+    pub snapshot: Option<Arc<Snapshot>>,
+    pub state: SavedState,
+}
+
+/// Why a connection ended, as the driver saw it.
+#[derive(Debug)]
+pub enum ConnError {
+    Connect(std::io::Error),
+    Read(std::io::Error),
+    Write(std::io::Error),
+    /// The primary closed its side.
+    Closed,
+}
+
+/// Why a refresh from one primary failed.
+#[derive(Debug)]
+pub enum RefreshError {
+    Conn(ConnError),
+    ConnectTimeout,
+    /// No whole message within `transfer.io_timeout_ms`.
+    MessageTimeout,
+    /// The refresh outlived `transfer.max_duration_s`.
+    TooLong,
+    Protocol(XfrError),
+}
+
+impl fmt::Display for RefreshError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RefreshError::Conn(ConnError::Connect(e)) => write!(f, "cannot connect: {e}"),
+            RefreshError::Conn(ConnError::Read(e)) => write!(f, "read failed: {e}"),
+            RefreshError::Conn(ConnError::Write(e))
+                if e.kind() == std::io::ErrorKind::WriteZero =>
+            {
+                f.write_str("primary closed the connection")
+            }
+            RefreshError::Conn(ConnError::Write(e)) => write!(f, "write failed: {e}"),
+            RefreshError::Conn(ConnError::Closed) => f.write_str("primary closed the connection"),
+            RefreshError::ConnectTimeout => f.write_str("connection timed out"),
+            RefreshError::MessageTimeout => {
+                f.write_str("no whole message within transfer.io_timeout_ms")
+            }
+            RefreshError::TooLong => f.write_str("took longer than transfer.max_duration_s"),
+            RefreshError::Protocol(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+/// How long a transfer may go without a whole message before a NOTIFY
+/// for a newer serial replaces it.
+pub const NOTIFY_STALL_MS: Millis = 1000;
+
+fn soa_timers(s: &Snapshot) -> SoaTimers {
+    SoaTimers {
+        refresh: s.soa_field(1),
+        retry: s.soa_field(2),
+        expire: s.soa_field(3),
+    }
+}
+
+struct ZoneState {
+    config: SecondaryZone,
+    policy: Arc<NotifyPolicy>,
+    timers: ZoneTimers,
+    /// The expiry the published zone reads, moved on at each refresh.
+    expiry: Arc<Expiry>,
+    snapshot: Option<Arc<Snapshot>>,
+    transfer: Option<ConnId>,
+    /// The primary to try next in the current round.
+    next_primary: usize,
+    /// The first NOTIFY not yet answered by a new version: when it came
+    /// and the serial it announced (for the NOTIFY-to-served figure).
+    notified: Option<(Millis, Option<u32>)>,
+    /// A NOTIFY came during a refresh: refresh again after it.
+    refresh_again: bool,
+    /// The expiry of the copy served has been logged (once per expiry).
+    expiry_logged: bool,
+    /// Where the zone waits in the queues (to take it out again).
+    queued_refresh: Option<Millis>,
+    queued_expiry: Option<Millis>,
+}
+
+struct Transfer {
+    zone: usize,
+    primary: usize,
+    exchange: Exchange,
+    connected: bool,
+    input: Vec<u8>,
+    started: Millis,
+    /// When the last whole message arrived (or the query went out).
+    last_message: Millis,
+    /// Connect deadline, then the next whole message's: the time for a
+    /// message, not for each read, so a primary dripping an octet at a
+    /// time cannot hold the zone (Knot's tcp-remote-io-timeout).
+    io_deadline: Millis,
+    /// The whole refresh must be over by then.
+    end_deadline: Millis,
+}
+
+/// The secondary side of every zone.
+pub struct Secondary {
+    settings: TransferSettings,
+    zones: Vec<ZoneState>,
+    by_apex: HashMap<Name, usize>,
+    transfers: HashMap<ConnId, Transfer>,
+    per_primary: HashMap<SocketAddr, usize>,
+    /// Zones not transferring, by next refresh.
+    refresh_queue: BTreeSet<(Millis, usize)>,
+    /// Zones whose copy's expiry is still to be logged, by expiry.
+    expiry_queue: BTreeSet<(Millis, usize)>,
+    /// Transfers by their nearest deadline.
+    deadlines: BTreeSet<(Millis, ConnId)>,
+    /// Some zone was due but waited for a concurrency limit: look again
+    /// when a transfer ends.
+    blocked: bool,
+    next_conn: u64,
+    id_seed: u16,
+    actions: VecDeque<Action>,
+}
+
+impl Secondary {
+    /// `id_seed` varies the query IDs between runs.
+    pub fn new(settings: TransferSettings, id_seed: u16) -> Self {
+        Secondary {
+            settings,
+            zones: Vec::new(),
+            by_apex: HashMap::new(),
+            transfers: HashMap::new(),
+            per_primary: HashMap::new(),
+            refresh_queue: BTreeSet::new(),
+            expiry_queue: BTreeSet::new(),
+            deadlines: BTreeSet::new(),
+            blocked: false,
+            next_conn: 0,
+            id_seed,
+            actions: VecDeque::new(),
+        }
+    }
+
+    /// Adds a zone, serving `copy` at once if there is one (published
+    /// before this returns, as a [`Action::Publish`]). A zone with no
+    /// primary is never refreshed.
+    pub fn add_zone(
+        &mut self,
+        now: Millis,
+        config: SecondaryZone,
+        copy: Option<LoadedCopy>,
+    ) -> ZoneId {
+        let policy = Arc::new(NotifyPolicy {
+            primaries: config.primaries.iter().map(|p| p.ip()).collect(),
+            key: config.key.clone(),
+        });
+        let mut timers = ZoneTimers::new(&config.apex, self.settings.policy.clone(), now);
+        let snapshot = copy.map(|c| {
+            timers.on_loaded(now, c.expires_at);
+            c.snapshot
+        });
+        // The load line already says whether the copy has expired.
+        let expiry_logged = timers.is_expired(now);
+        let i = self.zones.len();
+        self.by_apex.insert(config.apex.to_lowercase(), i);
+        let expiry = Arc::new(Expiry::new(timers.expires_at.map(|ms| ms / 1000)));
+        self.zones.push(ZoneState {
+            config,
+            policy,
+            expiry,
+            timers,
+            snapshot,
+            transfer: None,
+            next_primary: 0,
+            notified: None,
+            refresh_again: false,
+            expiry_logged,
+            queued_refresh: None,
+            queued_expiry: None,
+        });
+        self.publish(i);
+        self.requeue(i);
+        ZoneId(i)
+    }
+
+    /// The next action for the driver, in order.
+    pub fn poll_action(&mut self) -> Option<Action> {
+        self.actions.pop_front()
+    }
+
+    /// When [`handle_timeout`](Self::handle_timeout) has work next, if
+    /// ever (events aside).
+    pub fn next_deadline(&self) -> Option<Millis> {
+        let refresh = self.refresh_queue.first().map(|&(t, _)| t);
+        let expiry = self.expiry_queue.first().map(|&(t, _)| t);
+        let transfer = self.deadlines.first().map(|&(t, _)| t);
+        // Zones kept waiting by a limit are looked at again when a
+        // transfer ends, not by the clock.
+        let refresh = refresh.filter(|_| !self.blocked);
+        [refresh, expiry, transfer].into_iter().flatten().min()
+    }
+
+    /// The serial of the copy served, if any (for tests and reports).
+    pub fn serial(&self, zone: ZoneId) -> Option<u32> {
+        self.zones
+            .get(zone.0)?
+            .snapshot
+            .as_ref()
+            .map(|s| s.serial())
+    }
+
+    /// When zone `zone` refreshes next, unless it is refreshing now.
+    pub fn next_refresh(&self, zone: ZoneId) -> Option<Millis> {
+        self.zones.get(zone.0)?.queued_refresh
+    }
+
+    /// Transfers in progress.
+    pub fn transfers(&self) -> usize {
+        self.transfers.len()
+    }
+
+    /// Deadlines passed: cut transfers that ran out of time, log copies
+    /// that expired, and start the refreshes due.
+    pub fn handle_timeout(&mut self, now: Millis) {
+        while let Some(&(t, conn)) = self.deadlines.first() {
+            if t > now {
+                break;
+            }
+            let why = match self.transfers.get(&conn) {
+                Some(tr) if now >= tr.end_deadline => RefreshError::TooLong,
+                Some(tr) if tr.connected => RefreshError::MessageTimeout,
+                Some(_) => RefreshError::ConnectTimeout,
+                None => {
+                    self.deadlines.remove(&(t, conn));
+                    continue;
+                }
+            };
+            self.end_transfer(now, conn, Err(why));
+        }
+        while let Some(&(t, i)) = self.expiry_queue.first() {
+            if t > now {
+                break;
+            }
+            self.log_expiry(i);
+            self.requeue(i);
+        }
+        self.start_due(now);
+    }
+
+    /// A NOTIFY the workers accepted (RFC 1996 §3.7), received at
+    /// `received`.
+    pub fn handle_notify(&mut self, now: Millis, ev: &NotifyEvent, received: Millis) {
+        let Some(&i) = self.by_apex.get(&ev.zone) else {
+            return;
+        };
+        let z = &mut self.zones[i];
+        let ours = z.snapshot.as_ref().map(|s| s.serial());
+        let serial = ev.serial.map_or("none".to_string(), |s| s.to_string());
+        match z
+            .timers
+            .on_notify(now, ev.serial, ours, z.transfer.is_some())
+        {
+            NotifyAction::Skip => tracing::info!(
+                "[{}] NOTIFY from {} with serial {serial}: not newer than ours, nothing to do",
+                z.config.apex,
+                ev.source
+            ),
+            action => {
+                tracing::info!(
+                    "[{}] NOTIFY from {} with serial {serial}: refreshing",
+                    z.config.apex,
+                    ev.source
+                );
+                z.notified.get_or_insert((received, ev.serial));
+                z.next_primary = 0;
+                if z.transfer.is_some() && matches!(action, NotifyAction::RefreshAt(_)) {
+                    z.refresh_again = true;
+                }
+                self.cut_stalled(now, i, &serial);
+            }
+        }
+        self.requeue(i);
+        self.start_due(now);
+    }
+
+    /// The connection opened: the first query goes out.
+    pub fn handle_connected(&mut self, now: Millis, conn: ConnId) {
+        let Some(tr) = self.transfers.get_mut(&conn) else {
+            return;
+        };
+        if tr.connected {
+            return;
+        }
+        tr.connected = true;
+        let query = tr.exchange.start(now / 1000);
+        tr.last_message = now;
+        tr.io_deadline = now + self.settings.io_timeout.as_millis() as Millis;
+        self.actions.push_back(Action::Send { conn, bytes: query });
+        self.reschedule_transfer(conn);
+    }
+
+    /// Octets from the primary, in stream order.
+    pub fn handle_data(&mut self, now: Millis, conn: ConnId, data: &[u8]) {
+        let Some(tr) = self.transfers.get_mut(&conn) else {
+            return;
+        };
+        tr.input.extend_from_slice(data);
+        let mut frames = Frames::new(&tr.input);
+        let mut taken = 0;
+        let mut result = Ok(None);
+        for msg in frames.by_ref() {
+            taken += 1;
+            match tr.exchange.on_message(msg, now / 1000) {
+                Ok(Step::Continue) => {}
+                Ok(Step::Send(q)) => self.actions.push_back(Action::Send { conn, bytes: q }),
+                Ok(Step::Done(o)) => {
+                    result = Ok(Some(o));
+                    break;
+                }
+                Err(e) => {
+                    result = Err(RefreshError::Protocol(e));
+                    break;
+                }
+            }
+        }
+        let used = frames.consumed();
+        tr.input.drain(..used);
+        if taken > 0 {
+            tr.last_message = now;
+            tr.io_deadline = now + self.settings.io_timeout.as_millis() as Millis;
+        }
+        match result {
+            Ok(None) => self.reschedule_transfer(conn),
+            Ok(Some(outcome)) => self.end_transfer(now, conn, Ok(outcome)),
+            Err(e) => self.end_transfer(now, conn, Err(e)),
+        }
+    }
+
+    /// The connection failed or the primary closed it.
+    pub fn handle_closed(&mut self, now: Millis, conn: ConnId, why: ConnError) {
+        if self.transfers.contains_key(&conn) {
+            self.end_transfer(now, conn, Err(RefreshError::Conn(why)));
+        }
+    }
+
+    /// Starts the refreshes that are due, within the limits on transfers
+    /// in all and per primary.
+    fn start_due(&mut self, now: Millis) {
+        self.blocked = false;
+        let due: Vec<usize> = self
+            .refresh_queue
+            .iter()
+            .take_while(|&&(t, _)| t <= now)
+            .map(|&(_, i)| i)
+            .collect();
+        for i in due {
+            if self.transfers.len() >= self.settings.max_concurrent {
+                self.blocked = true;
+                return;
+            }
+            let z = &self.zones[i];
+            if z.config.primaries.is_empty() {
+                continue;
+            }
+            let primary = z.next_primary.min(z.config.primaries.len() - 1);
+            let addr = z.config.primaries[primary];
+            if self.per_primary.get(&addr).copied().unwrap_or(0) >= self.settings.max_per_primary {
+                self.blocked = true;
+                continue;
+            }
+            self.start_transfer(now, i, primary);
+        }
+    }
+
+    fn start_transfer(&mut self, now: Millis, i: usize, primary: usize) {
+        let conn = ConnId(self.next_conn);
+        self.next_conn += 1;
+        self.id_seed = self.id_seed.wrapping_mul(5).wrapping_add(0x3b1d);
+        let z = &mut self.zones[i];
+        let addr = z.config.primaries[primary];
+        tracing::debug!(
+            "[{}] refresh from {addr}: connecting, our serial {}",
+            z.config.apex,
+            z.snapshot
+                .as_ref()
+                .map_or("none (AXFR)".to_string(), |s| s.serial().to_string())
+        );
+        let exchange = Exchange::new(
+            &z.config.apex,
+            z.config.key.clone(),
+            self.settings.limits,
+            z.snapshot.clone(),
+            self.id_seed,
+        );
+        z.transfer = Some(conn);
+        self.actions.push_back(Action::Connect {
+            conn,
+            primary: addr,
+            source: z.config.source,
+        });
+        *self.per_primary.entry(addr).or_insert(0) += 1;
+        self.transfers.insert(
+            conn,
+            Transfer {
+                zone: i,
+                primary,
+                exchange,
+                connected: false,
+                input: Vec::new(),
+                started: now,
+                last_message: now,
+                io_deadline: now + self.settings.connect_timeout.as_millis() as Millis,
+                end_deadline: now + self.settings.max_duration.as_millis() as Millis,
+            },
+        );
+        self.reschedule_transfer(conn);
+        self.requeue(i);
+    }
+
+    /// Puts a transfer's nearest deadline in the queue.
+    fn reschedule_transfer(&mut self, conn: ConnId) {
+        self.deadlines.retain(|&(_, c)| c != conn);
+        if let Some(tr) = self.transfers.get(&conn) {
+            self.deadlines
+                .insert((tr.io_deadline.min(tr.end_deadline), conn));
+        }
+    }
+
+    /// Puts zone `i` in the queues its state asks for.
+    fn requeue(&mut self, i: usize) {
+        let z = &mut self.zones[i];
+        if let Some(t) = z.queued_refresh.take() {
+            self.refresh_queue.remove(&(t, i));
+        }
+        if let Some(t) = z.queued_expiry.take() {
+            self.expiry_queue.remove(&(t, i));
+        }
+        if z.transfer.is_none() && !z.config.primaries.is_empty() {
+            let t = z.timers.next_refresh;
+            z.queued_refresh = Some(t);
+            self.refresh_queue.insert((t, i));
+        }
+        if let Some(t) = z
+            .timers
+            .expires_at
+            .filter(|_| z.snapshot.is_some() && !z.expiry_logged)
+        {
+            z.queued_expiry = Some(t);
+            self.expiry_queue.insert((t, i));
+        }
+    }
+
+    /// A newer version was announced while zone `i` transfers: a transfer
+    /// that has had no whole message for [`NOTIFY_STALL_MS`] is making no
+    /// real progress, so it is dropped and the refresh starts over (at the
+    /// time the NOTIFY set), instead of holding the zone for the rest of
+    /// its message time.
+    fn cut_stalled(&mut self, now: Millis, i: usize, serial: &str) {
+        let Some(conn) = self.zones[i].transfer else {
+            return;
+        };
+        let Some(tr) = self.transfers.get(&conn) else {
+            return;
+        };
+        let stalled = now.saturating_sub(tr.last_message);
+        if stalled < NOTIFY_STALL_MS {
+            return;
+        }
+        let addr = self.zones[i].config.primaries[tr.primary];
+        tracing::warn!(
+            "[{}] transfer from {addr} cut short by NOTIFY for serial {serial}: no whole message for {stalled} ms",
+            self.zones[i].config.apex,
+        );
+        self.drop_transfer(conn);
+        let z = &mut self.zones[i];
+        z.transfer = None;
+        z.refresh_again = false;
+    }
+
+    /// Forgets a transfer and tells the driver to close it.
+    fn drop_transfer(&mut self, conn: ConnId) -> Option<Transfer> {
+        let tr = self.transfers.remove(&conn)?;
+        self.deadlines.retain(|&(_, c)| c != conn);
+        let addr = self.zones[tr.zone].config.primaries[tr.primary];
+        if let Some(n) = self.per_primary.get_mut(&addr) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                self.per_primary.remove(&addr);
+            }
+        }
+        self.actions.push_back(Action::Close { conn });
+        Some(tr)
+    }
+
+    /// Ends a transfer: a success updates the zone; a failure moves to the
+    /// next primary, or to RETRY when every primary of the round failed.
+    fn end_transfer(&mut self, now: Millis, conn: ConnId, result: Result<Outcome, RefreshError>) {
+        let Some(tr) = self.drop_transfer(conn) else {
+            return;
+        };
+        let i = tr.zone;
+        self.zones[i].transfer = None;
+        match result {
+            Ok(outcome) => self.on_success(now, i, &tr, outcome),
+            Err(why) => self.on_failure(now, i, tr.primary, &why),
+        }
+        self.requeue(i);
+        self.start_due(now);
+    }
+
+    fn on_failure(&mut self, now: Millis, i: usize, primary: usize, why: &RefreshError) {
+        let z = &mut self.zones[i];
+        let addr = z.config.primaries[primary];
+        tracing::warn!("[{}] refresh from {addr} failed: {why}", z.config.apex);
+        if primary + 1 < z.config.primaries.len() {
+            // Fail over to the next primary at once.
+            z.next_primary = primary + 1;
+            z.timers.next_refresh = now;
+            return;
+        }
+        z.next_primary = 0;
+        let soa = z.snapshot.as_deref().map(soa_timers);
+        z.timers.on_failed(now, soa);
+        tracing::warn!(
+            "[{}] every primary failed; next attempt in {} s",
+            z.config.apex,
+            z.timers.next_refresh.saturating_sub(now) / 1000
+        );
+    }
+
+    fn on_success(&mut self, now: Millis, i: usize, tr: &Transfer, outcome: Outcome) {
+        let z = &mut self.zones[i];
+        let addr = z.config.primaries[tr.primary];
+        z.next_primary = 0;
+        if std::mem::take(&mut z.expiry_logged) {
+            tracing::info!(
+                "[{}] refreshed from {addr}: no longer expired",
+                z.config.apex
+            );
+        }
+        let new_version = match outcome {
+            Outcome::UpToDate { serial } => {
+                // At 10,000 zones a line per SOA check is noise.
+                tracing::debug!("[{}] up to date at serial {serial} ({addr})", z.config.apex);
+                if let Some(s) = &z.snapshot {
+                    z.timers.on_refreshed(now, soa_timers(s));
+                }
+                z.expiry.set(z.timers.expires_at.map(|ms| ms / 1000));
+                false
+            }
+            Outcome::Transferred(t) => {
+                let Transferred {
+                    kind,
+                    snapshot,
+                    warnings,
+                    fallback,
+                    records,
+                    bytes,
+                    messages,
+                } = *t;
+                for w in &warnings {
+                    tracing::warn!("[{}] {w}", z.config.apex);
+                }
+                if let Some(f) = &fallback {
+                    tracing::info!("[{}] IXFR -> AXFR fallback: {f}", z.config.apex);
+                }
+                let old = z
+                    .snapshot
+                    .as_ref()
+                    .map_or("none".to_string(), |s| s.serial().to_string());
+                // "N records" counts the zone, as the line of a load from
+                // disk does; what crossed the wire is in brackets.
+                tracing::info!(
+                    "[{}] {} from {addr}: serial {old} -> {}, {} records ({records} received in {messages} messages, {bytes} bytes), {} ms",
+                    z.config.apex,
+                    kind.label(),
+                    snapshot.serial(),
+                    snapshot.record_count(),
+                    now.saturating_sub(tr.started)
+                );
+                z.timers.on_refreshed(now, soa_timers(&snapshot));
+                z.expiry.set(z.timers.expires_at.map(|ms| ms / 1000));
+                z.snapshot = Some(Arc::new(snapshot));
+                true
+            }
+        };
+        // A refresh that found nothing new publishes nothing: the expiry
+        // it moved is shared with the zone served.
+        if new_version {
+            self.publish(i);
+        }
+        let z = &mut self.zones[i];
+        if let Some((at, hint)) = z.notified
+            && let Some(s) = &z.snapshot
+            && hint.is_none_or(|h| !Serial(h).is_newer_than(Serial(s.serial())))
+        {
+            tracing::info!(
+                "[{}] serial {} served {} ms after NOTIFY",
+                z.config.apex,
+                s.serial(),
+                now.saturating_sub(at)
+            );
+            z.notified = None;
+        }
+        if std::mem::take(&mut z.refresh_again) {
+            z.timers.next_refresh = now;
+        }
+        tracing::debug!(
+            "[{}] next refresh in {} s, expires in {} s",
+            z.config.apex,
+            z.timers.next_refresh.saturating_sub(now) / 1000,
+            z.timers.expires_at.unwrap_or(now).saturating_sub(now) / 1000
+        );
+        if let Some(s) = &z.snapshot {
+            self.actions.push_back(Action::Persist(PersistRequest {
+                apex: z.config.apex.clone(),
+                file: z.config.file.clone(),
+                snapshot: new_version.then(|| Arc::clone(s)),
+                state: SavedState {
+                    serial: s.serial(),
+                    refreshed_at: now / 1000,
+                    expires_at: z.timers.expires_at.unwrap_or(0) / 1000,
+                },
+            }));
+        }
+    }
+
+    /// Logs the moment a zone's copy expires (RFC 1035 §3.3.13: no
+    /// successful refresh for EXPIRE seconds); from then on it answers
+    /// SERVFAIL until a transfer succeeds.
+    fn log_expiry(&mut self, i: usize) {
+        let z = &mut self.zones[i];
+        z.expiry_logged = true;
+        let serial = z.snapshot.as_ref().map_or(0, |s| s.serial());
+        tracing::error!(
+            "[{}] expired: serial {serial} was not confirmed by any primary within its EXPIRE time; answering SERVFAIL until a refresh succeeds",
+            z.config.apex
+        );
+    }
+
+    /// Asks the driver to serve zone `i` as it stands.
+    fn publish(&mut self, i: usize) {
+        let z = &self.zones[i];
+        tracing::debug!(
+            "[{}] published serial {}",
+            z.config.apex,
+            z.snapshot
+                .as_ref()
+                .map_or("none".to_string(), |s| s.serial().to_string())
+        );
+        self.actions.push_back(Action::Publish(Zone {
+            apex: z.config.apex.to_lowercase(),
+            snapshot: z.snapshot.clone(),
+            expiry: Some(Arc::clone(&z.expiry)),
+            notify: Some(Arc::clone(&z.policy)),
+        }));
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,473 @@
+//! The secondary's scheduling, with simulated time and stand-in primaries
+//! that answer through the real exchange code (compiled only under
+//! `#[cfg(test)]`, declared in `secondary.rs`).
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use super::*;
+use crate::wire::Message;
+use crate::wire::iana::rtype;
+use crate::wire::name::parse_name_text;
+use crate::xfr::encode::encode_transfer;
+use crate::xfr::stream::Limits;
+use crate::xfr::timers::TimerPolicy;
+use crate::zone::Rr;
+use crate::zone::text::ZoneFileReader;
+
+/// REFRESH 1 h, RETRY 10 min, EXPIRE 1 day.
+const REFRESH: Millis = 3_600_000;
+const RETRY: Millis = 600_000;
+const EXPIRE: Millis = 86_400_000;
+const START: Millis = 1_800_000_000_000;
+
+fn settings(max_concurrent: usize, max_per_primary: usize) -> TransferSettings {
+    TransferSettings {
+        policy: TimerPolicy::default(),
+        limits: Limits {
+            max_records: 10_000,
+            max_bytes: 1 << 22,
+            max_messages: 1000,
+            nsec3_max_iterations: 150,
+        },
+        max_concurrent,
+        max_per_primary,
+        max_duration: Duration::from_secs(60),
+        connect_timeout: Duration::from_secs(3),
+        io_timeout: Duration::from_secs(5),
+    }
+}
+
+fn name(s: &str) -> Name {
+    parse_name_text(s, None).unwrap()
+}
+
+fn records(apex: &Name, serial: u32) -> Vec<Rr> {
+    let text = format!(
+        "$TTL 60\n@ SOA ns hm {serial} 3600 600 86400 300\n@ NS ns\nns A 192.0.2.1\nwww A 192.0.2.{}\n",
+        serial % 250
+    );
+    let mut r = ZoneFileReader::new(text.as_bytes(), "t", apex.clone());
+    let mut v = Vec::new();
+    while let Some(rr) = r.next_record().unwrap() {
+        v.push(rr);
+    }
+    v
+}
+
+/// How a stand-in primary behaves.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Behaviour {
+    Answers,
+    /// Refuses connections.
+    Down,
+    /// Accepts connections and never answers.
+    Silent,
+}
+
+struct Primary {
+    serial: u32,
+    behaviour: Behaviour,
+    /// Query types asked, in order.
+    asked: Vec<u16>,
+}
+
+/// The network and disk around the machine: stand-in primaries, and a
+/// record of everything the machine asked for.
+struct World {
+    primaries: HashMap<SocketAddr, Primary>,
+    conns: HashMap<ConnId, SocketAddr>,
+    published: Vec<Zone>,
+    persisted: Vec<PersistRequest>,
+    connects: Vec<(Millis, SocketAddr)>,
+    /// Queries a silent primary got, to answer late with `release`.
+    held: Vec<(ConnId, Vec<u8>)>,
+}
+
+impl World {
+    fn new() -> Self {
+        World {
+            primaries: HashMap::new(),
+            conns: HashMap::new(),
+            published: Vec::new(),
+            persisted: Vec::new(),
+            connects: Vec::new(),
+            held: Vec::new(),
+        }
+    }
+
+    /// The primary of the held queries answers them now.
+    fn release(&mut self, m: &mut Secondary, now: Millis) {
+        for (conn, q) in std::mem::take(&mut self.held) {
+            let Some(&addr) = self.conns.get(&conn) else {
+                continue;
+            };
+            self.primaries.get_mut(&addr).unwrap().behaviour = Behaviour::Answers;
+            let reply = self.answer(addr, &q);
+            m.handle_data(now, conn, &reply);
+            self.settle(m, now);
+        }
+    }
+
+    fn primary(&mut self, port: u16, serial: u32, behaviour: Behaviour) -> SocketAddr {
+        let addr: SocketAddr = format!("192.0.2.53:{port}").parse().unwrap();
+        self.primaries.insert(
+            addr,
+            Primary {
+                serial,
+                behaviour,
+                asked: Vec::new(),
+            },
+        );
+        addr
+    }
+
+    fn set(&mut self, addr: SocketAddr, serial: u32, behaviour: Behaviour) {
+        let p = self.primaries.get_mut(&addr).unwrap();
+        p.serial = serial;
+        p.behaviour = behaviour;
+    }
+
+    /// Does what the machine asks, until it asks nothing more.
+    fn settle(&mut self, m: &mut Secondary, now: Millis) {
+        while let Some(a) = m.poll_action() {
+            match a {
+                Action::Connect { conn, primary, .. } => {
+                    self.connects.push((now, primary));
+                    match self.primaries.get(&primary).map(|p| p.behaviour) {
+                        Some(Behaviour::Down) | None => {
+                            let e = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+                            m.handle_closed(now, conn, ConnError::Connect(e));
+                        }
+                        Some(_) => {
+                            self.conns.insert(conn, primary);
+                            m.handle_connected(now, conn);
+                        }
+                    }
+                }
+                Action::Send { conn, bytes } => {
+                    let addr = self.conns[&conn];
+                    if self.primaries[&addr].behaviour == Behaviour::Silent {
+                        self.held.push((conn, bytes.clone()));
+                    }
+                    let reply = self.answer(addr, &bytes);
+                    if !reply.is_empty() {
+                        m.handle_data(now, conn, &reply);
+                    }
+                }
+                Action::Close { conn } => {
+                    self.conns.remove(&conn);
+                }
+                Action::Publish(z) => self.published.push(z),
+                Action::Persist(p) => self.persisted.push(p),
+            }
+        }
+    }
+
+    /// The stand-in primary's framed answer to framed queries.
+    fn answer(&mut self, addr: SocketAddr, framed: &[u8]) -> Vec<u8> {
+        let p = self.primaries.get_mut(&addr).unwrap();
+        let mut out = Vec::new();
+        for q in Frames::new(framed) {
+            let m = Message::new_checked(q).unwrap();
+            let question = m.parse().unwrap().question.unwrap();
+            p.asked.push(question.qtype);
+            if p.behaviour != Behaviour::Answers {
+                continue;
+            }
+            let apex = Name::from_wire(question.name().as_wire()).unwrap();
+            let id = u16::from_be_bytes([q[0], q[1]]);
+            let mut recs = records(&apex, p.serial);
+            let msgs = if question.qtype == rtype::SOA {
+                recs.truncate(1);
+                encode_transfer(id, apex.as_wire(), question.qtype, &recs, 10)
+            } else {
+                // AXFR, and IXFR answered AXFR-style (RFC 1995 §4).
+                recs.push(recs[0].clone());
+                encode_transfer(id, apex.as_wire(), question.qtype, &recs, 10)
+            };
+            for msg in msgs {
+                out.extend_from_slice(&(msg.len() as u16).to_be_bytes());
+                out.extend_from_slice(&msg);
+            }
+        }
+        out
+    }
+
+    /// Runs the clock from `from` to `to`, waking the machine at each of
+    /// its deadlines; returns `to`.
+    fn run(&mut self, m: &mut Secondary, to: Millis) -> Millis {
+        self.settle(m, to);
+        while let Some(t) = m.next_deadline() {
+            if t > to {
+                break;
+            }
+            m.handle_timeout(t);
+            self.settle(m, t);
+        }
+        to
+    }
+
+    fn connects_to(&self, addr: SocketAddr) -> Vec<Millis> {
+        self.connects
+            .iter()
+            .filter(|(_, a)| *a == addr)
+            .map(|&(t, _)| t)
+            .collect()
+    }
+}
+
+fn zone(apex: &str, primaries: Vec<SocketAddr>) -> SecondaryZone {
+    SecondaryZone {
+        apex: name(apex),
+        file: PathBuf::from(format!("/nonexistent/{apex}zone")),
+        primaries,
+        key: None,
+        source: None,
+    }
+}
+
+fn notify(apex: &str, serial: u32) -> NotifyEvent {
+    NotifyEvent {
+        zone: name(apex),
+        serial: Some(serial),
+        source: "192.0.2.53".parse().unwrap(),
+    }
+}
+
+#[test]
+fn first_sync_then_refresh_at_refresh_time_and_nothing_published_when_unchanged() {
+    let mut w = World::new();
+    let p = w.primary(53, 7, Behaviour::Answers);
+    let mut m = Secondary::new(settings(10, 10), 1);
+    let z = m.add_zone(START, zone("example.com.", vec![p]), None);
+    w.run(&mut m, START);
+    assert_eq!(m.serial(z), Some(7));
+    // Published twice: empty at start (SERVFAIL), then serial 7.
+    assert_eq!(w.published.len(), 2);
+    assert!(w.published[0].snapshot.is_none());
+    assert_eq!(
+        w.published[1].snapshot.as_ref().map(|s| s.serial()),
+        Some(7)
+    );
+    assert_eq!(w.primaries[&p].asked, [rtype::AXFR]);
+    assert!(
+        w.persisted[0].snapshot.is_some(),
+        "a new version is written"
+    );
+    // The next refresh comes at REFRESH, up to 10% early (jitter).
+    let next = m.next_refresh(z).unwrap();
+    assert!((START + REFRESH * 9 / 10..=START + REFRESH).contains(&next));
+    w.run(&mut m, next - 1);
+    assert_eq!(w.connects.len(), 1, "nothing before the refresh time");
+    w.run(&mut m, next);
+    assert_eq!(w.connects.len(), 2);
+    assert_eq!(w.primaries[&p].asked, [rtype::AXFR, rtype::SOA]);
+    // Same serial: timers written, nothing published, expiry moved on.
+    assert_eq!(w.published.len(), 2);
+    assert!(w.persisted[1].snapshot.is_none());
+    assert_eq!(w.persisted[1].state.expires_at, (next + EXPIRE) / 1000);
+    assert_eq!(w.published[1].expires_at(), Some((next + EXPIRE) / 1000));
+    // A newer serial at the next refresh brings a transfer and a publish.
+    w.set(p, 8, Behaviour::Answers);
+    let next = m.next_refresh(z).unwrap();
+    w.run(&mut m, next);
+    assert_eq!(m.serial(z), Some(8));
+    assert_eq!(w.published.len(), 3);
+    assert_eq!(
+        w.primaries[&p].asked,
+        [rtype::AXFR, rtype::SOA, rtype::SOA, rtype::IXFR]
+    );
+}
+
+#[test]
+fn failures_back_off_from_retry_and_the_copy_expires_at_expire() {
+    let mut w = World::new();
+    let p = w.primary(53, 7, Behaviour::Answers);
+    let mut m = Secondary::new(settings(10, 10), 1);
+    let z = m.add_zone(START, zone("example.com.", vec![p]), None);
+    w.run(&mut m, START);
+    w.set(p, 7, Behaviour::Down);
+    let first = m.next_refresh(z).unwrap();
+    w.run(&mut m, first + EXPIRE);
+    let tries = w.connects_to(p);
+    // RETRY, doubling to at most REFRESH (RFC 1034 §4.3.5 leaves the
+    // back-off to us; Knot's is the same shape).
+    let gaps: Vec<Millis> = tries.windows(2).skip(1).map(|t| t[1] - t[0]).collect();
+    assert_eq!(gaps[..4], [RETRY, 2 * RETRY, 4 * RETRY, REFRESH]);
+    assert!(gaps[4..].iter().all(|&g| g == REFRESH), "{gaps:?}");
+    // The copy served expires EXPIRE after the last good refresh, START,
+    // and the served zone sees it without a new publish.
+    let served = w.published.last().unwrap().clone();
+    assert_eq!(w.published.len(), 2);
+    assert!(!served.is_expired((START + EXPIRE) / 1000 - 1));
+    assert!(served.is_expired((START + EXPIRE) / 1000));
+    // The primary comes back: refreshed, no longer expired.
+    w.set(p, 7, Behaviour::Answers);
+    let next = m.next_refresh(z).unwrap();
+    w.run(&mut m, next);
+    assert!(!served.is_expired(next / 1000 + 1));
+    assert_eq!(w.published.len(), 2, "same serial: nothing published");
+}
+
+#[test]
+fn a_dead_primary_fails_over_to_the_next_at_once() {
+    let mut w = World::new();
+    let dead = w.primary(1, 0, Behaviour::Down);
+    let live = w.primary(2, 9, Behaviour::Answers);
+    let mut m = Secondary::new(settings(10, 10), 1);
+    let z = m.add_zone(START, zone("example.com.", vec![dead, live]), None);
+    w.run(&mut m, START);
+    assert_eq!(m.serial(z), Some(9));
+    assert_eq!(w.connects, [(START, dead), (START, live)]);
+    // The next round starts from the first primary again.
+    let next = m.next_refresh(z).unwrap();
+    w.run(&mut m, next);
+    assert_eq!(w.connects[2..], [(next, dead), (next, live)]);
+    // Both down: one round, then RETRY.
+    w.set(live, 9, Behaviour::Down);
+    let next = m.next_refresh(z).unwrap();
+    w.run(&mut m, next + RETRY);
+    assert_eq!(
+        w.connects[4..],
+        [
+            (next, dead),
+            (next, live),
+            (next + RETRY, dead),
+            (next + RETRY, live)
+        ]
+    );
+}
+
+#[test]
+fn a_notify_refreshes_at_once_and_cuts_a_stalled_transfer() {
+    let mut w = World::new();
+    let p = w.primary(53, 7, Behaviour::Answers);
+    let mut m = Secondary::new(settings(10, 10), 1);
+    let z = m.add_zone(START, zone("example.com.", vec![p]), None);
+    w.run(&mut m, START);
+    // Not newer than ours: nothing happens (RFC 1996 §4.7).
+    m.handle_notify(START + 10_000, &notify("example.com.", 7), START + 10_000);
+    w.settle(&mut m, START + 10_000);
+    assert_eq!(w.connects.len(), 1);
+    // Newer: refreshed at once, and the new serial published.
+    w.set(p, 8, Behaviour::Answers);
+    let t = START + 20_000;
+    m.handle_notify(t, &notify("example.com.", 8), t);
+    w.settle(&mut m, t);
+    assert_eq!(m.serial(z), Some(8));
+    assert_eq!(w.connects.last(), Some(&(t, p)));
+    // A primary that goes silent mid-refresh holds the zone only until a
+    // NOTIFY comes after a second without a whole message.
+    w.set(p, 9, Behaviour::Silent);
+    let t = START + 60_000;
+    m.handle_notify(t, &notify("example.com.", 9), t);
+    w.settle(&mut m, t);
+    assert_eq!(m.transfers(), 1);
+    m.handle_notify(t + 500, &notify("example.com.", 9), t + 500);
+    w.settle(&mut m, t + 500);
+    assert_eq!(w.connects.len(), 3, "not stalled long enough to cut");
+    w.set(p, 9, Behaviour::Answers);
+    let t2 = t + 1_500;
+    m.handle_notify(t2, &notify("example.com.", 9), t2);
+    // The rate limit (one NOTIFY refresh a second) lets it start at once.
+    w.run(&mut m, t2);
+    assert_eq!(m.serial(z), Some(9));
+    assert_eq!(w.connects.last(), Some(&(t2, p)));
+}
+
+#[test]
+fn a_silent_primary_is_cut_after_the_message_time() {
+    let mut w = World::new();
+    let p = w.primary(53, 7, Behaviour::Silent);
+    let mut m = Secondary::new(settings(10, 10), 1);
+    let z = m.add_zone(START, zone("example.com.", vec![p]), None);
+    w.run(&mut m, START + 4_999);
+    assert_eq!(m.transfers(), 1);
+    w.run(&mut m, START + 5_000);
+    assert_eq!(m.transfers(), 0, "io_timeout is 5 s");
+    // No copy yet: the first retry after 2 s (bootstrap back-off).
+    assert_eq!(m.next_refresh(z), Some(START + 5_000 + 2_000));
+}
+
+#[test]
+fn limits_on_transfers_hold_zones_back_until_others_end() {
+    let mut w = World::new();
+    let slow = w.primary(1, 3, Behaviour::Silent);
+    let other = w.primary(2, 3, Behaviour::Answers);
+    // At most 2 per primary, 3 in all.
+    let mut m = Secondary::new(settings(3, 2), 1);
+    let zones: Vec<ZoneId> = (0..5)
+        .map(|i| m.add_zone(START, zone(&format!("z{i}.example."), vec![slow]), None))
+        .collect();
+    let fast = m.add_zone(START, zone("fast.example.", vec![other]), None);
+    w.run(&mut m, START);
+    assert_eq!(w.connects_to(slow), [START, START], "two to the slow one");
+    // The third slot went to the other primary, which answered at once.
+    assert_eq!(m.serial(fast), Some(3));
+    assert_eq!(m.transfers(), 2);
+    // When the two time out, the next two start, not sooner.
+    w.run(&mut m, START + 4_999);
+    assert_eq!(w.connects_to(slow).len(), 2);
+    w.run(&mut m, START + 5_000);
+    assert_eq!(
+        w.connects_to(slow),
+        [START, START, START + 5_000, START + 5_000]
+    );
+    assert!(zones.iter().all(|&z| m.serial(z).is_none()));
+    // The machine does not spin while zones wait for a slot: its next
+    // deadline is a transfer's, not the waiting zones' past refresh time.
+    assert_eq!(m.next_deadline(), Some(START + 10_000));
+}
+
+#[test]
+fn a_copy_from_disk_is_served_at_once_and_keeps_its_expiry() {
+    let mut w = World::new();
+    let p = w.primary(53, 7, Behaviour::Down);
+    let apex = name("example.com.");
+    let mut b = crate::zone::build::SnapshotBuilder::new(&apex);
+    for rr in records(&apex, 6) {
+        b.add(rr);
+    }
+    let copy = LoadedCopy {
+        snapshot: Arc::new(b.finish().unwrap().snapshot),
+        expires_at: START + 1_000,
+    };
+    let mut m = Secondary::new(settings(10, 10), 1);
+    let z = m.add_zone(START, zone("example.com.", vec![p]), Some(copy));
+    assert_eq!(m.serial(z), Some(6));
+    w.settle(&mut m, START);
+    let served = w.published[0].clone();
+    assert_eq!(served.snapshot.as_ref().map(|s| s.serial()), Some(6));
+    assert!(!served.is_expired(START / 1000));
+    w.run(&mut m, START + 2_000);
+    assert!(served.is_expired((START + 2_000) / 1000));
+}
+
+#[test]
+fn a_notify_during_a_refresh_brings_another_right_after_it() {
+    let mut w = World::new();
+    let p = w.primary(53, 7, Behaviour::Answers);
+    let mut m = Secondary::new(settings(10, 10), 1);
+    let z = m.add_zone(START, zone("example.com.", vec![p]), None);
+    w.run(&mut m, START);
+    // The timer's refresh is under way, its SOA query not answered yet,
+    // when a NOTIFY announces serial 9: the running refresh is not cut
+    // (it is not stalled), and another follows it at once (RFC 1996 §4.4:
+    // the NOTIFY may be newer than what the running one finds).
+    w.set(p, 8, Behaviour::Silent);
+    let t = m.next_refresh(z).unwrap();
+    w.run(&mut m, t);
+    assert_eq!(m.transfers(), 1);
+    m.handle_notify(t + 500, &notify("example.com.", 9), t + 500);
+    w.settle(&mut m, t + 500);
+    assert_eq!(w.connects.len(), 2);
+    w.set(p, 8, Behaviour::Silent);
+    w.release(&mut m, t + 600);
+    assert_eq!(m.serial(z), Some(8));
+    assert_eq!(
+        w.connects.last(),
+        Some(&(t + 600, p)),
+        "refreshed again at once"
+    );
+}
