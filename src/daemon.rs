@@ -96,6 +96,10 @@ pub fn run(config: Config) -> Result<(), DaemonError> {
             Arc::clone(&zones),
         )?)
     };
+    // Building snapshots leaves many small temporaries freed between
+    // long-lived blocks; hand the whole free pages back to the system
+    // (glibc returns those inside the heap too, not only at its top).
+    crate::memory::release_free_memory();
     let responder = Responder::new(ResponderConfig {
         identity: config.identity.clone().into_bytes(),
         version: config.version.clone().into_bytes(),

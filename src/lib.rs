@@ -8,6 +8,7 @@
 pub mod answer;
 pub mod config;
 pub mod daemon;
+pub mod memory;
 pub mod notify_sink;
 pub mod server;
 pub mod tcp_framing;

@@ -72,15 +72,28 @@ struct Conn {
 }
 
 /// Replaced zone sets, kept until no worker holds them, then freed here
-/// (with the versions only they still held).
+/// (with the versions only they still held), and the memory given back
+/// to the system at most once per [`TRIM_EVERY`].
 #[derive(Default)]
 struct Graveyard {
     sets: Vec<Arc<ZoneSet>>,
+    freed: bool,
+    last_trim: Option<Instant>,
 }
+
+/// The longest the allocator's free pages wait to be given back.
+const TRIM_EVERY: Duration = Duration::from_secs(1);
 
 impl Graveyard {
     fn sweep(&mut self) {
+        let before = self.sets.len();
         self.sets.retain(|s| Arc::strong_count(s) > 1);
+        self.freed |= self.sets.len() < before;
+        if self.freed && self.last_trim.is_none_or(|t| t.elapsed() >= TRIM_EVERY) {
+            crate::memory::release_free_memory();
+            self.freed = false;
+            self.last_trim = Some(Instant::now());
+        }
     }
 }
 
