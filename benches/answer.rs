@@ -76,7 +76,8 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             let h = SuffixHashes::compute(black_box(&name));
             let (zone, _) = zs.find(&name, &h).unwrap();
-            let snap = zone.snapshot.as_ref().unwrap();
+            let snap = zone.snapshot();
+            let snap = snap.as_deref().unwrap();
             black_box(snap.get(name.as_wire(), h.get(0)).is_some())
         })
     });

@@ -52,12 +52,7 @@ pub fn load_zone(z: &ZoneConfig) -> Zone {
                 reasons.len(),
                 if reasons.len() == 1 { "" } else { "s" }
             );
-            Zone {
-                apex: z.name.clone(),
-                snapshot: None,
-                expiry: None,
-                notify: None,
-            }
+            Zone::new(z.name.clone(), None, None, None)
         }
     }
 }

@@ -74,14 +74,16 @@ pub fn base_zone() -> Arc<Snapshot> {
 fn zone_set() -> &'static ZoneSet {
     static SET: OnceLock<ZoneSet> = OnceLock::new();
     SET.get_or_init(|| {
-        let secondary = |text: &[u8], apex: &str, expires_at: u64| Zone {
-            apex: name(apex),
-            snapshot: Some(load(text, apex)),
-            expiry: Some(Arc::new(Expiry::new(Some(expires_at)))),
-            notify: Some(Arc::new(NotifyPolicy {
-                primaries: vec![PRIMARY],
-                key: Some(key()),
-            })),
+        let secondary = |text: &[u8], apex: &str, expires_at: u64| {
+            Zone::new(
+                name(apex),
+                Some(load(text, apex)),
+                Some(Arc::new(Expiry::new(Some(expires_at)))),
+                Some(Arc::new(NotifyPolicy {
+                    primaries: vec![PRIMARY],
+                    key: Some(key()),
+                })),
+            )
         };
         ZoneSet::new([
             Zone::primary(base_zone()),
@@ -226,11 +228,11 @@ pub fn respond(data: &[u8]) {
                 "question echoed"
             );
             assert_eq!(h.qdcount(), 1);
-            if let Some((snapshot, hash)) = first {
+            if let Some((zone, hash)) = first {
                 let lower = rq.name().as_wire().to_ascii_lowercase();
                 assert_eq!(hash, hash_name(&lower), "lookahead hashed another name");
                 assert!(
-                    is_subdomain(&lower, snapshot.apex().as_wire()),
+                    is_subdomain(&lower, zone.apex.as_wire()),
                     "lookahead looked in a zone the name is not in"
                 );
             }

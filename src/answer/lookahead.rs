@@ -9,12 +9,13 @@
 
 use crate::wire::name::{NameBuf, SuffixHashes};
 use crate::wire::{HEADER_LEN, Header};
-use crate::zone::{Snapshot, ZoneSet};
+use crate::zone::{Zone, ZoneSet};
 
-/// The first lookup of up to `N` queries: the snapshot and the hash of
-/// the question name.
+/// The first lookup of up to `N` queries: the zone and the hash of the
+/// question name. The zone's version is loaded at each step rather than
+/// held across the batch (guards are cheap one at a time).
 pub struct Lookahead<'z, const N: usize> {
-    lookups: [Option<(&'z Snapshot, u64)>; N],
+    lookups: [Option<(&'z Zone, u64)>; N],
     count: usize,
     /// The question name being read, lowercased, and its suffix hashes.
     lower: NameBuf,
@@ -46,7 +47,9 @@ impl<'z, const N: usize> Lookahead<'z, N> {
             return;
         }
         let lookup = self.first_lookup(zones, query);
-        if let Some((snapshot, hash)) = lookup {
+        if let Some((zone, hash)) = lookup
+            && let Some(snapshot) = zone.snapshot().as_deref()
+        {
             snapshot.prefetch(hash, 0);
         }
         self.lookups[self.count] = lookup;
@@ -56,20 +59,18 @@ impl<'z, const N: usize> Lookahead<'z, N> {
     /// Takes every lookup noted the rest of the way toward the cache.
     pub fn finish(&self) {
         for step in 1..=2 {
-            for (snapshot, hash) in self.lookups[..self.count].iter().flatten() {
-                snapshot.prefetch(*hash, step);
+            for (zone, hash) in self.lookups[..self.count].iter().flatten() {
+                if let Some(snapshot) = zone.snapshot().as_deref() {
+                    snapshot.prefetch(*hash, step);
+                }
             }
         }
     }
 
-    /// The snapshot and hash the engine will look the question name up
-    /// with first (see `Resolver::step`), read as `Request::parse` reads
+    /// The zone and hash the engine will look the question name up with
+    /// first (see `Resolver::step`), read as `Request::parse` reads
     /// it; `None` for anything it would not answer from a zone.
-    pub fn first_lookup(
-        &mut self,
-        zones: &'z ZoneSet,
-        query: &[u8],
-    ) -> Option<(&'z Snapshot, u64)> {
+    pub fn first_lookup(&mut self, zones: &'z ZoneSet, query: &[u8]) -> Option<(&'z Zone, u64)> {
         let h = Header::new_checked(query).ok()?;
         if h.qr() || h.qdcount() != 1 {
             return None;
@@ -78,6 +79,6 @@ impl<'z, const N: usize> Lookahead<'z, N> {
         self.lower.make_lowercase();
         self.hashes.compute_into(&self.lower);
         let (zone, _) = zones.find(&self.lower, &self.hashes)?;
-        Some((zone.snapshot.as_deref()?, self.hashes.get(0)))
+        zone.is_loaded().then(|| (zone, self.hashes.get(0)))
     }
 }

@@ -264,11 +264,12 @@ impl Responder {
             return Outcome::Drop;
         }
         let mut verdict = verdict;
-        if verdict.rcode == rcode::NOERROR
-            && let Some(zone) = verdict.zone
-            && let Some(snap) = zone.snapshot.as_deref()
-            && parsed.is_ok()
-        {
+        // The version answered from: one load for the whole answer.
+        let snapshot = verdict
+            .zone
+            .filter(|_| verdict.rcode == rcode::NOERROR && parsed.is_ok())
+            .map(Zone::snapshot);
+        if let Some(snap) = snapshot.as_ref().and_then(|g| g.as_deref()) {
             let below = req.lower.label_count() - snap.apex_labels();
             let r = resolve::resolve(snap, req, below, &mut w, lookup);
             verdict.rcode = r.rcode;
@@ -370,7 +371,7 @@ impl Responder {
         };
         let mut v = Verdict::rcode(rcode::NOERROR);
         v.zone = Some(zone);
-        if zone.snapshot.is_none() {
+        if !zone.is_loaded() {
             v.rcode = rcode::SERVFAIL;
             v.ede = Some((ede::NOT_READY, "Zone not loaded"));
         } else if zone.is_expired(transport.now) {
@@ -465,7 +466,7 @@ fn sign_answer(out: &mut [u8], len: usize, t: &TsigCheck<'_>, now: u64) -> Optio
 fn expire_option(zone: &Zone, now: u64) -> Option<u32> {
     match zone.expires_at() {
         Some(t) => Some(t.saturating_sub(now).min(u32::MAX as u64) as u32),
-        None => zone.snapshot.as_ref().map(|s| s.soa_field(3)),
+        None => zone.snapshot().as_ref().map(|s| s.soa_field(3)),
     }
 }
 

@@ -696,15 +696,15 @@ mod notify {
         )
         .unwrap();
         ZoneSet::new([
-            Zone {
+            Zone::new(
                 apex,
-                snapshot: Some(Arc::new(built.snapshot)),
-                expiry: Some(Arc::new(crate::zone::Expiry::new(Some(NOW + 1000)))),
-                notify: Some(Arc::new(NotifyPolicy {
+                Some(Arc::new(built.snapshot)),
+                Some(Arc::new(crate::zone::Expiry::new(Some(NOW + 1000)))),
+                Some(Arc::new(NotifyPolicy {
                     primaries: vec![PRIMARY.parse().unwrap()],
                     key,
                 })),
-            },
+            ),
             Zone::primary(Arc::new(primary_zone.snapshot)),
         ])
     }
@@ -911,7 +911,9 @@ fn lookahead_starts_the_lookup_the_answer_starts_with() {
     let mut ahead = Lookahead::<2>::default();
     // The question name, lowercased, in the zone that holds it.
     let q = query("WwW.Example.COM.", 1, 1, None);
-    let (snapshot, hash) = ahead.first_lookup(&zs, &q).expect("a name in a zone");
+    let (zone, hash) = ahead.first_lookup(&zs, &q).expect("a name in a zone");
+    let snapshot = zone.snapshot();
+    let snapshot = snapshot.as_deref().unwrap();
     let key = b"\x03www\x07example\x03com\x00";
     assert_eq!(snapshot.apex().as_wire(), b"\x07example\x03com\x00");
     assert_eq!(hash, crate::wire::name::hash_name(key));
@@ -944,12 +946,12 @@ fn lookahead_starts_the_lookup_the_answer_starts_with() {
         assert!(ahead.first_lookup(&zs, &bad).is_none(), "{what}");
     }
     // A zone with no version yet (a secondary before its first transfer).
-    let waiting = ZoneSet::new([Zone {
-        apex: parse_name_text("example.com.", None).unwrap(),
-        snapshot: None,
-        expiry: None,
-        notify: None,
-    }]);
+    let waiting = ZoneSet::new([Zone::new(
+        parse_name_text("example.com.", None).unwrap(),
+        None,
+        None,
+        None,
+    )]);
     assert!(ahead.first_lookup(&waiting, &q).is_none());
     // More queries than it holds, and a batch of garbage: the extra ones
     // are left alone.

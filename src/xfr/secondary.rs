@@ -69,8 +69,16 @@ pub enum Action {
     Send { conn: ConnId, bytes: Vec<u8> },
     /// Close the connection; nothing more will be said on it.
     Close { conn: ConnId },
-    /// Serve this state of a zone.
-    Publish(Zone),
+    /// Serve this zone from now on (a zone new to the set: the only
+    /// action that copies the zone table).
+    Serve(Arc<Zone>),
+    /// Serve this version of a zone served already: one store into its
+    /// slot, [`Zone::publish`]; the version replaced is the caller's to
+    /// free once no reader holds it.
+    Publish {
+        zone: Arc<Zone>,
+        snapshot: Arc<Snapshot>,
+    },
     /// Write the copy (when `snapshot` is set: a new version) and its
     /// timers to disk.
     Persist(PersistRequest),
@@ -143,9 +151,10 @@ fn soa_timers(s: &Snapshot) -> SoaTimers {
 
 struct ZoneState {
     config: SecondaryZone,
-    policy: Arc<NotifyPolicy>,
     timers: ZoneTimers,
-    /// The expiry the published zone reads, moved on at each refresh.
+    /// The zone as served: its version slot and the expiry it reads,
+    /// moved on at each refresh.
+    served: Arc<Zone>,
     expiry: Arc<Expiry>,
     snapshot: Option<Arc<Snapshot>>,
     transfer: Option<ConnId>,
@@ -243,9 +252,16 @@ impl Secondary {
         let i = self.zones.len();
         self.by_apex.insert(config.apex.to_lowercase(), i);
         let expiry = Arc::new(Expiry::new(timers.expires_at.map(|ms| ms / 1000)));
+        let served = Arc::new(Zone::new(
+            config.apex.clone(),
+            snapshot.clone(),
+            Some(Arc::clone(&expiry)),
+            Some(Arc::clone(&policy)),
+        ));
+        self.actions.push_back(Action::Serve(Arc::clone(&served)));
         self.zones.push(ZoneState {
             config,
-            policy,
+            served,
             expiry,
             timers,
             snapshot,
@@ -257,7 +273,6 @@ impl Secondary {
             queued_refresh: None,
             queued_expiry: None,
         });
-        self.publish(i);
         self.requeue(i);
         ZoneId(i)
     }
@@ -717,22 +732,17 @@ impl Secondary {
         );
     }
 
-    /// Asks the driver to serve zone `i` as it stands.
+    /// Asks the driver to serve zone `i`'s current version.
     fn publish(&mut self, i: usize) {
         let z = &self.zones[i];
-        tracing::debug!(
-            "[{}] published serial {}",
-            z.config.apex,
-            z.snapshot
-                .as_ref()
-                .map_or("none".to_string(), |s| s.serial().to_string())
-        );
-        self.actions.push_back(Action::Publish(Zone {
-            apex: z.config.apex.to_lowercase(),
-            snapshot: z.snapshot.clone(),
-            expiry: Some(Arc::clone(&z.expiry)),
-            notify: Some(Arc::clone(&z.policy)),
-        }));
+        let Some(snapshot) = z.snapshot.clone() else {
+            return;
+        };
+        tracing::debug!("[{}] published serial {}", z.config.apex, snapshot.serial());
+        self.actions.push_back(Action::Publish {
+            zone: Arc::clone(&z.served),
+            snapshot,
+        });
     }
 }
 

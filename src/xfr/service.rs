@@ -71,12 +71,13 @@ struct Conn {
     outbox: Outbox,
 }
 
-/// Replaced zone sets, kept until no worker holds them, then freed here
-/// (with the versions only they still held), and the memory given back
-/// to the system at most once per [`TRIM_EVERY`].
+/// Replaced zone sets and versions, kept until no worker holds them, then
+/// freed here, and the memory given back to the system at most once per
+/// [`TRIM_EVERY`].
 #[derive(Default)]
 struct Graveyard {
     sets: Vec<Arc<ZoneSet>>,
+    snapshots: Vec<Arc<Snapshot>>,
     freed: bool,
     last_trim: Option<Instant>,
 }
@@ -86,9 +87,10 @@ const TRIM_EVERY: Duration = Duration::from_secs(1);
 
 impl Graveyard {
     fn sweep(&mut self) {
-        let before = self.sets.len();
+        let before = self.sets.len() + self.snapshots.len();
         self.sets.retain(|s| Arc::strong_count(s) > 1);
-        self.freed |= self.sets.len() < before;
+        self.snapshots.retain(|s| Arc::strong_count(s) > 1);
+        self.freed |= self.sets.len() + self.snapshots.len() < before;
         if self.freed && self.last_trim.is_none_or(|t| t.elapsed() >= TRIM_EVERY) {
             crate::memory::release_free_memory();
             self.freed = false;
@@ -304,7 +306,12 @@ impl TransferLoop {
                         let _ = self.poll.registry().deregister(&mut c.stream);
                     }
                 }
-                Action::Publish(zone) => self.publish(zone),
+                Action::Serve(zone) => self.serve(zone),
+                Action::Publish { zone, snapshot } => {
+                    if let Some(old) = zone.publish(Some(snapshot)) {
+                        self.graveyard.snapshots.push(old);
+                    }
+                }
                 Action::Persist(req) => self.persister.submit(req),
             }
         }
@@ -405,9 +412,9 @@ impl TransferLoop {
         }
     }
 
-    /// Publishes `zone` in a new zone set; the old set waits in the
-    /// graveyard until every worker has moved on.
-    fn publish(&mut self, zone: Zone) {
+    /// Adds `zone` to a new zone set; the old set waits in the graveyard
+    /// until every worker has moved on.
+    fn serve(&mut self, zone: Arc<Zone>) {
         let next = self.published.load().with(zone);
         let old = self.published.swap(Arc::new(next));
         self.graveyard.sets.push(old);

@@ -1,9 +1,13 @@
 //! The zones served, found by the longest apex that is a suffix of the
-//! query name. Published whole through `arc-swap`; a transfer replaces one
-//! entry by building a new set that shares every other zone.
+//! query name. The set is published whole through `arc-swap` when zones
+//! come or go; a new version of one zone is stored into that zone's own
+//! slot (one `arc-swap` store, whatever the number of zones), and its
+//! expiry moves in an atomic.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+
+use arc_swap::{ArcSwapOption, Guard};
 
 use super::name_table::{Keyed, NameTable};
 use super::snapshot::Snapshot;
@@ -13,13 +17,13 @@ use crate::wire::name::{NameBuf, SuffixHashes, hash_name};
 use std::net::IpAddr;
 
 /// One served zone as the answer engine sees it.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct Zone {
     /// Lowercase.
     pub apex: Name,
-    /// `None` until the zone has been loaded or transferred once: queries
-    /// then get SERVFAIL.
-    pub snapshot: Option<Arc<Snapshot>>,
+    /// The version served; `None` until the zone has been loaded or
+    /// transferred once: queries then get SERVFAIL.
+    snapshot: ArcSwapOption<Snapshot>,
     /// When the data stops being served (RFC 1035 §3.3.13 EXPIRE); `None`
     /// for a zone whose master copy is its file.
     pub expiry: Option<Arc<Expiry>>,
@@ -60,14 +64,42 @@ pub struct NotifyPolicy {
 }
 
 impl Zone {
+    pub fn new(
+        apex: Name,
+        snapshot: Option<Arc<Snapshot>>,
+        expiry: Option<Arc<Expiry>>,
+        notify: Option<Arc<NotifyPolicy>>,
+    ) -> Zone {
+        Zone {
+            apex: apex.to_lowercase(),
+            snapshot: ArcSwapOption::new(snapshot),
+            expiry,
+            notify,
+        }
+    }
+
     /// A zone served from its own file: never expires.
     pub fn primary(snapshot: Arc<Snapshot>) -> Zone {
-        Zone {
-            apex: snapshot.apex().clone(),
-            snapshot: Some(snapshot),
-            expiry: None,
-            notify: None,
-        }
+        Zone::new(snapshot.apex().clone(), Some(snapshot), None, None)
+    }
+
+    /// The version served now. Hold it for one answer: a guard is cheap
+    /// (no lock, no allocation, no shared counter in the common case),
+    /// but a worker holding many at once falls back to counting.
+    #[inline]
+    pub fn snapshot(&self) -> Guard<Option<Arc<Snapshot>>> {
+        self.snapshot.load()
+    }
+
+    /// Whether a version has been loaded or transferred.
+    pub fn is_loaded(&self) -> bool {
+        self.snapshot.load().is_some()
+    }
+
+    /// Serves `snapshot` from now on; returns the version it replaces,
+    /// for the caller to free once no reader holds it.
+    pub fn publish(&self, snapshot: Option<Arc<Snapshot>>) -> Option<Arc<Snapshot>> {
+        self.snapshot.swap(snapshot)
     }
 
     pub fn is_expired(&self, now: u64) -> bool {
@@ -121,10 +153,12 @@ impl ZoneSet {
         self.table.insert(hash_name(z.apex.as_wire()), z);
     }
 
-    /// A new set with `zone` added or replacing the zone of the same apex.
-    pub fn with(&self, zone: Zone) -> ZoneSet {
+    /// A new set with `zone` added or replacing the zone of the same apex
+    /// (a copy of the table: for zones that come or go, not for new
+    /// versions, which [`Zone::publish`] stores in place).
+    pub fn with(&self, zone: Arc<Zone>) -> ZoneSet {
         let mut s = self.clone();
-        s.insert(Arc::new(zone));
+        s.insert(zone);
         s
     }
 
@@ -183,12 +217,7 @@ mod tests {
     use crate::wire::name::parse_name_text;
 
     fn zone(apex: &str) -> Zone {
-        Zone {
-            apex: parse_name_text(apex, None).unwrap(),
-            snapshot: None,
-            expiry: None,
-            notify: None,
-        }
+        Zone::new(parse_name_text(apex, None).unwrap(), None, None, None)
     }
 
     fn find(set: &ZoneSet, q: &str) -> Option<(String, usize)> {
@@ -214,7 +243,7 @@ mod tests {
         assert_eq!(find(&set, "com."), None);
         assert_eq!(find(&set, "example.net."), None);
         assert_eq!(find(&set, "."), None);
-        let root = set.with(zone("."));
+        let root = set.with(Arc::new(zone(".")));
         assert_eq!(find(&root, "example.net."), Some((".".into(), 2)));
         assert_eq!(root.len(), 4);
     }

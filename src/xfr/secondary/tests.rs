@@ -77,7 +77,10 @@ struct Primary {
 struct World {
     primaries: HashMap<SocketAddr, Primary>,
     conns: HashMap<ConnId, SocketAddr>,
-    published: Vec<Zone>,
+    /// Zones added to the set served.
+    served: Vec<Arc<Zone>>,
+    /// Serials published into them, in order.
+    published: Vec<u32>,
     persisted: Vec<PersistRequest>,
     connects: Vec<(Millis, SocketAddr)>,
     /// Queries a silent primary got, to answer late with `release`.
@@ -89,6 +92,7 @@ impl World {
         World {
             primaries: HashMap::new(),
             conns: HashMap::new(),
+            served: Vec::new(),
             published: Vec::new(),
             persisted: Vec::new(),
             connects: Vec::new(),
@@ -158,7 +162,11 @@ impl World {
                 Action::Close { conn } => {
                     self.conns.remove(&conn);
                 }
-                Action::Publish(z) => self.published.push(z),
+                Action::Serve(z) => self.served.push(z),
+                Action::Publish { zone, snapshot } => {
+                    self.published.push(snapshot.serial());
+                    zone.publish(Some(snapshot));
+                }
                 Action::Persist(p) => self.persisted.push(p),
             }
         }
@@ -243,13 +251,10 @@ fn first_sync_then_refresh_at_refresh_time_and_nothing_published_when_unchanged(
     let z = m.add_zone(START, zone("example.com.", vec![p]), None);
     w.run(&mut m, START);
     assert_eq!(m.serial(z), Some(7));
-    // Published twice: empty at start (SERVFAIL), then serial 7.
-    assert_eq!(w.published.len(), 2);
-    assert!(w.published[0].snapshot.is_none());
-    assert_eq!(
-        w.published[1].snapshot.as_ref().map(|s| s.serial()),
-        Some(7)
-    );
+    // Served at once, empty (SERVFAIL), then serial 7 stored into it.
+    assert_eq!(w.served.len(), 1);
+    assert_eq!(w.published, [7]);
+    assert_eq!(w.served[0].snapshot().as_ref().map(|s| s.serial()), Some(7));
     assert_eq!(w.primaries[&p].asked, [rtype::AXFR]);
     assert!(
         w.persisted[0].snapshot.is_some(),
@@ -264,16 +269,17 @@ fn first_sync_then_refresh_at_refresh_time_and_nothing_published_when_unchanged(
     assert_eq!(w.connects.len(), 2);
     assert_eq!(w.primaries[&p].asked, [rtype::AXFR, rtype::SOA]);
     // Same serial: timers written, nothing published, expiry moved on.
-    assert_eq!(w.published.len(), 2);
+    assert_eq!(w.published, [7]);
     assert!(w.persisted[1].snapshot.is_none());
     assert_eq!(w.persisted[1].state.expires_at, (next + EXPIRE) / 1000);
-    assert_eq!(w.published[1].expires_at(), Some((next + EXPIRE) / 1000));
+    assert_eq!(w.served[0].expires_at(), Some((next + EXPIRE) / 1000));
     // A newer serial at the next refresh brings a transfer and a publish.
     w.set(p, 8, Behaviour::Answers);
     let next = m.next_refresh(z).unwrap();
     w.run(&mut m, next);
     assert_eq!(m.serial(z), Some(8));
-    assert_eq!(w.published.len(), 3);
+    assert_eq!(w.published, [7, 8]);
+    assert_eq!(w.served.len(), 1, "a new version does not copy the table");
     assert_eq!(
         w.primaries[&p].asked,
         [rtype::AXFR, rtype::SOA, rtype::SOA, rtype::IXFR]
@@ -298,8 +304,8 @@ fn failures_back_off_from_retry_and_the_copy_expires_at_expire() {
     assert!(gaps[4..].iter().all(|&g| g == REFRESH), "{gaps:?}");
     // The copy served expires EXPIRE after the last good refresh, START,
     // and the served zone sees it without a new publish.
-    let served = w.published.last().unwrap().clone();
-    assert_eq!(w.published.len(), 2);
+    let served = Arc::clone(&w.served[0]);
+    assert_eq!(w.published, [7]);
     assert!(!served.is_expired((START + EXPIRE) / 1000 - 1));
     assert!(served.is_expired((START + EXPIRE) / 1000));
     // The primary comes back: refreshed, no longer expired.
@@ -307,7 +313,7 @@ fn failures_back_off_from_retry_and_the_copy_expires_at_expire() {
     let next = m.next_refresh(z).unwrap();
     w.run(&mut m, next);
     assert!(!served.is_expired(next / 1000 + 1));
-    assert_eq!(w.published.len(), 2, "same serial: nothing published");
+    assert_eq!(w.published, [7], "same serial: nothing published");
 }
 
 #[test]
@@ -437,8 +443,9 @@ fn a_copy_from_disk_is_served_at_once_and_keeps_its_expiry() {
     let z = m.add_zone(START, zone("example.com.", vec![p]), Some(copy));
     assert_eq!(m.serial(z), Some(6));
     w.settle(&mut m, START);
-    let served = w.published[0].clone();
-    assert_eq!(served.snapshot.as_ref().map(|s| s.serial()), Some(6));
+    let served = Arc::clone(&w.served[0]);
+    assert_eq!(served.snapshot().as_ref().map(|s| s.serial()), Some(6));
+    assert!(w.published.is_empty());
     assert!(!served.is_expired(START / 1000));
     w.run(&mut m, START + 2_000);
     assert!(served.is_expired((START + 2_000) / 1000));
