@@ -168,7 +168,7 @@ pub fn table(r: &Report, nsec3: bool) -> String {
     let mut t = format!(
         "{} names, {} records of which {} RRSIGs, signed by dnssec-signzone (ECDSA P-256, {}). \
          A full build of this zone from its file takes {:.2} s.\n\n\
-         | RRSIGs replaced | IXFR applied | vs full build | name shards shared | NSEC3 chunks shared |\n\
+         | RRSIGs replaced | IXFR applied | share of a full build | name shards shared | NSEC3 chunks shared |\n\
          |---|---|---|---|---|\n",
         r.names,
         r.records,
@@ -182,11 +182,11 @@ pub fn table(r: &Report, nsec3: bool) -> String {
     );
     for row in &r.rows {
         t.push_str(&format!(
-            "| {} ({:.1}%) | {:.1} ms | {:.3}x | {} | {} |\n",
+            "| {} ({}) | {:.1} ms | {} | {} | {} |\n",
             row.replaced,
-            100.0 * row.replaced as f64 / r.rrsigs.max(1) as f64,
+            percent(row.replaced as f64 / r.rrsigs.max(1) as f64),
             row.apply_ms,
-            row.apply_ms / 1e3 / r.load_s,
+            percent(row.apply_ms / 1e3 / r.load_s),
             row.shards,
             if nsec3 {
                 row.chain_chunks.as_str()
@@ -196,4 +196,12 @@ pub fn table(r: &Report, nsec3: bool) -> String {
         ));
     }
     t
+}
+
+fn percent(x: f64) -> String {
+    if x < 0.0001 {
+        "<0.01%".into()
+    } else {
+        format!("{:.2}%", 100.0 * x)
+    }
 }
