@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the tests and benchmarks use, only when it is missing:
 # Knot DNS (primary and reference), BIND (a second primary), kdig, dig,
-# the zone signers and Unbound (a validating client),
+# the zone signers, Unbound and delv (validating clients),
 # NSD and dnsperf from Debian, and cargo-fuzz from crates.io. Idempotent;
 # needs root for apt-get.
 set -euo pipefail
@@ -16,6 +16,9 @@ command -v named   >/dev/null 2>&1 || [ -x /usr/sbin/named ] || need_apt+=(bind9
 command -v dnssec-signzone >/dev/null 2>&1 || need_apt+=(bind9-utils)
 command -v ldns-signzone   >/dev/null 2>&1 || need_apt+=(ldnsutils)
 command -v unbound >/dev/null 2>&1 || [ -x /usr/sbin/unbound ] || need_apt+=(unbound)
+# delv, a second validator, comes with dig; asked for on its own in case
+# only dig is there.
+command -v delv    >/dev/null 2>&1 || need_apt+=(bind9-dnsutils)
 if [ "${ZONECAST_BENCH_DEPS:-0}" = 1 ]; then
   command -v nsd     >/dev/null 2>&1 || [ -x /usr/sbin/nsd ] || need_apt+=(nsd)
   command -v dnsperf >/dev/null 2>&1 || need_apt+=(dnsperf)
