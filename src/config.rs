@@ -59,6 +59,8 @@ pub struct TransferSection {
     pub max_concurrent: usize,
     /// Transfers running at once from one primary.
     pub max_per_primary: usize,
+    /// Refreshes of zones with a copy (SOA queries) started per second.
+    pub soa_query_rate: u32,
     pub refresh_min_s: u32,
     pub refresh_max_s: u32,
     pub retry_min_s: u32,
@@ -92,6 +94,7 @@ impl Default for TransferSection {
         TransferSection {
             max_concurrent: 8,
             max_per_primary: 2,
+            soa_query_rate: 100,
             refresh_min_s: p.refresh_min_s,
             refresh_max_s: p.refresh_max_s,
             retry_min_s: p.retry_min_s,
@@ -434,6 +437,7 @@ fn transfer_settings(t: &TransferSection) -> Result<TransferSettings, String> {
     for (key, v) in [
         ("transfer.max_concurrent", t.max_concurrent),
         ("transfer.max_per_primary", t.max_per_primary),
+        ("transfer.soa_query_rate", t.soa_query_rate as usize),
         ("transfer.max_records", t.max_records),
         ("transfer.max_bytes", t.max_bytes),
         ("transfer.max_messages", t.max_messages),
@@ -466,6 +470,7 @@ fn transfer_settings(t: &TransferSection) -> Result<TransferSettings, String> {
         },
         max_concurrent: t.max_concurrent,
         max_per_primary: t.max_per_primary,
+        soa_query_rate: t.soa_query_rate,
         max_duration: Duration::from_secs(t.max_duration_s),
         connect_timeout: Duration::from_millis(t.connect_timeout_ms),
         io_timeout: Duration::from_millis(t.io_timeout_ms),

@@ -20,6 +20,11 @@ pub struct TransferSettings {
     pub limits: stream::Limits,
     pub max_concurrent: usize,
     pub max_per_primary: usize,
+    /// Refreshes of zones that have a copy (each starts with an SOA
+    /// query) started per second at most, as BIND's serial-query-rate:
+    /// a restart or a flood of NOTIFYs does not query every primary at
+    /// once. First transfers are not held back.
+    pub soa_query_rate: u32,
     pub max_duration: Duration,
     pub connect_timeout: Duration,
     pub io_timeout: Duration,

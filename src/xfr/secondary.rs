@@ -46,6 +46,8 @@ pub struct LoadedCopy {
     pub snapshot: Arc<Snapshot>,
     /// When the copy stops being served.
     pub expires_at: Millis,
+    /// When a primary last confirmed it, if its timers were kept.
+    pub refreshed_at: Option<Millis>,
 }
 
 /// One connection to a primary, named for the driver.
@@ -137,6 +139,13 @@ impl fmt::Display for RefreshError {
     }
 }
 
+fn rate_of(s: &TransferSettings) -> f64 {
+    s.soa_query_rate.max(1) as f64
+}
+
+/// Due zones looked at per call to start refreshes.
+const DUE_LOOKAHEAD: usize = 1024;
+
 /// How long a transfer may go without a whole message before a NOTIFY
 /// for a newer serial replaces it.
 pub const NOTIFY_STALL_MS: Millis = 1000;
@@ -196,8 +205,10 @@ pub struct Secondary {
     by_apex: HashMap<Name, usize>,
     transfers: HashMap<ConnId, Transfer>,
     per_primary: HashMap<SocketAddr, usize>,
-    /// Zones not transferring, by next refresh.
+    /// Zones with a copy, not transferring, by next refresh.
     refresh_queue: BTreeSet<(Millis, usize)>,
+    /// Zones waiting for their first copy, by next attempt.
+    first_queue: BTreeSet<(Millis, usize)>,
     /// Zones whose copy's expiry is still to be logged, by expiry.
     expiry_queue: BTreeSet<(Millis, usize)>,
     /// Transfers by their nearest deadline.
@@ -205,6 +216,12 @@ pub struct Secondary {
     /// Some zone was due but waited for a concurrency limit: look again
     /// when a transfer ends.
     blocked: bool,
+    /// SOA queries that may start now ([`TransferSettings::soa_query_rate`]
+    /// a second, as many at once), and when the count was last refilled.
+    soa_tokens: f64,
+    soa_tokens_at: Millis,
+    /// A zone with a copy was due but waited for the rate: look again then.
+    rate_wait: Option<Millis>,
     next_conn: u64,
     id_seed: u16,
     actions: VecDeque<Action>,
@@ -213,6 +230,7 @@ pub struct Secondary {
 impl Secondary {
     /// `id_seed` varies the query IDs between runs.
     pub fn new(settings: TransferSettings, id_seed: u16) -> Self {
+        let soa_tokens = settings.soa_query_rate as f64;
         Secondary {
             settings,
             zones: Vec::new(),
@@ -220,9 +238,13 @@ impl Secondary {
             transfers: HashMap::new(),
             per_primary: HashMap::new(),
             refresh_queue: BTreeSet::new(),
+            first_queue: BTreeSet::new(),
             expiry_queue: BTreeSet::new(),
             deadlines: BTreeSet::new(),
             blocked: false,
+            soa_tokens,
+            soa_tokens_at: 0,
+            rate_wait: None,
             next_conn: 0,
             id_seed,
             actions: VecDeque::new(),
@@ -244,7 +266,7 @@ impl Secondary {
         });
         let mut timers = ZoneTimers::new(&config.apex, self.settings.policy.clone(), now);
         let snapshot = copy.map(|c| {
-            timers.on_loaded(now, c.expires_at);
+            timers.on_loaded(now, c.expires_at, c.refreshed_at, soa_timers(&c.snapshot));
             c.snapshot
         });
         // The load line already says whether the copy has expired.
@@ -285,13 +307,18 @@ impl Secondary {
     /// When [`handle_timeout`](Self::handle_timeout) has work next, if
     /// ever (events aside).
     pub fn next_deadline(&self) -> Option<Millis> {
+        let first = self.first_queue.first().map(|&(t, _)| t);
         let refresh = self.refresh_queue.first().map(|&(t, _)| t);
         let expiry = self.expiry_queue.first().map(|&(t, _)| t);
         let transfer = self.deadlines.first().map(|&(t, _)| t);
         // Zones kept waiting by a limit are looked at again when a
-        // transfer ends, not by the clock.
-        let refresh = refresh.filter(|_| !self.blocked);
-        [refresh, expiry, transfer].into_iter().flatten().min()
+        // transfer ends, or when the rate allows, not by the clock.
+        let refresh = refresh.filter(|_| !self.blocked && self.rate_wait.is_none());
+        let first = first.filter(|_| !self.blocked);
+        [first, refresh, expiry, transfer, self.rate_wait]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     /// The serial of the copy served, if any (for tests and reports).
@@ -438,32 +465,60 @@ impl Secondary {
     }
 
     /// Starts the refreshes that are due, within the limits on transfers
-    /// in all and per primary.
+    /// in all and per primary, zones with no copy first; refreshes of
+    /// zones with a copy also within the SOA query rate.
     fn start_due(&mut self, now: Millis) {
         self.blocked = false;
-        let due: Vec<usize> = self
-            .refresh_queue
+        self.rate_wait = None;
+        let rate = rate_of(&self.settings);
+        self.soa_tokens = (self.soa_tokens
+            + now.saturating_sub(self.soa_tokens_at) as f64 * rate / 1000.0)
+            .min(rate);
+        self.soa_tokens_at = now;
+        if self.start_from(now, false) {
+            self.start_from(now, true);
+        }
+    }
+
+    /// Starts the due zones of one queue; false when no more may start.
+    fn start_from(&mut self, now: Millis, with_copy: bool) -> bool {
+        let queue = if with_copy {
+            &self.refresh_queue
+        } else {
+            &self.first_queue
+        };
+        // A bounded look down the line: zones past it wait for the next
+        // event (a transfer ending, a token), not for a pass over all.
+        let due: Vec<usize> = queue
             .iter()
             .take_while(|&&(t, _)| t <= now)
+            .take(DUE_LOOKAHEAD)
             .map(|&(_, i)| i)
             .collect();
         for i in due {
             if self.transfers.len() >= self.settings.max_concurrent {
                 self.blocked = true;
-                return;
+                return false;
             }
             let z = &self.zones[i];
-            if z.config.primaries.is_empty() {
-                continue;
-            }
             let primary = z.next_primary.min(z.config.primaries.len() - 1);
             let addr = z.config.primaries[primary];
             if self.per_primary.get(&addr).copied().unwrap_or(0) >= self.settings.max_per_primary {
                 self.blocked = true;
                 continue;
             }
+            if with_copy {
+                if self.soa_tokens < 1.0 {
+                    // The next token, then: the first zone in line goes.
+                    let wait = ((1.0 - self.soa_tokens) * 1000.0 / rate_of(&self.settings)).ceil();
+                    self.rate_wait = Some(now + (wait as Millis).max(1));
+                    return false;
+                }
+                self.soa_tokens -= 1.0;
+            }
             self.start_transfer(now, i, primary);
         }
+        true
     }
 
     fn start_transfer(&mut self, now: Millis, i: usize, primary: usize) {
@@ -525,6 +580,7 @@ impl Secondary {
         let z = &mut self.zones[i];
         if let Some(t) = z.queued_refresh.take() {
             self.refresh_queue.remove(&(t, i));
+            self.first_queue.remove(&(t, i));
         }
         if let Some(t) = z.queued_expiry.take() {
             self.expiry_queue.remove(&(t, i));
@@ -532,7 +588,11 @@ impl Secondary {
         if z.transfer.is_none() && !z.config.primaries.is_empty() {
             let t = z.timers.next_refresh;
             z.queued_refresh = Some(t);
-            self.refresh_queue.insert((t, i));
+            if z.snapshot.is_some() {
+                self.refresh_queue.insert((t, i));
+            } else {
+                self.first_queue.insert((t, i));
+            }
         }
         if let Some(t) = z
             .timers

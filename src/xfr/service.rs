@@ -211,15 +211,17 @@ fn load_from_disk(
     };
     let timers = ZoneTimers::new(&z.apex, settings.policy.clone(), now);
     let expire = timers.clamp(soa_timers(&snapshot)).expire as u64 * 1000;
-    let expires_at = match load_state(&z.file) {
-        Some(st) if st.serial == snapshot.serial() => st.expires_at * 1000,
+    let (expires_at, refreshed_at) = match load_state(&z.file) {
+        Some(st) if st.serial == snapshot.serial() => {
+            (st.expires_at * 1000, Some(st.refreshed_at * 1000))
+        }
         _ => {
             let modified = std::fs::metadata(&z.file)
                 .and_then(|m| m.modified())
                 .ok()
                 .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
                 .map_or(now, |d| d.as_millis() as u64);
-            modified + expire
+            (modified + expire, None)
         }
     };
     let state = if now >= expires_at {
@@ -238,6 +240,7 @@ fn load_from_disk(
     Some(LoadedCopy {
         snapshot: Arc::new(snapshot),
         expires_at,
+        refreshed_at,
     })
 }
 

@@ -112,20 +112,38 @@ impl ZoneTimers {
         self.expires_at.is_some_and(|e| now >= e)
     }
 
-    /// A copy was read from disk, last confirmed at `refreshed_at`, expiring
-    /// at `expires_at`: serve it now, refresh at once (RFC 1996 does not
-    /// wait for REFRESH after a restart either).
-    pub fn on_loaded(&mut self, now: u64, expires_at: u64) {
+    /// A copy was read from disk, expiring at `expires_at` and last
+    /// confirmed by a primary at `refreshed_at` when its timers were kept:
+    /// serve it now, and refresh it when it is due, as if the server had
+    /// not stopped (Knot keeps its timers across restarts the same way),
+    /// so a restarted node does not query every primary at once. A copy
+    /// with no timers kept, or expired, is refreshed at once.
+    pub fn on_loaded(
+        &mut self,
+        now: u64,
+        expires_at: u64,
+        refreshed_at: Option<u64>,
+        soa: SoaTimers,
+    ) {
         self.expires_at = Some(expires_at);
-        self.next_refresh = now;
+        self.next_refresh = match refreshed_at {
+            Some(at) if now < expires_at => self.due_after(at, soa).max(now),
+            _ => now,
+        };
+    }
+
+    /// When a copy confirmed at `at` is due for its next refresh: REFRESH
+    /// later, up to the zone's share of the jitter early.
+    fn due_after(&self, at: u64, soa: SoaTimers) -> u64 {
+        let refresh_ms = self.clamp(soa).refresh as u64 * 1000;
+        let early = (refresh_ms as f64 * self.policy.jitter.clamp(0.0, 0.5) * self.spread) as u64;
+        at + refresh_ms - early
     }
 
     /// The primary confirmed our serial or gave a new version.
     pub fn on_refreshed(&mut self, now: u64, soa: SoaTimers) {
         let t = self.clamp(soa);
-        let refresh_ms = t.refresh as u64 * 1000;
-        let early = (refresh_ms as f64 * self.policy.jitter.clamp(0.0, 0.5) * self.spread) as u64;
-        self.next_refresh = now + refresh_ms - early;
+        self.next_refresh = self.due_after(now, soa);
         // RFC 1034 §4.3.5: a successful refresh restarts the expire timer.
         self.expires_at = Some(now + t.expire as u64 * 1000);
         self.failures = 0;
@@ -266,6 +284,24 @@ mod tests {
             t.on_failed(0, None);
         }
         assert_eq!(t.next_refresh, 300_000);
+    }
+
+    #[test]
+    fn a_copy_from_disk_refreshes_when_due_not_at_once() {
+        let mut t = timers("example.com.");
+        // Confirmed 10 minutes before the restart: due 50 minutes after it
+        // (less the jitter), not now.
+        t.on_loaded(1_000_000, 90_000_000, Some(400_000), SOA);
+        assert!(t.next_refresh <= 400_000 + 3_600_000);
+        assert!(t.next_refresh >= 400_000 + 3_600_000 * 9 / 10);
+        // Overdue: now. No timers kept, or expired: now.
+        t.on_loaded(10_000_000, 90_000_000, Some(400_000), SOA);
+        assert_eq!(t.next_refresh, 10_000_000);
+        t.on_loaded(1_000_000, 90_000_000, None, SOA);
+        assert_eq!(t.next_refresh, 1_000_000);
+        t.on_loaded(1_000_000, 900_000, Some(400_000), SOA);
+        assert_eq!(t.next_refresh, 1_000_000);
+        assert!(t.is_expired(1_000_000));
     }
 
     #[test]

@@ -32,6 +32,7 @@ fn settings(max_concurrent: usize, max_per_primary: usize) -> TransferSettings {
         },
         max_concurrent,
         max_per_primary,
+        soa_query_rate: 100,
         max_duration: Duration::from_secs(60),
         connect_timeout: Duration::from_secs(3),
         io_timeout: Duration::from_secs(5),
@@ -438,6 +439,7 @@ fn a_copy_from_disk_is_served_at_once_and_keeps_its_expiry() {
     let copy = LoadedCopy {
         snapshot: Arc::new(b.finish().unwrap().snapshot),
         expires_at: START + 1_000,
+        refreshed_at: None,
     };
     let mut m = Secondary::new(settings(10, 10), 1);
     let z = m.add_zone(START, zone("example.com.", vec![p]), Some(copy));
@@ -477,4 +479,93 @@ fn a_notify_during_a_refresh_brings_another_right_after_it() {
         Some(&(t + 600, p)),
         "refreshed again at once"
     );
+}
+
+/// A copy of `apex` at `serial`, last confirmed at `refreshed_at`.
+fn copy(apex: &str, serial: u32, refreshed_at: Millis) -> LoadedCopy {
+    let apex = name(apex);
+    let mut b = crate::zone::build::SnapshotBuilder::new(&apex);
+    for rr in records(&apex, serial) {
+        b.add(rr);
+    }
+    LoadedCopy {
+        snapshot: Arc::new(b.finish().unwrap().snapshot),
+        expires_at: refreshed_at + EXPIRE,
+        refreshed_at: Some(refreshed_at),
+    }
+}
+
+/// A restarted node serves every copy at once and sends no SOA query
+/// before each zone's own refresh time (Knot's timers survive restarts
+/// the same way), then refreshes each, spread by the jitter.
+#[test]
+fn a_restart_queries_no_primary_before_each_zone_is_due() {
+    let mut w = World::new();
+    let p = w.primary(53, 5, Behaviour::Answers);
+    let mut m = Secondary::new(settings(1000, 1000), 1);
+    // Confirmed 10 minutes before the restart.
+    let zones: Vec<ZoneId> = (0..1000)
+        .map(|i| {
+            let apex = format!("z{i}.example.");
+            m.add_zone(
+                START,
+                zone(&apex, vec![p]),
+                Some(copy(&apex, 5, START - 600_000)),
+            )
+        })
+        .collect();
+    w.run(&mut m, START + 1_000);
+    assert_eq!(w.served.len(), 1000);
+    assert!(w.served.iter().all(|z| z.is_loaded()), "every copy served");
+    assert!(w.connects.is_empty(), "no SOA query at restart");
+    let first_due = zones
+        .iter()
+        .filter_map(|&z| m.next_refresh(z))
+        .min()
+        .unwrap();
+    assert!(first_due >= START - 600_000 + REFRESH * 9 / 10);
+    w.run(&mut m, START - 600_000 + REFRESH);
+    assert_eq!(w.connects.len(), 1000, "each once, when due");
+    // Spread by the jitter, not all in one millisecond.
+    let (lo, hi) = w
+        .connects
+        .iter()
+        .fold((Millis::MAX, 0), |(lo, hi), &(t, _)| (lo.min(t), hi.max(t)));
+    assert!(hi - lo > REFRESH / 20, "spread over {} ms", hi - lo);
+}
+
+/// Copies long overdue at a restart are refreshed at most
+/// `soa_query_rate` a second (after a first burst of as many), while a
+/// zone with no copy is transferred at once.
+#[test]
+fn overdue_copies_are_refreshed_at_the_soa_query_rate() {
+    let mut w = World::new();
+    let p = w.primary(53, 5, Behaviour::Answers);
+    let mut m = Secondary::new(settings(1000, 1000), 1);
+    for i in 0..500 {
+        let apex = format!("z{i}.example.");
+        m.add_zone(
+            START,
+            zone(&apex, vec![p]),
+            Some(copy(&apex, 5, START - 2 * REFRESH)),
+        );
+    }
+    w.run(&mut m, START);
+    assert_eq!(w.connects.len(), 100, "the first burst");
+    let fresh = m.add_zone(START + 10, zone("new.example.", vec![p]), None);
+    w.run(&mut m, START + 10);
+    assert_eq!(
+        m.serial(fresh),
+        Some(5),
+        "a first transfer is not held back"
+    );
+    w.run(&mut m, START + 999);
+    assert!(w.connects.len() <= 101 + 100, "{}", w.connects.len());
+    w.run(&mut m, START + 4_000);
+    assert_eq!(w.connects.len(), 501, "all done after 4 s at 100 a second");
+    let mut per_second = [0usize; 5];
+    for &(t, _) in &w.connects {
+        per_second[((t - START) / 1000) as usize] += 1;
+    }
+    assert!(per_second[1..].iter().all(|&n| n <= 101), "{per_second:?}");
 }
