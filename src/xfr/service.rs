@@ -284,8 +284,11 @@ impl TransferLoop {
         self.persister.stop();
     }
 
-    /// Does what the machine asked, until it asks nothing more.
+    /// Does what the machine asked, until it asks nothing more. Zones new
+    /// to the set are added all at once at the end (one copy of the
+    /// table, not one per zone: at start every zone is new).
     fn perform_actions(&mut self) {
+        let mut new_zones = Vec::new();
         while let Some(a) = self.machine.poll_action() {
             match a {
                 Action::Connect {
@@ -309,7 +312,7 @@ impl TransferLoop {
                         let _ = self.poll.registry().deregister(&mut c.stream);
                     }
                 }
-                Action::Serve(zone) => self.serve(zone),
+                Action::Serve(zone) => new_zones.push(zone),
                 Action::Publish { zone, snapshot } => {
                     if let Some(old) = zone.publish(Some(snapshot)) {
                         self.graveyard.snapshots.push(old);
@@ -317,6 +320,9 @@ impl TransferLoop {
                 }
                 Action::Persist(req) => self.persister.submit(req),
             }
+        }
+        if !new_zones.is_empty() {
+            self.serve(new_zones);
         }
     }
 
@@ -415,10 +421,10 @@ impl TransferLoop {
         }
     }
 
-    /// Adds `zone` to a new zone set; the old set waits in the graveyard
+    /// Adds `zones` to a new zone set; the old set waits in the graveyard
     /// until every worker has moved on.
-    fn serve(&mut self, zone: Arc<Zone>) {
-        let next = self.published.load().with(zone);
+    fn serve(&mut self, zones: Vec<Arc<Zone>>) {
+        let next = self.published.load().with_all(zones);
         let old = self.published.swap(Arc::new(next));
         self.graveyard.sets.push(old);
     }

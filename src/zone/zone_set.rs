@@ -162,6 +162,16 @@ impl ZoneSet {
         s
     }
 
+    /// A new set with every zone of `zones` added (one copy of the table
+    /// for all of them).
+    pub fn with_all(&self, zones: impl IntoIterator<Item = Arc<Zone>>) -> ZoneSet {
+        let mut s = self.clone();
+        for z in zones {
+            s.insert(z);
+        }
+        s
+    }
+
     /// The zone with this apex (any case).
     pub fn get(&self, apex: &Name) -> Option<&Arc<Zone>> {
         let lower = apex.to_lowercase();

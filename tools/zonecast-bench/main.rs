@@ -11,6 +11,7 @@ mod resign;
 mod scale;
 mod soak;
 mod zonegen;
+mod zones;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -37,6 +38,8 @@ enum Cmd {
     Scale(ScaleArgs),
     /// The cost of a re-signing IXFR on a large signed zone.
     Resign(ResignArgs),
+    /// A node for many small zones: sync, memory, restart, against Knot.
+    Zones(ZonesArgs),
     /// The soak test: dnsperf, a new version every 100 ms from a Knot
     /// primary and a flood of malformed packets, all at once.
     Soak(SoakArgs),
@@ -128,6 +131,18 @@ struct SoakArgs {
     #[arg(long, default_value_t = 100)]
     update_every_ms: u64,
     #[arg(long, default_value = "target/bench/soak.md")]
+    out: PathBuf,
+}
+
+#[derive(Args, Clone)]
+struct ZonesArgs {
+    /// Zones of 9 records each.
+    #[arg(long, default_value_t = 10_000)]
+    zones: usize,
+    /// zonecast alone, no Knot DNS secondary.
+    #[arg(long)]
+    no_knot: bool,
+    #[arg(long, default_value = "target/bench/zones.md")]
     out: PathBuf,
 }
 
@@ -385,6 +400,19 @@ fn main() -> ExitCode {
         }
         Cmd::Scale(a) => scale_section(&a.sizes, a.workers, dir.path())
             .map(|t| (a.out.clone(), format!("{}\n{t}", environment()))),
+        Cmd::Zones(a) => zones::run(
+            &zones::Settings {
+                zones: a.zones,
+                knot: !a.no_knot,
+            },
+            dir.path(),
+        )
+        .map(|r| {
+            (
+                a.out.clone(),
+                format!("{}\n### Many zones\n\n{}", environment(), zones::table(&r)),
+            )
+        }),
         Cmd::Resign(a) => {
             let nsec3 = a.denial == "nsec3";
             let s = resign::Settings {

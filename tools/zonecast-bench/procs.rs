@@ -188,6 +188,7 @@ fn soa_query() -> Vec<u8> {
 fn wait_ready(
     addr: SocketAddr,
     which: Which,
+    any_answer: bool,
     child: &mut Child,
     timeout: Duration,
 ) -> Result<(), String> {
@@ -204,7 +205,7 @@ fn wait_ready(
         let _ = s.send_to(&q, addr);
         if let Ok(n) = s.recv(&mut buf) {
             let answered = n >= 12 && buf[3] & 0xf == 0 && u16::from_be_bytes([buf[6], buf[7]]) > 0;
-            if which == Which::Reflector || answered {
+            if which == Which::Reflector || answered || any_answer && n >= 12 {
                 return Ok(());
             }
         }
@@ -288,13 +289,34 @@ pub fn start(which: Which, workers: usize, zone: &Path, dir: &Path) -> Result<Se
 
 /// Spawns `cmd` (a server of kind `which` that will listen on `addr`) and
 /// waits until it answers for the zone.
-pub fn launch(which: Which, mut cmd: Command, addr: SocketAddr) -> Result<Server, String> {
+pub fn launch(which: Which, cmd: Command, addr: SocketAddr) -> Result<Server, String> {
+    launch_until(which, cmd, addr, false)
+}
+
+/// Spawns `cmd` and waits until it answers at all, whatever it says (a
+/// server of other zones than the bench zone).
+pub fn launch_answering(which: Which, cmd: Command, addr: SocketAddr) -> Result<Server, String> {
+    launch_until(which, cmd, addr, true)
+}
+
+fn launch_until(
+    which: Which,
+    mut cmd: Command,
+    addr: SocketAddr,
+    any_answer: bool,
+) -> Result<Server, String> {
     cmd.stdin(Stdio::null());
     let started = Instant::now();
     let mut child = cmd
         .spawn()
         .map_err(|e| format!("cannot start {}: {e}", which.label()))?;
-    if let Err(e) = wait_ready(addr, which, &mut child, Duration::from_secs(300)) {
+    if let Err(e) = wait_ready(
+        addr,
+        which,
+        any_answer,
+        &mut child,
+        Duration::from_secs(300),
+    ) {
         let _ = child.kill();
         let _ = child.wait();
         return Err(e);
@@ -406,6 +428,25 @@ pub fn knot_secondary(dir: &Path, primary_port: u16) -> Result<Server, String> {
 /// after the common settings; returns it once it answers, and its
 /// configuration file.
 fn start_knot(home: &Path, port: u16, rest: &str) -> Result<(Server, PathBuf), String> {
+    start_knot_until(home, port, rest, false)
+}
+
+/// [`start_knot`] for zones other than the bench zone: returned once it
+/// answers at all.
+pub fn start_knot_answering(
+    home: &Path,
+    port: u16,
+    rest: &str,
+) -> Result<(Server, PathBuf), String> {
+    start_knot_until(home, port, rest, true)
+}
+
+fn start_knot_until(
+    home: &Path,
+    port: u16,
+    rest: &str,
+    any_answer: bool,
+) -> Result<(Server, PathBuf), String> {
     let d = home.display();
     let conf = home.join("knot.conf");
     std::fs::write(
@@ -424,7 +465,7 @@ fn start_knot(home: &Path, port: u16, rest: &str) -> Result<(Server, PathBuf), S
         .stdout(Stdio::null())
         .stderr(Stdio::null());
     let addr = format!("127.0.0.1:{port}").parse().map_err(|_| "addr")?;
-    Ok((launch(Which::Knot, c, addr)?, conf))
+    Ok((launch_until(Which::Knot, c, addr, any_answer)?, conf))
 }
 
 /// zonecast as the secondary of the primary on `primary_port`, listening
