@@ -178,10 +178,13 @@ impl ZoneTimers {
         {
             return NotifyAction::Skip;
         }
-        let earliest = self
-            .last_notify_refresh
-            .map_or(now, |t| t + self.policy.notify_min_interval_ms)
-            .max(now);
+        let earliest = match self.last_notify_refresh {
+            // A refresh a NOTIFY scheduled is still to come: this one joins
+            // it, rather than pushing it (or the next) further out.
+            Some(t) if t >= now => t,
+            Some(t) => (t + self.policy.notify_min_interval_ms).max(now),
+            None => now,
+        };
         // NOTIFY cuts a retry back-off short (and resets it).
         self.failures = 0;
         self.next_refresh = self.next_refresh.min(earliest);
@@ -270,6 +273,31 @@ mod tests {
         assert_eq!(
             t.on_notify(20_000, None, Some(8), true),
             NotifyAction::RefreshAt(20_000)
+        );
+    }
+
+    /// NOTIFYs in a burst (a primary publishing several versions in a
+    /// row) share the one refresh the rate limit allows, and do not push
+    /// the next one further out each time.
+    #[test]
+    fn a_burst_of_notifies_shares_one_refresh() {
+        let mut t = timers("example.com.");
+        t.on_refreshed(0, SOA);
+        assert_eq!(
+            t.on_notify(10_000, Some(2), Some(1), false),
+            NotifyAction::RefreshNow
+        );
+        for (at, serial) in [(10_010, 3), (10_020, 4), (10_030, 5)] {
+            assert_eq!(
+                t.on_notify(at, Some(serial), Some(2), true),
+                NotifyAction::RefreshAt(11_000),
+                "serial {serial}"
+            );
+        }
+        // After that refresh, the next NOTIFY waits one interval from it.
+        assert_eq!(
+            t.on_notify(11_050, Some(6), Some(5), false),
+            NotifyAction::RefreshAt(12_000)
         );
     }
 
