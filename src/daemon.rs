@@ -1,8 +1,10 @@
 //! The running server: loads the configured zones, starts the workers,
 //! and waits for a signal to stop.
 
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Instant, SystemTime};
 
 use arc_swap::ArcSwap;
 use thiserror::Error;
@@ -10,6 +12,7 @@ use thiserror::Error;
 use crate::answer::{Responder, ResponderConfig};
 use crate::config::{Config, ZoneConfig};
 use crate::server::{Server, ServerConfig, TerminationSignals};
+use crate::wire::Name;
 use crate::xfr::service::{SecondaryZone, TransferService};
 use crate::zone::{Zone, ZoneSet, load_zone_file};
 
@@ -57,16 +60,21 @@ pub fn load_zone(z: &ZoneConfig) -> Zone {
     }
 }
 
-/// Runs until SIGINT or SIGTERM.
-pub fn run(config: Config) -> Result<(), DaemonError> {
-    let signals = TerminationSignals::block()?;
-    let primaries = config
-        .zones
-        .iter()
-        .filter(|z| z.secondary.is_none())
-        .map(load_zone);
-    let zones = Arc::new(ArcSwap::from_pointee(ZoneSet::new(primaries)));
-    let secondaries: Vec<SecondaryZone> = config
+/// A zone served from its own file, as loaded: to tell on a reload
+/// whether it changed.
+struct FromFile {
+    zone: Arc<Zone>,
+    file: PathBuf,
+    modified: Option<SystemTime>,
+}
+
+fn modified(path: &Path) -> Option<SystemTime> {
+    std::fs::metadata(path).and_then(|m| m.modified()).ok()
+}
+
+/// The secondary zones of a configuration.
+fn secondaries(config: &Config) -> Vec<SecondaryZone> {
+    config
         .zones
         .iter()
         .filter_map(|z| {
@@ -79,18 +87,114 @@ pub fn run(config: Config) -> Result<(), DaemonError> {
                 source: s.source,
             })
         })
+        .collect()
+}
+
+/// Loads the zones served from files that are new in `config` or whose
+/// file changed since, and drops those it no longer names; the rest keep
+/// serving as they are.
+fn apply_primaries(
+    config: &Config,
+    served: &mut HashMap<Name, FromFile>,
+    zones: &ArcSwap<ZoneSet>,
+) -> (usize, usize) {
+    let wanted: HashMap<Name, &ZoneConfig> = config
+        .zones
+        .iter()
+        .filter(|z| z.secondary.is_none())
+        .map(|z| (z.name.to_lowercase(), z))
         .collect();
-    // Secondary zones are loaded from disk and published before the
-    // workers start, so a copy on disk is served at once.
-    let transfer = if secondaries.is_empty() {
-        None
-    } else {
-        Some(TransferService::start(
-            secondaries,
-            config.transfer.clone(),
-            Arc::clone(&zones),
-        )?)
+    let gone: Vec<Name> = served
+        .keys()
+        .filter(|a| !wanted.contains_key(*a))
+        .cloned()
+        .collect();
+    let gone: Vec<Arc<Zone>> = gone
+        .iter()
+        .filter_map(|a| served.remove(a).map(|f| f.zone))
+        .collect();
+    let mut loaded = Vec::new();
+    for (apex, z) in wanted {
+        let unchanged = served
+            .get(&apex)
+            .is_some_and(|f| f.file == z.file && f.modified == modified(&z.file));
+        if unchanged {
+            continue;
+        }
+        let zone = Arc::new(load_zone(z));
+        served.insert(
+            apex,
+            FromFile {
+                zone: Arc::clone(&zone),
+                file: z.file.clone(),
+                modified: modified(&z.file),
+            },
+        );
+        loaded.push(zone);
+    }
+    let counts = (loaded.len(), gone.len());
+    if counts != (0, 0) {
+        zones.rcu(|cur| cur.without_zones(&gone).with_all(loaded.iter().cloned()));
+    }
+    counts
+}
+
+/// Reads the configuration again (SIGHUP) and applies its zones without
+/// stopping the workers; a configuration that does not load changes
+/// nothing.
+fn reload(
+    path: &Path,
+    running: &Config,
+    served: &mut HashMap<Name, FromFile>,
+    zones: &ArcSwap<ZoneSet>,
+    transfer: &TransferService,
+) {
+    let config = match Config::load(path) {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::error!(
+                "reload of {} refused, the configuration loaded before stays in force: {e}",
+                path.display()
+            );
+            return;
+        }
     };
+    if config.listen != running.listen
+        || config.workers != running.workers
+        || config.identity != running.identity
+        || config.version != running.version
+        || config.udp_payload != running.udp_payload
+    {
+        tracing::warn!(
+            "reload: the [server] section changed; that takes a restart (the zones are reloaded)"
+        );
+    }
+    let (loaded, removed) = apply_primaries(&config, served, zones);
+    let secondary = secondaries(&config);
+    let n = secondary.len();
+    transfer.reconfigure(secondary);
+    tracing::info!(
+        "reloaded {}: zones from files: {loaded} loaded, {removed} removed, {} unchanged; {n} secondary zones",
+        path.display(),
+        served.len() - loaded
+    );
+    crate::memory::release_free_memory();
+}
+
+/// Runs until SIGINT or SIGTERM; SIGHUP reloads `path`.
+pub fn run(config: Config, path: &Path) -> Result<(), DaemonError> {
+    let signals = TerminationSignals::block()?;
+    let zones = Arc::new(ArcSwap::from_pointee(ZoneSet::default()));
+    let mut served = HashMap::new();
+    apply_primaries(&config, &mut served, &zones);
+    // Secondary zones are loaded from disk and published before the
+    // workers start, so a copy on disk is served at once. The transfer
+    // thread runs even with none, for zones a reload adds.
+    let transfer = TransferService::start(
+        secondaries(&config),
+        config.transfer.clone(),
+        Arc::clone(&zones),
+    )?;
     // Building snapshots leaves many small temporaries freed between
     // long-lived blocks; hand the whole free pages back to the system
     // (glibc returns those inside the heap too, not only at its top).
@@ -100,24 +204,22 @@ pub fn run(config: Config) -> Result<(), DaemonError> {
         version: config.version.clone().into_bytes(),
         udp_payload: config.udp_payload,
     });
-    let sink = transfer.as_ref().map(TransferService::notify_sink);
-    let server = Server::start(ServerConfig::from(&config), responder, zones, sink)?;
+    let sink = Some(transfer.notify_sink());
+    let server = Server::start(ServerConfig::from(&config), responder, zones.clone(), sink)?;
     for a in server.local_addrs() {
         tracing::info!("listening on {a} (UDP and TCP), {} workers", config.workers);
     }
     loop {
         let sig = signals.wait();
         if sig == libc::SIGHUP {
-            tracing::info!("SIGHUP ignored: reloading is not supported yet");
+            reload(path, &config, &mut served, &zones, &transfer);
             continue;
         }
         tracing::info!("signal {sig}: shutting down");
         break;
     }
     server.stop();
-    if let Some(t) = transfer {
-        t.stop();
-    }
+    transfer.stop();
     tracing::info!("stopped");
     Ok(())
 }

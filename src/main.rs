@@ -33,7 +33,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    match zonecast::daemon::run(config) {
+    match zonecast::daemon::run(config, &args.config) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("zonecast: {e}");

@@ -1275,3 +1275,45 @@ fn expire_option_tells_how_fresh_the_copy_is() {
         .unwrap_or_else(|| panic!("{line}"));
     assert!((7100..=7200).contains(&secs), "{line}");
 }
+
+/// A reload (SIGHUP) takes a secondary zone out: REFUSED at once and its
+/// copy deleted; and puts it back: transferred anew and served.
+#[test]
+fn a_reload_removes_and_adds_secondary_zones() {
+    let port = free_port();
+    let knot = primary(&zone_text(1, SLOW, "www A 192.0.2.1\n"), port, None, "");
+    let mut zc = secondary(tempfile::tempdir().unwrap(), port, knot.addr, None, "");
+    assert!(wait_serial(zc.addr, 1), "{}", zc.process.log());
+    let copy = zc.dir.path().join("example.com.zone");
+    assert!(wait_until(Duration::from_secs(5), || copy.exists()));
+    let config_path = zc.dir.path().join("zonecast.toml");
+    let with_zone = std::fs::read_to_string(&config_path).unwrap();
+    let without = with_zone[..with_zone.find("[[zone]]").unwrap()].to_string();
+    std::fs::write(&config_path, &without).unwrap();
+    zc.process.signal(1);
+    assert!(
+        zc.process.wait_for_log("1 removed", Duration::from_secs(5)),
+        "{}",
+        zc.process.log()
+    );
+    let q = build_query(4, APEX, 6, 1, None);
+    assert!(
+        wait_until(Duration::from_secs(3), || udp(
+            zc.addr,
+            &q,
+            Duration::from_secs(1)
+        )
+        .is_some_and(|r| rcode(&parse(&r)) == 5)),
+        "REFUSED once removed"
+    );
+    assert!(
+        wait_until(Duration::from_secs(3), || !copy.exists()
+            && !zc.dir.path().join("example.com.zone.state").exists()),
+        "copy and state deleted"
+    );
+    std::fs::write(&config_path, &with_zone).unwrap();
+    zc.process.signal(1);
+    assert!(wait_serial(zc.addr, 1), "{}", zc.process.log());
+    assert!(zc.process.log().contains("1 added"), "{}", zc.process.log());
+    assert!(wait_until(Duration::from_secs(5), || copy.exists()));
+}

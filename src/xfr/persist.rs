@@ -1,7 +1,7 @@
 //! A secondary's copy on disk: the zone file, written atomically after
-//! each transfer, and a small state file with the serial and the expire
-//! deadline, so that EXPIRE keeps counting across restarts; and the
-//! writer thread that does it.
+//! each transfer, and a small state file with the serial, the last refresh
+//! and the expire deadline, so that timers keep counting across restarts;
+//! and the writer thread that does it, in batches.
 
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
@@ -34,17 +34,28 @@ pub fn state_path(zone_file: &Path) -> PathBuf {
     PathBuf::from(p)
 }
 
-/// Writes `path` through a temporary file in the same directory: write,
-/// fsync, rename, fsync the directory. A crash leaves the old file or the
-/// new one, never half of one.
-fn write_atomically(
+/// The directory `path` is in.
+fn dir_of(path: &Path) -> &Path {
+    path.parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+}
+
+/// A file written beside the one it will replace, not yet made durable
+/// nor renamed over it.
+struct Written {
+    tmp: PathBuf,
+    path: PathBuf,
+    file: std::fs::File,
+}
+
+/// Writes the new content of `path` to a temporary file in the same
+/// directory.
+fn write_beside(
     path: &Path,
     fill: impl FnOnce(&mut io::BufWriter<&std::fs::File>) -> io::Result<()>,
-) -> io::Result<()> {
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
+) -> io::Result<Written> {
+    let dir = dir_of(path);
     std::fs::create_dir_all(dir)?;
     let name = path
         .file_name()
@@ -54,34 +65,113 @@ fn write_atomically(
     tmp_name.push(format!(".tmp.{}", std::process::id()));
     let tmp = dir.join(tmp_name);
     let result = (|| {
-        let f = std::fs::File::create(&tmp)?;
+        let file = std::fs::File::create(&tmp)?;
         {
-            let mut w = io::BufWriter::new(&f);
+            let mut w = io::BufWriter::new(&file);
             fill(&mut w)?;
             w.flush()?;
         }
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)?;
-        std::fs::File::open(dir)?.sync_all()
+        Ok(file)
     })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
+    match result {
+        Ok(file) => Ok(Written {
+            tmp,
+            path: path.to_path_buf(),
+            file,
+        }),
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp);
+            Err(e)
+        }
     }
-    result
 }
 
-/// Saves the zone in zone-file format.
-pub fn save_zone(path: &Path, snapshot: &Snapshot) -> io::Result<()> {
+/// Makes the files written durable, renames each over the file it
+/// replaces, and makes the renames durable: a crash leaves the old file
+/// or the new one, never half of one. On Linux one `syncfs` covers the
+/// whole batch (thousands of small zones arrive at once at a first sync;
+/// an fsync for each cost more than the transfers), then one fsync per
+/// directory covers the renames.
+fn commit(batch: Vec<Written>) -> Vec<(PathBuf, io::Result<()>)> {
+    let synced = sync_all_at_once(&batch);
+    let mut dirs: Vec<PathBuf> = Vec::new();
+    let mut results = Vec::with_capacity(batch.len());
+    for w in batch {
+        let r = (|| {
+            if !synced {
+                w.file.sync_all()?;
+            }
+            std::fs::rename(&w.tmp, &w.path)
+        })();
+        if r.is_err() {
+            let _ = std::fs::remove_file(&w.tmp);
+        }
+        let dir = dir_of(&w.path).to_path_buf();
+        if r.is_ok() && !dirs.contains(&dir) {
+            dirs.push(dir);
+        }
+        results.push((w.path, r));
+    }
+    for d in dirs {
+        if let Err(e) = std::fs::File::open(&d).and_then(|f| f.sync_all()) {
+            tracing::error!("cannot sync directory {}: {e}", d.display());
+        }
+    }
+    results
+}
+
+/// One `syncfs` for every file of `batch`, when they share a filesystem;
+/// whether that was done.
+fn sync_all_at_once(batch: &[Written]) -> bool {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::unix::fs::MetadataExt;
+        use std::os::unix::io::AsRawFd;
+        let Some(first) = batch.first() else {
+            return true;
+        };
+        let dev = |w: &Written| w.file.metadata().map(|m| m.dev()).ok();
+        let same = dev(first).is_some() && batch.iter().all(|w| dev(w) == dev(first));
+        // SAFETY: syncfs takes a descriptor this function's caller owns
+        // for the whole call; it touches no memory of ours.
+        same && unsafe { libc::syncfs(first.file.as_raw_fd()) } == 0
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = batch;
+        false
+    }
+}
+
+/// Writes `path` atomically and durably, alone.
+fn write_atomically(
+    path: &Path,
+    fill: impl FnOnce(&mut io::BufWriter<&std::fs::File>) -> io::Result<()>,
+) -> io::Result<()> {
+    let w = write_beside(path, fill)?;
+    commit(vec![w]).pop().map_or(Ok(()), |(_, r)| r)
+}
+
+fn zone_text(w: &mut impl Write, snapshot: &Snapshot) -> io::Result<()> {
     let header = format!(
         "zone {} serial {}, written by zonecast after a transfer",
         snapshot.apex(),
         snapshot.serial()
     );
-    write_atomically(path, |w| write_zone_file(w, &header, snapshot.records()))
+    write_zone_file(w, &header, snapshot.records())
+}
+
+fn state_text(state: &SavedState) -> io::Result<String> {
+    toml::to_string(state).map_err(io::Error::other)
+}
+
+/// Saves the zone in zone-file format.
+pub fn save_zone(path: &Path, snapshot: &Snapshot) -> io::Result<()> {
+    write_atomically(path, |w| zone_text(w, snapshot))
 }
 
 pub fn save_state(zone_file: &Path, state: &SavedState) -> io::Result<()> {
-    let text = toml::to_string(state).map_err(io::Error::other)?;
+    let text = state_text(state)?;
     write_atomically(&state_path(zone_file), |w| w.write_all(text.as_bytes()))
 }
 
@@ -91,11 +181,11 @@ pub fn load_state(zone_file: &Path) -> Option<SavedState> {
     toml::from_str(&text).ok()
 }
 
-/// The persistence writer: its own thread, so that writing and fsyncing
+/// The persistence writer: its own thread, so that writing and syncing
 /// copies never holds a transfer. Requests wait by zone file, the newest
 /// replacing an older one (a new version replaces a version not yet
 /// written; a refresh that only moved the timers keeps the version
-/// waiting), and each wakeup writes everything waiting.
+/// waiting), and each wakeup writes everything waiting as one batch.
 pub struct Persister {
     shared: Arc<(Mutex<Pending>, Condvar)>,
     thread: Option<JoinHandle<()>>,
@@ -104,6 +194,8 @@ pub struct Persister {
 #[derive(Default)]
 struct Pending {
     requests: HashMap<PathBuf, PersistRequest>,
+    /// Zone files to delete, with their state files.
+    deletes: Vec<PathBuf>,
     stop: bool,
 }
 
@@ -124,6 +216,7 @@ impl Persister {
     pub fn submit(&self, req: PersistRequest) {
         let (lock, wake) = &*self.shared;
         let mut p = lock.lock().unwrap_or_else(|e| e.into_inner());
+        p.deletes.retain(|f| *f != req.file);
         match p.requests.entry(req.file.clone()) {
             Entry::Occupied(mut o) => {
                 let older = o.get_mut();
@@ -134,6 +227,16 @@ impl Persister {
                 v.insert(req);
             }
         }
+        wake.notify_one();
+    }
+
+    /// Deletes a zone's copy and state (a zone taken out of the
+    /// configuration); a write still waiting for it is dropped.
+    pub fn forget(&self, file: PathBuf) {
+        let (lock, wake) = &*self.shared;
+        let mut p = lock.lock().unwrap_or_else(|e| e.into_inner());
+        p.requests.remove(&file);
+        p.deletes.push(file);
         wake.notify_one();
     }
 
@@ -163,45 +266,83 @@ impl Drop for Persister {
 fn write_loop(shared: &(Mutex<Pending>, Condvar)) {
     let (lock, wake) = shared;
     loop {
-        let (batch, stop) = {
+        let (batch, deletes, stop) = {
             let mut p = lock.lock().unwrap_or_else(|e| e.into_inner());
-            while p.requests.is_empty() && !p.stop {
+            while p.requests.is_empty() && p.deletes.is_empty() && !p.stop {
                 p = wake.wait(p).unwrap_or_else(|e| e.into_inner());
             }
-            (std::mem::take(&mut p.requests), p.stop)
+            (
+                std::mem::take(&mut p.requests),
+                std::mem::take(&mut p.deletes),
+                p.stop,
+            )
         };
-        for req in batch.into_values() {
-            write(&req);
+        for file in deletes {
+            for f in [state_path(&file), file] {
+                match std::fs::remove_file(&f) {
+                    Ok(()) => tracing::debug!("deleted {}", f.display()),
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                    Err(e) => tracing::error!("cannot delete {}: {e}", f.display()),
+                }
+            }
         }
+        write_batch(batch.into_values().collect());
         if stop {
             return;
         }
     }
 }
 
-/// Writes one copy: the zone file when the request holds a new version,
-/// then the state file.
-fn write(req: &PersistRequest) {
-    if let Some(s) = &req.snapshot {
-        let started = std::time::Instant::now();
-        if let Err(err) = save_zone(&req.file, s) {
-            tracing::error!("[{}] cannot write {}: {err}", req.apex, req.file.display());
-            return;
-        }
-        tracing::debug!(
-            "[{}] wrote serial {} to {} in {:.1} ms",
-            req.apex,
-            s.serial(),
-            req.file.display(),
-            started.elapsed().as_secs_f64() * 1e3
-        );
+/// Writes a batch of copies: each zone file that has a new version, and
+/// each state file, made durable together.
+fn write_batch(batch: Vec<PersistRequest>) {
+    if batch.is_empty() {
+        return;
     }
-    if let Err(err) = save_state(&req.file, &req.state) {
-        tracing::error!(
-            "[{}] cannot write the state of {}: {err}",
-            req.apex,
-            req.file.display()
-        );
+    let started = std::time::Instant::now();
+    let mut files = Vec::with_capacity(batch.len() * 2);
+    for req in &batch {
+        if let Some(s) = &req.snapshot {
+            match write_beside(&req.file, |w| zone_text(w, s)) {
+                Ok(w) => files.push(w),
+                Err(err) => {
+                    tracing::error!("[{}] cannot write {}: {err}", req.apex, req.file.display());
+                    // The state names the serial of that file: not without it.
+                    continue;
+                }
+            }
+        }
+        let state = state_text(&req.state).and_then(|text| {
+            write_beside(&state_path(&req.file), |w| w.write_all(text.as_bytes()))
+        });
+        match state {
+            Ok(w) => files.push(w),
+            Err(err) => tracing::error!(
+                "[{}] cannot write the state of {}: {err}",
+                req.apex,
+                req.file.display()
+            ),
+        }
+    }
+    let results = commit(files);
+    for (path, r) in &results {
+        if let Err(err) = r {
+            tracing::error!("cannot write {}: {err}", path.display());
+        }
+    }
+    for req in &batch {
+        if let Some(s) = &req.snapshot
+            && results.iter().any(|(p, r)| *p == req.file && r.is_ok())
+        {
+            tracing::debug!(
+                "[{}] wrote serial {} to {} in {:.1} ms (a batch of {})",
+                req.apex,
+                s.serial(),
+                req.file.display(),
+                started.elapsed().as_secs_f64() * 1e3,
+                batch.len()
+            );
+        }
     }
 }
 

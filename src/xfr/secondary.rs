@@ -32,7 +32,7 @@ use crate::zone::{Expiry, NotifyPolicy, Snapshot, Zone};
 pub type Millis = u64;
 
 /// A secondary zone as configured.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct SecondaryZone {
     pub apex: Name,
     pub file: PathBuf,
@@ -84,6 +84,12 @@ pub enum Action {
     /// Write the copy (when `snapshot` is set: a new version) and its
     /// timers to disk.
     Persist(PersistRequest),
+    /// Stop serving this zone (REFUSED from then on), if the set still
+    /// holds this one for its apex.
+    Unserve(Arc<Zone>),
+    /// Delete this zone file and its state file: the zone is gone from
+    /// the configuration.
+    Forget(PathBuf),
 }
 
 /// A copy to keep across restarts.
@@ -160,6 +166,9 @@ fn soa_timers(s: &Snapshot) -> SoaTimers {
 
 struct ZoneState {
     config: SecondaryZone,
+    /// Taken out of the configuration: kept as a tombstone so the other
+    /// zones' numbers stay, never queued again.
+    removed: bool,
     timers: ZoneTimers,
     /// The zone as served: its version slot and the expiry it reads,
     /// moved on at each refresh.
@@ -183,7 +192,10 @@ struct ZoneState {
 
 struct Transfer {
     zone: usize,
+    /// The primary's place in the zone's list, and its address (the list
+    /// may change under a transfer, by a reload).
     primary: usize,
+    addr: SocketAddr,
     exchange: Exchange,
     connected: bool,
     input: Vec<u8>,
@@ -283,6 +295,7 @@ impl Secondary {
         self.actions.push_back(Action::Serve(Arc::clone(&served)));
         self.zones.push(ZoneState {
             config,
+            removed: false,
             served,
             expiry,
             timers,
@@ -297,6 +310,67 @@ impl Secondary {
         });
         self.requeue(i);
         ZoneId(i)
+    }
+
+    /// The zone with this apex, if it is configured.
+    pub fn zone_id(&self, apex: &Name) -> Option<ZoneId> {
+        self.by_apex.get(&apex.to_lowercase()).map(|&i| ZoneId(i))
+    }
+
+    /// The configuration of every zone, as it now stands.
+    pub fn configured(&self) -> impl Iterator<Item = &SecondaryZone> {
+        self.zones.iter().filter(|z| !z.removed).map(|z| &z.config)
+    }
+
+    /// Takes a zone out of service: its transfer is dropped, it is no
+    /// longer served, and its copy on disk is deleted.
+    pub fn remove_zone(&mut self, apex: &Name) {
+        let Some(i) = self.by_apex.remove(&apex.to_lowercase()) else {
+            return;
+        };
+        if let Some(conn) = self.zones[i].transfer.take() {
+            self.drop_transfer(conn);
+        }
+        let z = &mut self.zones[i];
+        z.removed = true;
+        z.snapshot = None;
+        tracing::info!(
+            "[{}] removed from the configuration: no longer served, copy deleted",
+            z.config.apex
+        );
+        self.actions
+            .push_back(Action::Unserve(Arc::clone(&z.served)));
+        self.actions
+            .push_back(Action::Forget(z.config.file.clone()));
+        self.requeue(i);
+    }
+
+    /// New primaries, key or source for a zone: they apply from its next
+    /// refresh (one under way finishes as it started), and NOTIFY is
+    /// checked against them at once.
+    pub fn update_zone(&mut self, config: SecondaryZone) {
+        let Some(&i) = self.by_apex.get(&config.apex.to_lowercase()) else {
+            return;
+        };
+        let z = &mut self.zones[i];
+        let policy = Arc::new(NotifyPolicy {
+            primaries: config.primaries.iter().map(|p| p.ip()).collect(),
+            key: config.key.clone(),
+        });
+        z.served = Arc::new(Zone::new(
+            config.apex.clone(),
+            z.snapshot.clone(),
+            Some(Arc::clone(&z.expiry)),
+            Some(policy),
+        ));
+        z.next_primary = 0;
+        tracing::info!(
+            "[{}] configuration changed: applies from the next refresh",
+            config.apex
+        );
+        z.config = config;
+        self.actions.push_back(Action::Serve(Arc::clone(&z.served)));
+        self.requeue(i);
     }
 
     /// The next action for the driver, in order.
@@ -553,6 +627,7 @@ impl Secondary {
             Transfer {
                 zone: i,
                 primary,
+                addr,
                 exchange,
                 connected: false,
                 input: Vec::new(),
@@ -585,7 +660,7 @@ impl Secondary {
         if let Some(t) = z.queued_expiry.take() {
             self.expiry_queue.remove(&(t, i));
         }
-        if z.transfer.is_none() && !z.config.primaries.is_empty() {
+        if z.transfer.is_none() && !z.config.primaries.is_empty() && !z.removed {
             let t = z.timers.next_refresh;
             z.queued_refresh = Some(t);
             if z.snapshot.is_some() {
@@ -597,7 +672,7 @@ impl Secondary {
         if let Some(t) = z
             .timers
             .expires_at
-            .filter(|_| z.snapshot.is_some() && !z.expiry_logged)
+            .filter(|_| z.snapshot.is_some() && !z.expiry_logged && !z.removed)
         {
             z.queued_expiry = Some(t);
             self.expiry_queue.insert((t, i));
@@ -620,7 +695,7 @@ impl Secondary {
         if stalled < NOTIFY_STALL_MS {
             return;
         }
-        let addr = self.zones[i].config.primaries[tr.primary];
+        let addr = tr.addr;
         tracing::warn!(
             "[{}] transfer from {addr} cut short by NOTIFY for serial {serial}: no whole message for {stalled} ms",
             self.zones[i].config.apex,
@@ -635,7 +710,7 @@ impl Secondary {
     fn drop_transfer(&mut self, conn: ConnId) -> Option<Transfer> {
         let tr = self.transfers.remove(&conn)?;
         self.deadlines.retain(|&(_, c)| c != conn);
-        let addr = self.zones[tr.zone].config.primaries[tr.primary];
+        let addr = tr.addr;
         if let Some(n) = self.per_primary.get_mut(&addr) {
             *n = n.saturating_sub(1);
             if *n == 0 {
@@ -656,15 +731,15 @@ impl Secondary {
         self.zones[i].transfer = None;
         match result {
             Ok(outcome) => self.on_success(now, i, &tr, outcome),
-            Err(why) => self.on_failure(now, i, tr.primary, &why),
+            Err(why) => self.on_failure(now, i, &tr, &why),
         }
         self.requeue(i);
         self.start_due(now);
     }
 
-    fn on_failure(&mut self, now: Millis, i: usize, primary: usize, why: &RefreshError) {
+    fn on_failure(&mut self, now: Millis, i: usize, tr: &Transfer, why: &RefreshError) {
         let z = &mut self.zones[i];
-        let addr = z.config.primaries[primary];
+        let (primary, addr) = (tr.primary, tr.addr);
         tracing::warn!("[{}] refresh from {addr} failed: {why}", z.config.apex);
         if primary + 1 < z.config.primaries.len() {
             // Fail over to the next primary at once.
@@ -684,7 +759,7 @@ impl Secondary {
 
     fn on_success(&mut self, now: Millis, i: usize, tr: &Transfer, outcome: Outcome) {
         let z = &mut self.zones[i];
-        let addr = z.config.primaries[tr.primary];
+        let addr = tr.addr;
         z.next_primary = 0;
         if std::mem::take(&mut z.expiry_logged) {
             tracing::info!(

@@ -27,6 +27,7 @@ use super::timers::{SoaTimers, ZoneTimers};
 use crate::answer::NotifyEvent;
 use crate::notify_sink::NotifySink;
 use crate::tcp_framing::Outbox;
+use crate::wire::Name;
 use crate::zone::{Snapshot, Zone, ZoneSet, load_zone_file};
 
 const WAKE: Token = Token(usize::MAX);
@@ -101,6 +102,9 @@ impl Graveyard {
 
 struct TransferLoop {
     poll: Poll,
+    settings: TransferSettings,
+    /// New configurations of the secondary zones (a reload).
+    reconfigure: Receiver<Vec<SecondaryZone>>,
     clock: Clock,
     machine: Secondary,
     conns: HashMap<ConnId, Conn>,
@@ -117,6 +121,7 @@ pub struct TransferService {
     waker: Arc<Waker>,
     stop: Arc<AtomicBool>,
     sink: NotifySink,
+    reconfigure: crossbeam_channel::Sender<Vec<SecondaryZone>>,
 }
 
 impl TransferService {
@@ -130,6 +135,7 @@ impl TransferService {
         let poll = Poll::new()?;
         let waker = Arc::new(Waker::new(poll.registry(), WAKE)?);
         let (tx, rx) = bounded(NOTIFY_QUEUE);
+        let (reconfigure_tx, reconfigure) = crossbeam_channel::unbounded();
         let stop = Arc::new(AtomicBool::new(false));
         let clock = Clock::new();
         let now = clock.now();
@@ -141,6 +147,8 @@ impl TransferService {
         }
         let mut lp = TransferLoop {
             poll,
+            settings,
+            reconfigure,
             clock,
             machine,
             conns: HashMap::new(),
@@ -160,7 +168,18 @@ impl TransferService {
             waker: Arc::clone(&waker),
             stop,
             sink: NotifySink { sender: tx, waker },
+            reconfigure: reconfigure_tx,
         })
+    }
+
+    /// Applies a new configuration of the secondary zones (a reload): new
+    /// zones are loaded from disk or transferred, removed ones stop being
+    /// served and their copies are deleted, changed primaries and keys
+    /// apply from each zone's next refresh.
+    pub fn reconfigure(&self, zones: Vec<SecondaryZone>) {
+        if self.reconfigure.send(zones).is_ok() {
+            let _ = self.waker.wake();
+        }
     }
 
     /// Where workers send accepted NOTIFYs.
@@ -309,6 +328,9 @@ impl TransferLoop {
                     self.on_ready(ConnId(ev.token().0 as u64));
                 }
             }
+            while let Ok(zones) = self.reconfigure.try_recv() {
+                self.apply_configuration(zones);
+            }
             while let Ok((ev, at)) = self.notifies.try_recv() {
                 let now = self.clock.now();
                 self.machine.handle_notify(now, &ev, self.clock.at(at));
@@ -322,11 +344,59 @@ impl TransferLoop {
         self.persister.stop();
     }
 
+    /// Hands the machine the differences between the zones it has and
+    /// `zones`.
+    fn apply_configuration(&mut self, zones: Vec<SecondaryZone>) {
+        let now = self.clock.now();
+        let current: HashMap<Name, SecondaryZone> = self
+            .machine
+            .configured()
+            .map(|z| (z.apex.to_lowercase(), z.clone()))
+            .collect();
+        let wanted: HashMap<Name, SecondaryZone> = zones
+            .into_iter()
+            .map(|z| (z.apex.to_lowercase(), z))
+            .collect();
+        let (mut added, mut changed, mut removed) = (0, 0, 0);
+        for apex in current.keys() {
+            if !wanted.contains_key(apex) {
+                self.machine.remove_zone(apex);
+                removed += 1;
+            }
+        }
+        for (apex, z) in wanted {
+            match current.get(&apex) {
+                Some(old) if *old == z => {}
+                // Another file is another copy: start over from it.
+                Some(old) if old.file != z.file => {
+                    self.machine.remove_zone(&apex);
+                    let copy = load_from_disk(&z, &self.settings, now);
+                    self.machine.add_zone(now, z, copy);
+                    changed += 1;
+                }
+                Some(_) => {
+                    self.machine.update_zone(z);
+                    changed += 1;
+                }
+                None => {
+                    let copy = load_from_disk(&z, &self.settings, now);
+                    self.machine.add_zone(now, z, copy);
+                    added += 1;
+                }
+            }
+        }
+        tracing::info!(
+            "secondary zones reconfigured: {added} added, {changed} changed, {removed} removed"
+        );
+        self.machine.handle_timeout(now);
+    }
+
     /// Does what the machine asked, until it asks nothing more. Zones new
     /// to the set are added all at once at the end (one copy of the
     /// table, not one per zone: at start every zone is new).
     fn perform_actions(&mut self) {
         let mut new_zones = Vec::new();
+        let mut gone = Vec::new();
         while let Some(a) = self.machine.poll_action() {
             match a {
                 Action::Connect {
@@ -357,10 +427,12 @@ impl TransferLoop {
                     }
                 }
                 Action::Persist(req) => self.persister.submit(req),
+                Action::Unserve(apex) => gone.push(apex),
+                Action::Forget(file) => self.persister.forget(file),
             }
         }
-        if !new_zones.is_empty() {
-            self.serve(new_zones);
+        if !new_zones.is_empty() || !gone.is_empty() {
+            self.update_set(&gone, new_zones);
         }
     }
 
@@ -459,11 +531,14 @@ impl TransferLoop {
         }
     }
 
-    /// Adds `zones` to a new zone set; the old set waits in the graveyard
-    /// until every worker has moved on.
-    fn serve(&mut self, zones: Vec<Arc<Zone>>) {
-        let next = self.published.load().with_all(zones);
-        let old = self.published.swap(Arc::new(next));
+    /// A new zone set without the zones `gone` and with `zones` added or
+    /// replaced; the old set waits in the graveyard until every worker has
+    /// moved on. The daemon changes the set too (zones served from files,
+    /// on a reload), so this is a read-copy-update that retries.
+    fn update_set(&mut self, gone: &[Arc<Zone>], zones: Vec<Arc<Zone>>) {
+        let old = self
+            .published
+            .rcu(|cur| cur.without_zones(gone).with_all(zones.iter().cloned()));
         self.graveyard.sets.push(old);
     }
 }

@@ -172,6 +172,22 @@ impl ZoneSet {
         s
     }
 
+    /// A new set without these zones, each only if it is still the one
+    /// the set holds for its apex (another may have replaced it since).
+    pub fn without_zones(&self, zones: &[Arc<Zone>]) -> ZoneSet {
+        let mut s = self.clone();
+        for z in zones {
+            let key = z.apex.as_wire();
+            if s.table
+                .get(key, hash_name(key))
+                .is_some_and(|held| Arc::ptr_eq(held, z))
+            {
+                s.table.remove(key, hash_name(key));
+            }
+        }
+        s
+    }
+
     /// The zone with this apex (any case).
     pub fn get(&self, apex: &Name) -> Option<&Arc<Zone>> {
         let lower = apex.to_lowercase();

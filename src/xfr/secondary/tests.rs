@@ -86,6 +86,8 @@ struct World {
     connects: Vec<(Millis, SocketAddr)>,
     /// Queries a silent primary got, to answer late with `release`.
     held: Vec<(ConnId, Vec<u8>)>,
+    unserved: Vec<Name>,
+    forgotten: Vec<PathBuf>,
 }
 
 impl World {
@@ -98,6 +100,8 @@ impl World {
             persisted: Vec::new(),
             connects: Vec::new(),
             held: Vec::new(),
+            unserved: Vec::new(),
+            forgotten: Vec::new(),
         }
     }
 
@@ -169,6 +173,8 @@ impl World {
                     zone.publish(Some(snapshot));
                 }
                 Action::Persist(p) => self.persisted.push(p),
+                Action::Unserve(z) => self.unserved.push(z.apex.clone()),
+                Action::Forget(f) => self.forgotten.push(f),
             }
         }
     }
@@ -568,4 +574,46 @@ fn overdue_copies_are_refreshed_at_the_soa_query_rate() {
         per_second[((t - START) / 1000) as usize] += 1;
     }
     assert!(per_second[1..].iter().all(|&n| n <= 101), "{per_second:?}");
+}
+
+/// A reload takes a zone out while it transfers: the transfer is closed,
+/// the zone unserved and its copy forgotten, and it is never refreshed
+/// again; another zone's new primaries apply from its next refresh.
+#[test]
+fn a_reload_removes_a_zone_and_moves_another_to_new_primaries() {
+    let mut w = World::new();
+    let slow = w.primary(1, 3, Behaviour::Silent);
+    let other = w.primary(2, 4, Behaviour::Answers);
+    let mut m = Secondary::new(settings(10, 10), 1);
+    let gone = m.add_zone(START, zone("gone.example.", vec![slow]), None);
+    let moved = m.add_zone(START, zone("moved.example.", vec![slow]), None);
+    w.run(&mut m, START);
+    assert_eq!(m.transfers(), 2);
+    m.remove_zone(&name("GONE.example."));
+    m.update_zone(zone("moved.example.", vec![other]));
+    w.settle(&mut m, START + 10);
+    assert_eq!(m.transfers(), 1, "the removed zone's transfer is closed");
+    assert_eq!(w.unserved, [name("gone.example.")]);
+    assert_eq!(
+        w.forgotten,
+        [PathBuf::from("/nonexistent/gone.example.zone")]
+    );
+    assert!(m.next_refresh(gone).is_none());
+    assert!(m.zone_id(&name("gone.example.")).is_none());
+    // The moved zone's running transfer (to the old primary) runs out;
+    // the retry goes to the new one.
+    w.run(&mut m, START + 60_000);
+    assert_eq!(m.serial(moved), Some(4));
+    assert!(!w.connects_to(other).is_empty());
+    assert_eq!(
+        w.connects_to(slow).len(),
+        2,
+        "never again to the old primary"
+    );
+    assert_eq!(
+        m.configured()
+            .map(|z| z.apex.to_string())
+            .collect::<Vec<_>>(),
+        ["moved.example."]
+    );
 }
