@@ -324,15 +324,21 @@ fn write_batch(batch: Vec<PersistRequest>) {
             ),
         }
     }
-    let results = commit(files);
-    for (path, r) in &results {
-        if let Err(err) = r {
-            tracing::error!("cannot write {}: {err}", path.display());
+    let mut written = std::collections::HashSet::new();
+    for (path, r) in commit(files) {
+        match r {
+            Ok(()) => {
+                written.insert(path);
+            }
+            Err(err) => tracing::error!("cannot write {}: {err}", path.display()),
         }
+    }
+    if !tracing::enabled!(tracing::Level::DEBUG) {
+        return;
     }
     for req in &batch {
         if let Some(s) = &req.snapshot
-            && results.iter().any(|(p, r)| *p == req.file && r.is_ok())
+            && written.contains(&req.file)
         {
             tracing::debug!(
                 "[{}] wrote serial {} to {} in {:.1} ms (a batch of {})",
