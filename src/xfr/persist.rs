@@ -41,12 +41,11 @@ fn dir_of(path: &Path) -> &Path {
         .unwrap_or(Path::new("."))
 }
 
-/// A file written beside the one it will replace, not yet made durable
-/// nor renamed over it.
+/// A file written beside the one it will replace (and closed: a batch
+/// may hold tens of thousands), not yet made durable nor renamed over it.
 struct Written {
     tmp: PathBuf,
     path: PathBuf,
-    file: std::fs::File,
 }
 
 /// Writes the new content of `path` to a temporary file in the same
@@ -66,18 +65,14 @@ fn write_beside(
     let tmp = dir.join(tmp_name);
     let result = (|| {
         let file = std::fs::File::create(&tmp)?;
-        {
-            let mut w = io::BufWriter::new(&file);
-            fill(&mut w)?;
-            w.flush()?;
-        }
-        Ok(file)
+        let mut w = io::BufWriter::new(&file);
+        fill(&mut w)?;
+        w.flush()
     })();
     match result {
-        Ok(file) => Ok(Written {
+        Ok(()) => Ok(Written {
             tmp,
             path: path.to_path_buf(),
-            file,
         }),
         Err(e) => {
             let _ = std::fs::remove_file(&tmp);
@@ -99,7 +94,7 @@ fn commit(batch: Vec<Written>) -> Vec<(PathBuf, io::Result<()>)> {
     for w in batch {
         let r = (|| {
             if !synced {
-                w.file.sync_all()?;
+                std::fs::File::open(&w.tmp)?.sync_all()?;
             }
             std::fs::rename(&w.tmp, &w.path)
         })();
@@ -130,11 +125,14 @@ fn sync_all_at_once(batch: &[Written]) -> bool {
         let Some(first) = batch.first() else {
             return true;
         };
-        let dev = |w: &Written| w.file.metadata().map(|m| m.dev()).ok();
+        let dev = |w: &Written| std::fs::metadata(&w.tmp).map(|m| m.dev()).ok();
         let same = dev(first).is_some() && batch.iter().all(|w| dev(w) == dev(first));
-        // SAFETY: syncfs takes a descriptor this function's caller owns
-        // for the whole call; it touches no memory of ours.
-        same && unsafe { libc::syncfs(first.file.as_raw_fd()) } == 0
+        let Ok(f) = std::fs::File::open(&first.tmp) else {
+            return false;
+        };
+        // SAFETY: syncfs takes a descriptor `f` owns for the whole call;
+        // it touches no memory of ours.
+        same && unsafe { libc::syncfs(f.as_raw_fd()) } == 0
     }
     #[cfg(not(target_os = "linux"))]
     {
@@ -393,5 +391,67 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(names.len(), 2, "{names:?}");
+    }
+
+    /// A batch larger than the open-file limit is written whole: files
+    /// are closed as they are written, and made durable together.
+    #[test]
+    fn a_batch_of_thousands_of_zones_is_written_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = Persister::start().unwrap();
+        // Two files a zone: more than this process may hold open at once.
+        let mut limit = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        // SAFETY: getrlimit writes the struct it is given.
+        assert_eq!(
+            unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) },
+            0
+        );
+        let n = (limit.rlim_cur as usize / 2 + 64).clamp(1000, 40_000);
+        let mut files = Vec::new();
+        for i in 0..n {
+            let apex = parse_name_text(&format!("z{i}.example."), None).unwrap();
+            let text = format!("$TTL 60\n@ SOA ns hm {i} 2 3 4 5\n@ NS ns\n");
+            let snap = crate::zone::load_zone_text(text.as_bytes(), "t", &apex)
+                .unwrap()
+                .snapshot;
+            let file = dir.path().join(format!("z{i}.zone"));
+            files.push((file.clone(), apex.clone(), i as u32));
+            p.submit(PersistRequest {
+                apex,
+                file,
+                snapshot: Some(Arc::new(snap)),
+                state: SavedState {
+                    serial: i as u32,
+                    refreshed_at: 1,
+                    expires_at: 2,
+                },
+            });
+        }
+        // A zone taken out before its write is not written at all.
+        p.forget(files[7].0.clone());
+        p.stop();
+        for (k, (file, apex, serial)) in files.iter().enumerate() {
+            if k == 7 {
+                assert!(!file.exists() && !state_path(file).exists());
+                continue;
+            }
+            let back = load_zone_file(file, apex).unwrap().snapshot;
+            assert_eq!(back.serial(), *serial);
+            assert_eq!(load_state(file).map(|s| s.serial), Some(*serial));
+        }
+        let leftovers = std::fs::read_dir(dir.path())
+            .unwrap()
+            .filter(|e| {
+                e.as_ref()
+                    .unwrap()
+                    .file_name()
+                    .to_string_lossy()
+                    .starts_with('.')
+            })
+            .count();
+        assert_eq!(leftovers, 0, "no temporary file left");
     }
 }
