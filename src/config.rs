@@ -298,14 +298,16 @@ impl Config {
             None => None,
         };
         let transfer = transfer_settings(&file.transfer)?;
-        let mut zones: Vec<ZoneConfig> = Vec::new();
+        let mut zones: Vec<ZoneConfig> = Vec::with_capacity(file.zones.len());
+        // A set, not a scan per zone: a node may name 100,000 zones.
+        let mut names = std::collections::HashSet::with_capacity(file.zones.len());
         for (i, z) in file.zones.iter().enumerate() {
             // Without the trailing dot the name is absolute all the same,
             // as Knot and NSD read zone names.
             let name = parse_name_text(&z.name, Some(&Name::root()))
                 .map_err(|e| format!("zone[{i}].name: '{}': {e}", z.name))?
                 .to_lowercase();
-            if zones.iter().any(|o| o.name == name) {
+            if !names.insert(name.clone()) {
                 return Err(format!("zone[{i}].name: {name} is configured twice"));
             }
             let secondary = secondary_config(i, z, &keys, server_source)?;
