@@ -30,6 +30,8 @@ pub struct Side {
     pub restart_s: Option<f64>,
     pub restart_connects: Option<usize>,
     pub notify_to_served_ms: Option<f64>,
+    /// From start until every copy and state file is on disk.
+    pub persisted_s: Option<f64>,
 }
 
 pub struct Report {
@@ -169,11 +171,27 @@ fn primary(dir: &Path, zones: usize, notify_port: u16) -> Result<(Server, PathBu
             "  - domain: z{i}.{SUFFIX}\n    template: customer\n"
         ));
     }
-    let port = free_port();
+    let port = free_port_except(notify_port);
     procs::start_knot_answering(&home, port, &conf).map(|(s, _)| (s, files))
 }
 
-fn knot_secondary(dir: &Path, zones: usize, primary_port: u16) -> Result<Server, String> {
+/// A free port other than `taken` (chosen earlier, and bound only later:
+/// the system could hand it out again meanwhile).
+fn free_port_except(taken: u16) -> u16 {
+    loop {
+        let p = free_port();
+        if p != taken {
+            return p;
+        }
+    }
+}
+
+fn knot_secondary(
+    dir: &Path,
+    zones: usize,
+    primary_port: u16,
+    zc_port: u16,
+) -> Result<Server, String> {
     let home = dir.join("knot-secondary");
     std::fs::create_dir_all(&home).map_err(|e| e.to_string())?;
     let mut conf = format!(
@@ -186,7 +204,7 @@ fn knot_secondary(dir: &Path, zones: usize, primary_port: u16) -> Result<Server,
             "  - domain: z{i}.{SUFFIX}\n    template: customer\n"
         ));
     }
-    let port = free_port();
+    let port = free_port_except(zc_port);
     Ok(procs::start_knot_answering(&home, port, &conf)?.0)
 }
 
@@ -301,7 +319,7 @@ pub fn run(s: &Settings, dir: &Path) -> Result<Report, String> {
     let limit = Duration::from_secs(600);
     // What zonecast holds with no zone at all.
     let empty_home = dir.join("zonecast-empty");
-    let empty_port = free_port();
+    let empty_port = free_port_except(zc_port);
     let empty_conf = zonecast_config(&empty_home, empty_port, 0, primary.addr.port())?;
     let empty = start_zonecast(&empty_conf, empty_port, &empty_home.join("log"))?;
     let empty_pss_mib = empty.pss_kib() as f64 / 1024.0;
@@ -310,7 +328,7 @@ pub fn run(s: &Settings, dir: &Path) -> Result<Report, String> {
     let knot = if s.knot {
         eprintln!("Knot secondary: syncing {n} zones");
         let started = Instant::now();
-        let k = knot_secondary(dir, n, primary.addr.port())?;
+        let k = knot_secondary(dir, n, primary.addr.port(), zc_port)?;
         let sync_s = all_answer(k.addr, n, Some(1), started, limit);
         std::thread::sleep(Duration::from_millis(500));
         let side = Side {
@@ -346,9 +364,28 @@ pub fn run(s: &Settings, dir: &Path) -> Result<Report, String> {
     );
     side.notify_to_served_ms = notify_to_served(&files, zc.addr);
     eprintln!("  NOTIFY to served: {:?} ms", side.notify_to_served_ms);
-    // Let the persistence writer finish, then restart with the primary
-    // gone and a silent listener counting connections in its place.
-    std::thread::sleep(Duration::from_secs(2));
+    // The copies reach the disk behind the transfers (a writer thread of
+    // their own): wait for every state file, then restart with the
+    // primary gone and a silent listener counting connections in its
+    // place.
+    let states = |dir: &Path| {
+        std::fs::read_dir(dir).map_or(0, |d| {
+            d.filter(|e| {
+                e.as_ref()
+                    .is_ok_and(|e| e.file_name().to_string_lossy().ends_with(".state"))
+            })
+            .count()
+        })
+    };
+    let persisting = Instant::now();
+    while states(&home.join("zones")) < n && persisting.elapsed() < limit {
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    side.persisted_s = Some(started.elapsed().as_secs_f64());
+    eprintln!(
+        "  every copy on disk {:.1} s after start",
+        started.elapsed().as_secs_f64()
+    );
     drop(zc);
     let primary_addr = primary.addr;
     drop(primary);
@@ -416,6 +453,10 @@ pub fn table(r: &Report) -> String {
         "| zonecast memory per zone, less an empty server's ({:.1} MiB) | - | {} | - |\n",
         r.empty_pss_mib,
         per_zone.map_or("-".into(), |b| format!("{b:.0} octets"))
+    ));
+    t.push_str(&format!(
+        "| every copy and its timers on disk, from start | - | {} | - |\n",
+        secs(z.persisted_s)
     ));
     t.push_str(&format!(
         "| restart, every zone served from its copy, primary gone | - | {} | - |\n",
