@@ -24,7 +24,7 @@ use crate::wire::header::flag;
 use crate::wire::iana::{class, ede, opcode, rcode, rtype};
 use crate::wire::name::NameBuf;
 use crate::wire::writer::CompressionTable;
-use crate::zone::{Zone, ZoneSet};
+use crate::zone::{Snapshot, SnapshotGuard, Zone, ZoneSet};
 use opt::ResponseOpt;
 
 /// The smallest UDP payload every client takes (RFC 1035 §4.2.1), and the
@@ -252,24 +252,29 @@ impl Responder {
         } else {
             self.plan(zones, req, transport)
         };
+        // The version answered from: one load for the whole answer.
+        let mut verdict = verdict;
+        let snapshot = verdict
+            .zone
+            .map(|z| check_version(z, &mut verdict, transport.now));
+        let snap = snapshot.as_ref().and_then(|g| g.as_deref());
         if let Some(o) = opt.as_mut() {
             o.ext_rcode = (verdict.rcode >> 4) as u8;
             o.ede = verdict.ede;
             if edns_req.is_some_and(|e| e.expire) {
-                o.expire = verdict.zone.and_then(|z| expire_option(z, transport.now));
+                o.expire = verdict
+                    .zone
+                    .and_then(|z| expire_option(z, snap, transport.now));
             }
         }
         let opt_len = opt.map_or(0, |o| o.len()) + tsig.as_ref().map_or(0, TsigCheck::reserve);
         if w.reserve(opt_len).is_err() {
             return Outcome::Drop;
         }
-        let mut verdict = verdict;
-        // The version answered from: one load for the whole answer.
-        let snapshot = verdict
-            .zone
-            .filter(|_| verdict.rcode == rcode::NOERROR && parsed.is_ok())
-            .map(Zone::snapshot);
-        if let Some(snap) = snapshot.as_ref().and_then(|g| g.as_deref()) {
+        if verdict.rcode == rcode::NOERROR
+            && parsed.is_ok()
+            && let Some(snap) = snap
+        {
             let below = req.lower.label_count() - snap.apex_labels();
             let r = resolve::resolve(snap, req, below, &mut w, lookup);
             verdict.rcode = r.rcode;
@@ -371,15 +376,25 @@ impl Responder {
         };
         let mut v = Verdict::rcode(rcode::NOERROR);
         v.zone = Some(zone);
-        if !zone.is_loaded() {
+        v
+    }
+}
+
+/// Loads the version `zone` serves, once per answer; a zone with none
+/// yet, or whose copy expired, turns a NOERROR verdict into SERVFAIL with
+/// the extended error saying why (RFC 8914).
+fn check_version(zone: &Zone, v: &mut Verdict<'_>, now: u64) -> SnapshotGuard {
+    let snapshot = zone.snapshot();
+    if v.rcode == rcode::NOERROR {
+        if snapshot.is_none() {
             v.rcode = rcode::SERVFAIL;
             v.ede = Some((ede::NOT_READY, "Zone not loaded"));
-        } else if zone.is_expired(transport.now) {
+        } else if zone.is_expired(now) {
             v.rcode = rcode::SERVFAIL;
             v.ede = Some((ede::INVALID_DATA, "Zone has expired"));
         }
-        v
     }
+    snapshot
 }
 
 /// Verifies the TSIG of a request. Only NOTIFY for a secondary zone with
@@ -463,10 +478,10 @@ fn sign_answer(out: &mut [u8], len: usize, t: &TsigCheck<'_>, now: u64) -> Optio
 
 /// The RFC 7314 EXPIRE value: seconds left for a secondary zone, the SOA
 /// EXPIRE field for a zone served from its own file.
-fn expire_option(zone: &Zone, now: u64) -> Option<u32> {
+fn expire_option(zone: &Zone, snapshot: Option<&Snapshot>, now: u64) -> Option<u32> {
     match zone.expires_at() {
         Some(t) => Some(t.saturating_sub(now).min(u32::MAX as u64) as u32),
-        None => zone.snapshot().as_ref().map(|s| s.soa_field(3)),
+        None => snapshot.map(|s| s.soa_field(3)),
     }
 }
 

@@ -16,6 +16,9 @@ use crate::wire::Name;
 use crate::wire::name::{NameBuf, SuffixHashes, hash_name};
 use std::net::IpAddr;
 
+/// A zone's version, loaded for one answer.
+pub type SnapshotGuard = Guard<Option<Arc<Snapshot>>>;
+
 /// One served zone as the answer engine sees it.
 #[derive(Debug)]
 pub struct Zone {
@@ -87,7 +90,7 @@ impl Zone {
     /// (no lock, no allocation, no shared counter in the common case),
     /// but a worker holding many at once falls back to counting.
     #[inline]
-    pub fn snapshot(&self) -> Guard<Option<Arc<Snapshot>>> {
+    pub fn snapshot(&self) -> SnapshotGuard {
         self.snapshot.load()
     }
 
