@@ -156,14 +156,6 @@ const DUE_LOOKAHEAD: usize = 1024;
 /// for a newer serial replaces it.
 pub const NOTIFY_STALL_MS: Millis = 1000;
 
-fn soa_timers(s: &Snapshot) -> SoaTimers {
-    SoaTimers {
-        refresh: s.soa_field(1),
-        retry: s.soa_field(2),
-        expire: s.soa_field(3),
-    }
-}
-
 struct ZoneState {
     config: SecondaryZone,
     /// Taken out of the configuration: kept as a tombstone so the other
@@ -278,7 +270,12 @@ impl Secondary {
         });
         let mut timers = ZoneTimers::new(&config.apex, self.settings.policy.clone(), now);
         let snapshot = copy.map(|c| {
-            timers.on_loaded(now, c.expires_at, c.refreshed_at, soa_timers(&c.snapshot));
+            timers.on_loaded(
+                now,
+                c.expires_at,
+                c.refreshed_at,
+                SoaTimers::of(&c.snapshot),
+            );
             c.snapshot
         });
         // The load line already says whether the copy has expired.
@@ -748,7 +745,7 @@ impl Secondary {
             return;
         }
         z.next_primary = 0;
-        let soa = z.snapshot.as_deref().map(soa_timers);
+        let soa = z.snapshot.as_deref().map(SoaTimers::of);
         z.timers.on_failed(now, soa);
         tracing::warn!(
             "[{}] every primary failed; next attempt in {} s",
@@ -772,7 +769,7 @@ impl Secondary {
                 // At 10,000 zones a line per SOA check is noise.
                 tracing::debug!("[{}] up to date at serial {serial} ({addr})", z.config.apex);
                 if let Some(s) = &z.snapshot {
-                    z.timers.on_refreshed(now, soa_timers(s));
+                    z.timers.on_refreshed(now, SoaTimers::of(s));
                 }
                 z.expiry.set(z.timers.expires_at.map(|ms| ms / 1000));
                 false
@@ -807,7 +804,7 @@ impl Secondary {
                     snapshot.record_count(),
                     now.saturating_sub(tr.started)
                 );
-                z.timers.on_refreshed(now, soa_timers(&snapshot));
+                z.timers.on_refreshed(now, SoaTimers::of(&snapshot));
                 z.expiry.set(z.timers.expires_at.map(|ms| ms / 1000));
                 z.snapshot = Some(Arc::new(snapshot));
                 true

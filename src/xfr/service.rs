@@ -23,7 +23,7 @@ use super::TransferSettings;
 use super::persist::{Persister, load_state};
 pub use super::secondary::SecondaryZone;
 use super::secondary::{Action, ConnError, ConnId, LoadedCopy, Millis, Secondary};
-use super::timers::{SoaTimers, ZoneTimers};
+use super::timers::SoaTimers;
 use crate::answer::NotifyEvent;
 use crate::notify_sink::NotifySink;
 use crate::tcp_framing::Outbox;
@@ -196,14 +196,6 @@ impl TransferService {
     }
 }
 
-fn soa_timers(s: &Snapshot) -> SoaTimers {
-    SoaTimers {
-        refresh: s.soa_field(1),
-        retry: s.soa_field(2),
-        expire: s.soa_field(3),
-    }
-}
-
 /// Every zone's copy from disk, in order, read on every core: a node of
 /// many small zones is back in service as fast as its disk allows.
 fn load_all_from_disk(
@@ -266,8 +258,7 @@ fn load_from_disk(
             return None;
         }
     };
-    let timers = ZoneTimers::new(&z.apex, settings.policy.clone(), now);
-    let expire = timers.clamp(soa_timers(&snapshot)).expire as u64 * 1000;
+    let expire = settings.policy.clamp(SoaTimers::of(&snapshot)).expire as u64 * 1000;
     let (expires_at, refreshed_at) = match load_state(&z.file) {
         Some(st) if st.serial == snapshot.serial() => {
             (st.expires_at * 1000, Some(st.refreshed_at * 1000))

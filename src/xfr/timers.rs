@@ -46,6 +46,35 @@ pub struct SoaTimers {
     pub expire: u32,
 }
 
+impl SoaTimers {
+    /// The timers of a version's SOA.
+    pub fn of(s: &crate::zone::Snapshot) -> SoaTimers {
+        SoaTimers {
+            refresh: s.soa_field(1),
+            retry: s.soa_field(2),
+            expire: s.soa_field(3),
+        }
+    }
+}
+
+impl TimerPolicy {
+    /// The SOA timers after the configured clamps.
+    pub fn clamp(&self, t: SoaTimers) -> SoaTimers {
+        SoaTimers {
+            refresh: t.refresh.clamp(
+                self.refresh_min_s,
+                self.refresh_max_s.max(self.refresh_min_s),
+            ),
+            retry: t
+                .retry
+                .clamp(self.retry_min_s, self.retry_max_s.max(self.retry_min_s)),
+            expire: t
+                .expire
+                .clamp(self.expire_min_s, self.expire_max_s.max(self.expire_min_s)),
+        }
+    }
+}
+
 /// Retry delays before the first copy of a zone: 2 s doubling to 5 min.
 const BOOTSTRAP_FIRST_MS: u64 = 2_000;
 const BOOTSTRAP_MAX_MS: u64 = 300_000;
@@ -90,18 +119,7 @@ impl ZoneTimers {
 
     /// The SOA timers after the configured clamps.
     pub fn clamp(&self, t: SoaTimers) -> SoaTimers {
-        let p = &self.policy;
-        SoaTimers {
-            refresh: t
-                .refresh
-                .clamp(p.refresh_min_s, p.refresh_max_s.max(p.refresh_min_s)),
-            retry: t
-                .retry
-                .clamp(p.retry_min_s, p.retry_max_s.max(p.retry_min_s)),
-            expire: t
-                .expire
-                .clamp(p.expire_min_s, p.expire_max_s.max(p.expire_min_s)),
-        }
+        self.policy.clamp(t)
     }
 
     pub fn is_due(&self, now: u64) -> bool {

@@ -186,7 +186,7 @@ impl ChunkWriter {
     /// Encodes an owner's sets straight into the chunk: no blob of its
     /// own to allocate and free (a million of those fragment the heap).
     fn encode(&mut self, hash: [u8; HASH_LEN], owner: &[u8], mut sets: Sets) {
-        sets.sort_by_key(|(t, _, rds)| set_key(*t, rds.first().map_or(&[][..], |r| &r[..])));
+        sort_sets(&mut sets);
         self.cur.hashes.push(hash);
         append_node_from_sets(&mut self.cur.blobs, owner, 0, &sets);
         self.cur.ends.push(self.cur.blobs.len() as u32);
@@ -479,8 +479,13 @@ pub fn opt_out(node: Node<'_>) -> bool {
 }
 
 fn encode(owner: &[u8], mut sets: Sets) -> Vec<u8> {
-    sets.sort_by_key(|(t, _, rds)| set_key(*t, rds.first().map_or(&[][..], |r| &r[..])));
+    sort_sets(&mut sets);
     encode_node_from_sets(owner, 0, &sets)
+}
+
+/// An owner's sets in the order a node keeps them (RRSIGs by type covered).
+fn sort_sets(sets: &mut Sets) {
+    sets.sort_by_key(|(t, _, rds)| set_key(*t, rds.first().map_or(&[][..], |r| &r[..])));
 }
 
 #[cfg(test)]

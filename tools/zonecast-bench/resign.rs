@@ -14,6 +14,7 @@ use zonecast::wire::name::parse_name_text;
 use zonecast::zone::{Diff, Rr, Snapshot, load_zone_file};
 
 use crate::qps;
+use crate::scale::soa_at;
 use crate::zonegen::{self, APEX};
 
 #[derive(Clone, Debug)]
@@ -70,12 +71,6 @@ fn resigned(rdata: &[u8]) -> Vec<u8> {
 /// The diff that replaces every `every`-th RRSIG, and the SOA's.
 fn resigning_diff(snap: &Snapshot, every: usize) -> Result<(Diff, usize), String> {
     let apex = snap.apex().as_wire().to_vec();
-    let soa = |serial: u32| -> Result<Rr, String> {
-        let mut rd = snap.soa_rdata().to_vec();
-        let at = rd.len() - 20;
-        rd[at..at + 4].copy_from_slice(&serial.to_be_bytes());
-        rr(&apex, snap.soa().ttl(), rtype::SOA, &rd)
-    };
     let (mut removed, mut added) = (Vec::new(), Vec::new());
     let mut k = 0usize;
     for (owner, ttl, t, rd) in snap.records() {
@@ -92,9 +87,9 @@ fn resigning_diff(snap: &Snapshot, every: usize) -> Result<(Diff, usize), String
     let n = removed.len();
     Ok((
         Diff {
-            old_soa: soa(snap.serial())?,
+            old_soa: soa_at(snap, snap.serial()),
             removed,
-            new_soa: soa(snap.serial().wrapping_add(1))?,
+            new_soa: soa_at(snap, snap.serial().wrapping_add(1)),
             added,
         },
         n,

@@ -98,18 +98,7 @@ fn ixfr_in_process(path: &Path) -> Result<(f64, String), String> {
     let snap = load_zone_file(path, &apex)
         .map_err(|e| e.to_string())?
         .snapshot;
-    let soa = |serial: u32| {
-        let mut rd = snap.soa_rdata().to_vec();
-        let at = rd.len() - 20;
-        rd[at..at + 4].copy_from_slice(&serial.to_be_bytes());
-        Rr {
-            owner: apex.clone(),
-            rtype: 6,
-            class: 1,
-            ttl: snap.soa().ttl(),
-            rdata: rd.into(),
-        }
-    };
+    let soa = |serial: u32| soa_at(&snap, serial);
     let owner = parse_name_text("h1.bench.test.", None).map_err(|e| e.to_string())?;
     let a = |octets: [u8; 4]| Rr {
         owner: owner.clone(),
@@ -141,6 +130,20 @@ fn ixfr_in_process(path: &Path) -> Result<(f64, String), String> {
     }
     times.sort_by(|a, b| a.total_cmp(b));
     Ok((times[times.len() / 2], shared))
+}
+
+/// The SOA of `snap` with its serial set to `serial`, for a diff.
+pub fn soa_at(snap: &zonecast::zone::Snapshot, serial: u32) -> zonecast::zone::Rr {
+    let mut rd = snap.soa_rdata().to_vec();
+    let at = rd.len() - 20;
+    rd[at..at + 4].copy_from_slice(&serial.to_be_bytes());
+    zonecast::zone::Rr {
+        owner: snap.apex().clone(),
+        rtype: 6,
+        class: 1,
+        ttl: snap.soa().ttl(),
+        rdata: rd.into(),
+    }
 }
 
 /// AXFR ingest into zonecast and into Knot from a Knot primary, then a
