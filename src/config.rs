@@ -13,6 +13,8 @@ use crate::tsig::{Algorithm, TsigKey};
 use crate::wire::Name;
 use crate::wire::name::parse_name_text;
 use crate::xfr::TransferSettings;
+use crate::xfr::catalog::{CatalogConfig, MemberTemplate};
+use crate::xfr::secondary::SecondaryZone;
 use crate::xfr::stream::Limits;
 use crate::xfr::timers::TimerPolicy;
 
@@ -39,6 +41,42 @@ pub struct ConfigFile {
     pub keys: Vec<KeySection>,
     #[serde(default)]
     pub transfer: TransferSection,
+    #[serde(default, rename = "catalog")]
+    pub catalogs: Vec<CatalogSection>,
+    #[serde(default, rename = "template")]
+    pub templates: Vec<TemplateSection>,
+}
+
+/// `[[catalog]]`: a catalog zone (RFC 9432) whose members this node
+/// serves as secondary zones.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CatalogSection {
+    pub name: String,
+    /// Where the catalog's own copy is kept.
+    pub file: PathBuf,
+    pub primaries: Vec<String>,
+    pub tsig_key: Option<String>,
+    pub transfer_source: Option<String>,
+    /// `[[template]]` names for the members: the first is the default,
+    /// a member's `group` property picks another by name. None: members
+    /// come from the catalog's primaries, with its key, and their copies
+    /// go in a directory named `members` beside the catalog's file.
+    #[serde(default)]
+    pub templates: Vec<String>,
+}
+
+/// `[[template]]`: how member zones of a catalog are made.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TemplateSection {
+    pub name: String,
+    /// Where members' copies are kept, one file per zone.
+    pub directory: PathBuf,
+    /// The catalog's own primaries (and key, and source) when left out.
+    pub primaries: Option<Vec<String>>,
+    pub tsig_key: Option<String>,
+    pub transfer_source: Option<String>,
 }
 
 /// `[[key]]`: a TSIG key (RFC 8945).
@@ -218,6 +256,7 @@ pub struct Config {
     pub tcp_idle_timeout: Duration,
     pub tcp_io_timeout: Duration,
     pub zones: Vec<ZoneConfig>,
+    pub catalogs: Vec<CatalogConfig>,
     pub transfer: TransferSettings,
 }
 
@@ -310,13 +349,28 @@ impl Config {
             if !names.insert(name.clone()) {
                 return Err(format!("zone[{i}].name: {name} is configured twice"));
             }
-            let secondary = secondary_config(i, z, &keys, server_source)?;
+            let secondary = secondary_config(
+                &format!("zone[{i}]"),
+                z.primaries.as_deref(),
+                z.tsig_key.as_deref(),
+                z.transfer_source.as_deref(),
+                &keys,
+                server_source,
+            )?;
             zones.push(ZoneConfig {
                 name,
                 file: base.join(&z.file),
                 secondary,
             });
         }
+        let catalogs = catalog_configs(
+            &file.catalogs,
+            &file.templates,
+            base,
+            &keys,
+            server_source,
+            &mut names,
+        )?;
         Ok(Config {
             listen,
             workers: if s.workers == 0 {
@@ -332,6 +386,7 @@ impl Config {
             tcp_idle_timeout: Duration::from_millis(s.tcp_idle_timeout_ms),
             tcp_io_timeout: Duration::from_millis(s.tcp_io_timeout_ms),
             zones,
+            catalogs,
             transfer,
         })
     }
@@ -369,49 +424,50 @@ fn parse_primary(s: &str) -> Option<SocketAddr> {
         .or_else(|| s.parse::<IpAddr>().ok().map(|ip| SocketAddr::new(ip, 53)))
 }
 
+/// The primaries, key and source of a section named `at` (`zone[3]`).
 fn secondary_config(
-    i: usize,
-    z: &ZoneSection,
+    at: &str,
+    primaries: Option<&[String]>,
+    tsig_key: Option<&str>,
+    transfer_source: Option<&str>,
     keys: &[Arc<TsigKey>],
     server_source: Option<IpAddr>,
 ) -> Result<Option<SecondaryConfig>, String> {
-    let Some(list) = &z.primaries else {
-        if z.tsig_key.is_some() || z.transfer_source.is_some() {
-            return Err(format!(
-                "zone[{i}]: tsig_key and transfer_source need primaries"
-            ));
+    let Some(list) = primaries else {
+        if tsig_key.is_some() || transfer_source.is_some() {
+            return Err(format!("{at}: tsig_key and transfer_source need primaries"));
         }
         return Ok(None);
     };
     if list.is_empty() {
         return Err(format!(
-            "zone[{i}].primaries: empty; leave it out for a zone served from its file"
+            "{at}.primaries: empty; leave it out for a zone served from its file"
         ));
     }
     let mut primaries = Vec::new();
     for p in list {
         primaries.push(parse_primary(p).ok_or_else(|| {
-            format!("zone[{i}].primaries: '{p}' is not an address like 192.0.2.1, 192.0.2.1:53 or [2001:db8::1]:53")
+            format!("{at}.primaries: '{p}' is not an address like 192.0.2.1, 192.0.2.1:53 or [2001:db8::1]:53")
         })?);
     }
-    let key = match &z.tsig_key {
+    let key = match tsig_key {
         Some(k) => {
             let wanted = parse_name_text(k, Some(&Name::root()))
-                .map_err(|e| format!("zone[{i}].tsig_key: '{k}': {e}"))?
+                .map_err(|e| format!("{at}.tsig_key: '{k}': {e}"))?
                 .to_lowercase();
             Some(
                 keys.iter()
                     .find(|key| key.name == wanted)
                     .cloned()
-                    .ok_or_else(|| format!("zone[{i}].tsig_key: no [[key]] is named '{k}'"))?,
+                    .ok_or_else(|| format!("{at}.tsig_key: no [[key]] is named '{k}'"))?,
             )
         }
         None => None,
     };
-    let source = match &z.transfer_source {
+    let source = match transfer_source {
         Some(a) => Some(
             a.parse::<IpAddr>()
-                .map_err(|_| format!("zone[{i}].transfer_source: '{a}' is not an IP address"))?,
+                .map_err(|_| format!("{at}.transfer_source: '{a}' is not an IP address"))?,
         ),
         None => server_source,
     };
@@ -419,7 +475,7 @@ fn secondary_config(
         && let Some(p) = primaries.iter().find(|p| p.is_ipv4() != src.is_ipv4())
     {
         return Err(format!(
-            "zone[{i}].transfer_source: {src} cannot reach primary {p} (different address family)"
+            "{at}.transfer_source: {src} cannot reach primary {p} (different address family)"
         ));
     }
     Ok(Some(SecondaryConfig {
@@ -427,6 +483,90 @@ fn secondary_config(
         key,
         source,
     }))
+}
+
+/// The `[[catalog]]` sections, with their templates resolved. `names`
+/// holds the zones' names: a catalog may not be one of them.
+fn catalog_configs(
+    catalogs: &[CatalogSection],
+    template_sections: &[TemplateSection],
+    base: &Path,
+    keys: &[Arc<TsigKey>],
+    server_source: Option<IpAddr>,
+    names: &mut std::collections::HashSet<Name>,
+) -> Result<Vec<CatalogConfig>, String> {
+    let mut template_names = std::collections::HashSet::new();
+    for (i, t) in template_sections.iter().enumerate() {
+        if !template_names.insert(t.name.as_str()) {
+            return Err(format!("template[{i}].name: '{}' is defined twice", t.name));
+        }
+    }
+    let mut out = Vec::with_capacity(catalogs.len());
+    for (i, c) in catalogs.iter().enumerate() {
+        let at = format!("catalog[{i}]");
+        let name = parse_name_text(&c.name, Some(&Name::root()))
+            .map_err(|e| format!("{at}.name: '{}': {e}", c.name))?
+            .to_lowercase();
+        if !names.insert(name.clone()) {
+            return Err(format!("{at}.name: {name} is configured twice"));
+        }
+        let own = secondary_config(
+            &at,
+            Some(&c.primaries),
+            c.tsig_key.as_deref(),
+            c.transfer_source.as_deref(),
+            keys,
+            server_source,
+        )?
+        .ok_or_else(|| format!("{at}.primaries: needed"))?;
+        let file_path = base.join(&c.file);
+        let mut templates = Vec::new();
+        for wanted in &c.templates {
+            let (j, t) = template_sections
+                .iter()
+                .enumerate()
+                .find(|(_, t)| t.name == *wanted)
+                .ok_or_else(|| format!("{at}.templates: no [[template]] is named '{wanted}'"))?;
+            let tat = format!("template[{j}]");
+            let s = secondary_config(
+                &tat,
+                t.primaries.as_deref(),
+                t.tsig_key.as_deref(),
+                t.transfer_source.as_deref(),
+                keys,
+                server_source,
+            )?
+            .unwrap_or_else(|| own.clone());
+            templates.push(MemberTemplate {
+                name: t.name.clone(),
+                primaries: s.primaries,
+                key: s.key,
+                source: s.source,
+                directory: base.join(&t.directory),
+            });
+        }
+        if templates.is_empty() {
+            templates.push(MemberTemplate {
+                name: "default".into(),
+                primaries: own.primaries.clone(),
+                key: own.key.clone(),
+                source: own.source,
+                directory: file_path.parent().unwrap_or(Path::new(".")).join("members"),
+            });
+        }
+        out.push(CatalogConfig {
+            zone: SecondaryZone {
+                apex: name,
+                file: file_path,
+                primaries: own.primaries,
+                key: own.key,
+                source: own.source,
+                catalog: true,
+            },
+            templates,
+        });
+    }
+    Ok(out)
 }
 
 fn transfer_settings(t: &TransferSection) -> Result<TransferSettings, String> {

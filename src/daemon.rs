@@ -13,7 +13,7 @@ use crate::answer::{Responder, ResponderConfig};
 use crate::config::{Config, ZoneConfig};
 use crate::server::{Server, ServerConfig, TerminationSignals};
 use crate::wire::Name;
-use crate::xfr::service::{SecondaryZone, TransferService};
+use crate::xfr::service::{Provisioning, SecondaryZone, TransferService};
 use crate::zone::{Zone, ZoneSet, load_zone_file};
 
 #[derive(Debug, Error)]
@@ -72,9 +72,10 @@ fn modified(path: &Path) -> Option<SystemTime> {
     std::fs::metadata(path).and_then(|m| m.modified()).ok()
 }
 
-/// The secondary zones of a configuration.
-fn secondaries(config: &Config) -> Vec<SecondaryZone> {
-    config
+/// What the transfer thread keeps: the secondary zones and the catalogs
+/// of a configuration.
+fn provisioning(config: &Config) -> Provisioning {
+    let zones = config
         .zones
         .iter()
         .filter_map(|z| {
@@ -85,9 +86,15 @@ fn secondaries(config: &Config) -> Vec<SecondaryZone> {
                 primaries: s.primaries.clone(),
                 key: s.key.clone(),
                 source: s.source,
+                catalog: false,
             })
         })
-        .collect()
+        .collect();
+    Provisioning {
+        zones,
+        catalogs: config.catalogs.clone(),
+        names: config.zones.iter().map(|z| z.name.to_lowercase()).collect(),
+    }
 }
 
 /// Loads the zones served from files that are new in `config` or whose
@@ -170,11 +177,12 @@ fn reload(
         );
     }
     let (loaded, removed) = apply_primaries(&config, served, zones);
-    let secondary = secondaries(&config);
-    let n = secondary.len();
-    transfer.reconfigure(secondary);
+    let wanted = provisioning(&config);
+    let n = wanted.zones.len();
+    let catalogs = wanted.catalogs.len();
+    transfer.reconfigure(wanted);
     tracing::info!(
-        "reloaded {}: zones from files: {loaded} loaded, {removed} removed, {} unchanged; {n} secondary zones",
+        "reloaded {}: zones from files: {loaded} loaded, {removed} removed, {} unchanged; {n} secondary zones, {catalogs} catalogs",
         path.display(),
         served.len() - loaded
     );
@@ -191,7 +199,7 @@ pub fn run(config: Config, path: &Path) -> Result<(), DaemonError> {
     // workers start, so a copy on disk is served at once. The transfer
     // thread runs even with none, for zones a reload adds.
     let transfer = TransferService::start(
-        secondaries(&config),
+        provisioning(&config),
         config.transfer.clone(),
         Arc::clone(&zones),
     )?;

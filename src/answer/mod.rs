@@ -368,7 +368,9 @@ impl Responder {
             }
             f => f,
         };
-        let Some((zone, _)) = found else {
+        // A catalog zone is this server's list of zones, not data for
+        // the public (RFC 9432 §7): answered as a zone not served.
+        let Some((zone, _)) = found.filter(|(z, _)| !z.catalog) else {
             // RFC 8914 §4.21, as Knot sends it.
             let mut v = Verdict::rcode(rcode::REFUSED);
             v.ede = Some((ede::NOT_AUTHORITATIVE, ""));

@@ -3,6 +3,7 @@
 //! every secondary zone's life around them), the transfer thread that
 //! drives them, and the writer that keeps copies on disk.
 
+pub mod catalog;
 pub mod encode;
 pub mod exchange;
 pub mod persist;

@@ -39,6 +39,29 @@ pub struct SecondaryZone {
     pub primaries: Vec<SocketAddr>,
     pub key: Option<Arc<TsigKey>>,
     pub source: Option<IpAddr>,
+    /// A catalog zone (RFC 9432): kept like any other, never answered.
+    pub catalog: bool,
+}
+
+impl SecondaryZone {
+    /// The zone as the answer engine sees it, serving `snapshot`.
+    fn served(&self, snapshot: Option<Arc<Snapshot>>, expiry: &Arc<Expiry>) -> Zone {
+        let policy = Arc::new(NotifyPolicy {
+            primaries: self.primaries.iter().map(|p| p.ip()).collect(),
+            key: self.key.clone(),
+        });
+        let zone = Zone::new(
+            self.apex.clone(),
+            snapshot,
+            Some(Arc::clone(expiry)),
+            Some(policy),
+        );
+        if self.catalog {
+            zone.into_catalog()
+        } else {
+            zone
+        }
+    }
 }
 
 /// The copy of a zone found on disk at start.
@@ -158,8 +181,8 @@ pub const NOTIFY_STALL_MS: Millis = 1000;
 
 struct ZoneState {
     config: SecondaryZone,
-    /// Taken out of the configuration: kept as a tombstone so the other
-    /// zones' numbers stay, never queued again.
+    /// Taken out of the configuration: never queued again, and its place
+    /// (the other zones' numbers stay) is free for the next zone added.
     removed: bool,
     timers: ZoneTimers,
     /// The zone as served: its version slot and the expiry it reads,
@@ -206,6 +229,9 @@ struct Transfer {
 pub struct Secondary {
     settings: TransferSettings,
     zones: Vec<ZoneState>,
+    /// Places of removed zones, for zones added later: a node whose
+    /// catalogs add and remove zones all day does not grow.
+    free: Vec<usize>,
     by_apex: HashMap<Name, usize>,
     transfers: HashMap<ConnId, Transfer>,
     per_primary: HashMap<SocketAddr, usize>,
@@ -238,6 +264,7 @@ impl Secondary {
         Secondary {
             settings,
             zones: Vec::new(),
+            free: Vec::new(),
             by_apex: HashMap::new(),
             transfers: HashMap::new(),
             per_primary: HashMap::new(),
@@ -264,10 +291,6 @@ impl Secondary {
         config: SecondaryZone,
         copy: Option<LoadedCopy>,
     ) -> ZoneId {
-        let policy = Arc::new(NotifyPolicy {
-            primaries: config.primaries.iter().map(|p| p.ip()).collect(),
-            key: config.key.clone(),
-        });
         let mut timers = ZoneTimers::new(&config.apex, self.settings.policy.clone(), now);
         let snapshot = copy.map(|c| {
             timers.on_loaded(
@@ -280,17 +303,12 @@ impl Secondary {
         });
         // The load line already says whether the copy has expired.
         let expiry_logged = timers.is_expired(now);
-        let i = self.zones.len();
+        let i = self.free.pop().unwrap_or(self.zones.len());
         self.by_apex.insert(config.apex.to_lowercase(), i);
         let expiry = Arc::new(Expiry::new(timers.expires_at.map(|ms| ms / 1000)));
-        let served = Arc::new(Zone::new(
-            config.apex.clone(),
-            snapshot.clone(),
-            Some(Arc::clone(&expiry)),
-            Some(Arc::clone(&policy)),
-        ));
+        let served = Arc::new(config.served(snapshot.clone(), &expiry));
         self.actions.push_back(Action::Serve(Arc::clone(&served)));
-        self.zones.push(ZoneState {
+        let state = ZoneState {
             config,
             removed: false,
             served,
@@ -304,7 +322,12 @@ impl Secondary {
             expiry_logged,
             queued_refresh: None,
             queued_expiry: None,
-        });
+        };
+        if i == self.zones.len() {
+            self.zones.push(state);
+        } else {
+            self.zones[i] = state;
+        }
         self.requeue(i);
         ZoneId(i)
     }
@@ -335,11 +358,15 @@ impl Secondary {
             "[{}] removed from the configuration: no longer served, copy deleted",
             z.config.apex
         );
+        // The zone (and its version) goes with the action; the place
+        // keeps only a stand-in until it is taken again.
+        let stand_in = Arc::new(Zone::new(z.config.apex.clone(), None, None, None));
         self.actions
-            .push_back(Action::Unserve(Arc::clone(&z.served)));
+            .push_back(Action::Unserve(std::mem::replace(&mut z.served, stand_in)));
         self.actions
             .push_back(Action::Forget(z.config.file.clone()));
         self.requeue(i);
+        self.free.push(i);
     }
 
     /// New primaries, key or source for a zone: they apply from its next
@@ -350,16 +377,7 @@ impl Secondary {
             return;
         };
         let z = &mut self.zones[i];
-        let policy = Arc::new(NotifyPolicy {
-            primaries: config.primaries.iter().map(|p| p.ip()).collect(),
-            key: config.key.clone(),
-        });
-        z.served = Arc::new(Zone::new(
-            config.apex.clone(),
-            z.snapshot.clone(),
-            Some(Arc::clone(&z.expiry)),
-            Some(policy),
-        ));
+        z.served = Arc::new(config.served(z.snapshot.clone(), &z.expiry));
         z.next_primary = 0;
         tracing::info!(
             "[{}] configuration changed: applies from the next refresh",

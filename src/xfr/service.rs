@@ -6,7 +6,7 @@
 //! versions here rather than on a worker (freeing a large zone is a
 //! latency spike).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::{self, Read};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -20,6 +20,7 @@ use mio::net::TcpStream;
 use mio::{Events, Interest, Poll, Token, Waker};
 
 use super::TransferSettings;
+use super::catalog::{CatalogConfig, Consumer, MemberChange};
 use super::persist::{Persister, load_state};
 pub use super::secondary::SecondaryZone;
 use super::secondary::{Action, ConnError, ConnId, LoadedCopy, Millis, Secondary};
@@ -104,7 +105,9 @@ struct TransferLoop {
     poll: Poll,
     settings: TransferSettings,
     /// New configurations of the secondary zones (a reload).
-    reconfigure: Receiver<Vec<SecondaryZone>>,
+    reconfigure: Receiver<Provisioning>,
+    /// The catalogs, and the member zones they made.
+    consumer: Consumer,
     clock: Clock,
     machine: Secondary,
     conns: HashMap<ConnId, Conn>,
@@ -121,14 +124,25 @@ pub struct TransferService {
     waker: Arc<Waker>,
     stop: Arc<AtomicBool>,
     sink: NotifySink,
-    reconfigure: crossbeam_channel::Sender<Vec<SecondaryZone>>,
+    reconfigure: crossbeam_channel::Sender<Provisioning>,
+}
+
+/// The zones the transfer thread keeps, as the configuration names them.
+#[derive(Debug, Clone, Default)]
+pub struct Provisioning {
+    /// The `[[zone]]`s with primaries.
+    pub zones: Vec<SecondaryZone>,
+    pub catalogs: Vec<CatalogConfig>,
+    /// Every zone the configuration names, from files too: a catalog
+    /// member by one of these names is ignored (RFC 9432 §5.2).
+    pub names: HashSet<Name>,
 }
 
 impl TransferService {
     /// Loads each zone's copy from disk and publishes it (so it is served
     /// at once), then starts the thread, which refreshes every zone.
     pub fn start(
-        zones: Vec<SecondaryZone>,
+        provisioning: Provisioning,
         settings: TransferSettings,
         published: Arc<ArcSwap<ZoneSet>>,
     ) -> io::Result<TransferService> {
@@ -141,14 +155,24 @@ impl TransferService {
         let now = clock.now();
         let seed = (now as u16) ^ (std::process::id() as u16);
         let mut machine = Secondary::new(settings.clone(), seed);
+        let Provisioning {
+            mut zones,
+            catalogs,
+            names,
+        } = provisioning;
+        zones.extend(catalogs.iter().map(|c| c.zone.clone()));
         let copies = load_all_from_disk(&zones, &settings, now);
         for (z, copy) in zones.into_iter().zip(copies) {
             machine.add_zone(now, z, copy);
         }
+        let mut consumer = Consumer::new();
+        // No member is known before a catalog's copy is read: nothing to do.
+        let _ = consumer.configure(catalogs, names);
         let mut lp = TransferLoop {
             poll,
             settings,
             reconfigure,
+            consumer,
             clock,
             machine,
             conns: HashMap::new(),
@@ -176,7 +200,7 @@ impl TransferService {
     /// zones are loaded from disk or transferred, removed ones stop being
     /// served and their copies are deleted, changed primaries and keys
     /// apply from each zone's next refresh.
-    pub fn reconfigure(&self, zones: Vec<SecondaryZone>) {
+    pub fn reconfigure(&self, zones: Provisioning) {
         if self.reconfigure.send(zones).is_ok() {
             let _ = self.waker.wake();
         }
@@ -336,37 +360,42 @@ impl TransferLoop {
     }
 
     /// Hands the machine the differences between the zones it has and
-    /// `zones`.
-    fn apply_configuration(&mut self, zones: Vec<SecondaryZone>) {
+    /// the configuration's. Zones taken out go first, so a catalog may
+    /// claim a name the configuration gave up; then the catalogs' members
+    /// change; then configured zones are added or changed.
+    fn apply_configuration(&mut self, p: Provisioning) {
         let now = self.clock.now();
-        let current: HashMap<Name, SecondaryZone> = self
-            .machine
-            .configured()
-            .map(|z| (z.apex.to_lowercase(), z.clone()))
-            .collect();
-        let wanted: HashMap<Name, SecondaryZone> = zones
+        let mut wanted: HashMap<Name, SecondaryZone> = p
+            .zones
             .into_iter()
+            .chain(p.catalogs.iter().map(|c| c.zone.clone()))
             .map(|z| (z.apex.to_lowercase(), z))
             .collect();
-        let (mut added, mut changed, mut removed) = (0, 0, 0);
-        for apex in current.keys() {
-            if !wanted.contains_key(apex) {
-                self.machine.remove_zone(apex);
+        let current: Vec<SecondaryZone> = self
+            .machine
+            .configured()
+            .filter(|z| !self.consumer.is_member(&z.apex))
+            .cloned()
+            .collect();
+        let mut removed = 0;
+        for z in &current {
+            if !wanted.contains_key(&z.apex.to_lowercase()) {
+                self.machine.remove_zone(&z.apex);
                 removed += 1;
             }
         }
-        for (apex, z) in wanted {
+        let changes = self.consumer.configure(p.catalogs, p.names);
+        self.apply_member_changes(changes);
+        let current: HashMap<Name, SecondaryZone> = current
+            .into_iter()
+            .map(|z| (z.apex.to_lowercase(), z))
+            .collect();
+        let (mut added, mut changed) = (0, 0);
+        for (apex, z) in wanted.drain() {
             match current.get(&apex) {
                 Some(old) if *old == z => {}
-                // Another file is another copy: start over from it.
-                Some(old) if old.file != z.file => {
-                    self.machine.remove_zone(&apex);
-                    let copy = load_from_disk(&z, &self.settings, now);
-                    self.machine.add_zone(now, z, copy);
-                    changed += 1;
-                }
-                Some(_) => {
-                    self.machine.update_zone(z);
+                Some(old) => {
+                    self.change_zone(now, old, z);
                     changed += 1;
                 }
                 None => {
@@ -377,17 +406,93 @@ impl TransferLoop {
             }
         }
         tracing::info!(
-            "secondary zones reconfigured: {added} added, {changed} changed, {removed} removed"
+            "secondary zones reconfigured: {added} added, {changed} changed, {removed} removed; {} catalog members",
+            self.consumer.member_count()
         );
         self.machine.handle_timeout(now);
+    }
+
+    /// A zone's configuration changed from `old` to `new`.
+    fn change_zone(&mut self, now: Millis, old: &SecondaryZone, new: SecondaryZone) {
+        if old.file != new.file || old.catalog != new.catalog {
+            // Another file is another copy: start over from it.
+            self.machine.remove_zone(&new.apex);
+            let copy = load_from_disk(&new, &self.settings, now);
+            self.machine.add_zone(now, new, copy);
+        } else {
+            self.machine.update_zone(new);
+        }
+    }
+
+    /// Applies what the catalogs changed: new members are read from disk
+    /// together, on every core.
+    fn apply_member_changes(&mut self, changes: Vec<MemberChange>) {
+        if changes.is_empty() {
+            return;
+        }
+        let now = self.clock.now();
+        let mut adds = Vec::new();
+        for c in changes {
+            match c {
+                MemberChange::Add(z) => adds.push(z),
+                MemberChange::Update(z) => {
+                    let old = self
+                        .machine
+                        .configured()
+                        .find(|o| o.apex.eq_ignore_case(&z.apex))
+                        .cloned();
+                    match old {
+                        Some(old) => self.change_zone(now, &old, z),
+                        None => adds.push(z),
+                    }
+                }
+                MemberChange::Reset(z) => {
+                    self.machine.remove_zone(&z.apex);
+                    self.machine.add_zone(now, z, None);
+                }
+                MemberChange::Remove(apex) => self.machine.remove_zone(&apex),
+            }
+        }
+        adds.retain(|z| {
+            let taken = self.machine.zone_id(&z.apex).is_some();
+            if taken {
+                tracing::error!("[{}] catalog member already kept here: not added", z.apex);
+            }
+            !taken
+        });
+        let copies = load_all_from_disk(&adds, &self.settings, now);
+        for (z, copy) in adds.into_iter().zip(copies) {
+            self.machine.add_zone(now, z, copy);
+        }
     }
 
     /// Does what the machine asked, until it asks nothing more. Zones new
     /// to the set are added all at once at the end (one copy of the
     /// table, not one per zone: at start every zone is new).
     fn perform_actions(&mut self) {
+        loop {
+            let catalogs = self.perform_machine_actions();
+            if catalogs.is_empty() {
+                return;
+            }
+            // A catalog's new version changes member zones, whose own
+            // actions (serve, transfer) come round the loop.
+            for zone in catalogs {
+                let Some(snapshot) = zone.snapshot().as_ref().map(Arc::clone) else {
+                    continue;
+                };
+                let changes = self.consumer.update(&zone.apex, &snapshot);
+                self.apply_member_changes(changes);
+            }
+        }
+    }
+
+    /// [`perform_actions`](Self::perform_actions) for what the machine
+    /// asked; returns the catalog zones that have a new version.
+    fn perform_machine_actions(&mut self) -> Vec<Arc<Zone>> {
         let mut new_zones = Vec::new();
         let mut gone = Vec::new();
+        let mut catalogs: Vec<Arc<Zone>> = Vec::new();
         while let Some(a) = self.machine.poll_action() {
             match a {
                 Action::Connect {
@@ -411,10 +516,18 @@ impl TransferLoop {
                         let _ = self.poll.registry().deregister(&mut c.stream);
                     }
                 }
-                Action::Serve(zone) => new_zones.push(zone),
+                Action::Serve(zone) => {
+                    if zone.catalog && zone.is_loaded() {
+                        catalogs.push(Arc::clone(&zone));
+                    }
+                    new_zones.push(zone);
+                }
                 Action::Publish { zone, snapshot } => {
                     if let Some(old) = zone.publish(Some(snapshot)) {
                         self.graveyard.snapshots.push(old);
+                    }
+                    if zone.catalog {
+                        catalogs.push(zone);
                     }
                 }
                 Action::Persist(req) => self.persister.submit(req),
@@ -425,6 +538,7 @@ impl TransferLoop {
         if !new_zones.is_empty() || !gone.is_empty() {
             self.update_set(&gone, new_zones);
         }
+        catalogs
     }
 
     fn connect(

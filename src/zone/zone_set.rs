@@ -32,6 +32,10 @@ pub struct Zone {
     pub expiry: Option<Arc<Expiry>>,
     /// For a secondary zone: who may send it NOTIFY.
     pub notify: Option<Arc<NotifyPolicy>>,
+    /// A catalog zone (RFC 9432 §1): transferred and told of changes by
+    /// NOTIFY like any secondary zone, but a list of zones for this
+    /// server, not data for the public: queries get REFUSED.
+    pub catalog: bool,
 }
 
 /// When a secondary zone's copy stops being served, in Unix seconds.
@@ -78,7 +82,14 @@ impl Zone {
             snapshot: ArcSwapOption::new(snapshot),
             expiry,
             notify,
+            catalog: false,
         }
+    }
+
+    /// The same zone, as a catalog zone.
+    pub fn into_catalog(mut self) -> Zone {
+        self.catalog = true;
+        self
     }
 
     /// A zone served from its own file: never expires.

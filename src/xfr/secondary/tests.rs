@@ -239,6 +239,7 @@ fn zone(apex: &str, primaries: Vec<SocketAddr>) -> SecondaryZone {
         primaries,
         key: None,
         source: None,
+        catalog: false,
     }
 }
 
@@ -616,4 +617,28 @@ fn a_reload_removes_a_zone_and_moves_another_to_new_primaries() {
             .collect::<Vec<_>>(),
         ["moved.example."]
     );
+}
+
+/// A removed zone's place is taken by the next zone added, so a node
+/// whose catalogs add and remove zones all day does not grow; the new
+/// zone lives its own life there.
+#[test]
+fn a_removed_zones_place_is_reused() {
+    let mut w = World::new();
+    let p = w.primary(53, 7, Behaviour::Answers);
+    let mut m = Secondary::new(settings(10, 10), 1);
+    let gone = m.add_zone(START, zone("gone.example.", vec![p]), None);
+    let kept = m.add_zone(START, zone("kept.example.", vec![p]), None);
+    w.run(&mut m, START);
+    m.remove_zone(&name("gone.example."));
+    let new = m.add_zone(START + 1, zone("new.example.", vec![p]), None);
+    assert_eq!(new, gone);
+    assert_eq!(m.serial(new), None, "nothing of the removed zone is left");
+    w.run(&mut m, START + 1);
+    assert_eq!(m.serial(new), Some(7));
+    assert_eq!(m.serial(kept), Some(7));
+    assert_eq!(m.zone_id(&name("new.example.")), Some(gone));
+    assert!(m.zone_id(&name("gone.example.")).is_none());
+    let third = m.add_zone(START + 2, zone("third.example.", vec![p]), None);
+    assert_eq!(third.0, 2, "no free place: a new one");
 }
