@@ -793,4 +793,51 @@ max_records = 1000
         let e = parse("[transfer]\nmax_recrods = 5\n").unwrap_err();
         assert!(e.contains("max_recrods"), "{e}");
     }
+
+    #[test]
+    fn catalogs_and_their_templates() {
+        let c = parse(
+            r#"
+[[template]]
+name = "gold"
+directory = "gold"
+primaries = ["192.0.2.2"]
+[[catalog]]
+name = "cat.invalid"
+file = "cat.zone"
+primaries = ["192.0.2.1"]
+templates = ["gold"]
+[[catalog]]
+name = "other.invalid."
+file = "var/other.zone"
+primaries = ["192.0.2.1:5300"]
+"#,
+        )
+        .unwrap();
+        let gold = &c.catalogs[0];
+        assert_eq!(gold.zone.apex.to_string(), "cat.invalid.");
+        assert!(gold.zone.catalog);
+        assert_eq!(
+            gold.templates[0].primaries,
+            vec!["192.0.2.2:53".parse().unwrap()]
+        );
+        assert_eq!(gold.templates[0].directory, Path::new("/etc/zonecast/gold"));
+        // Without templates: the catalog's primaries, a directory beside it.
+        let other = &c.catalogs[1].templates[0];
+        assert_eq!(other.primaries, vec!["192.0.2.1:5300".parse().unwrap()]);
+        assert_eq!(other.directory, Path::new("/etc/zonecast/var/members"));
+        let cat = "[[catalog]]\nname = \"c.\"\nfile = \"c\"\nprimaries = [\"192.0.2.1\"]\n";
+        for (text, key) in [
+            (format!("{cat}templates = [\"none\"]\n"), "catalog[0].templates"),
+            (format!("{cat}[[zone]]\nname = \"c.\"\nfile = \"z\"\n"), "catalog[0].name"),
+            (
+                "[[template]]\nname = \"t\"\ndirectory = \"a\"\n[[template]]\nname = \"t\"\ndirectory = \"b\"\n".into(),
+                "template[1].name",
+            ),
+            (cat.replace("[\"192.0.2.1\"]", "[]"), "catalog[0].primaries"),
+        ] {
+            let e = parse(&text).unwrap_err();
+            assert!(e.contains(key), "{text}: {e}");
+        }
+    }
 }

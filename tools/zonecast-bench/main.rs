@@ -2,6 +2,7 @@
 //! machine, and how the work scales with the zone. Run it through
 //! `tools/bench`, which installs what it needs and builds it.
 
+mod catalog;
 mod dnsperf;
 mod instructions;
 mod procs;
@@ -40,6 +41,8 @@ enum Cmd {
     Resign(ResignArgs),
     /// A node for many small zones: sync, memory, restart, against Knot.
     Zones(ZonesArgs),
+    /// A catalog of many members from a Knot producer, and changes to it.
+    Catalog(CatalogArgs),
     /// The soak test: dnsperf, a new version every 100 ms from a Knot
     /// primary and a flood of malformed packets, all at once.
     Soak(SoakArgs),
@@ -143,6 +146,21 @@ struct ZonesArgs {
     #[arg(long)]
     no_knot: bool,
     #[arg(long, default_value = "target/bench/zones.md")]
+    out: PathBuf,
+}
+
+#[derive(Args, Clone)]
+struct CatalogArgs {
+    /// Member zones of 9 records each.
+    #[arg(long, default_value_t = 10_000)]
+    members: usize,
+    /// Members added, then removed, one at a time.
+    #[arg(long, default_value_t = 10)]
+    changes: usize,
+    /// zonecast alone, no Knot DNS consumer.
+    #[arg(long)]
+    no_knot: bool,
+    #[arg(long, default_value = "target/bench/catalog.md")]
     out: PathBuf,
 }
 
@@ -411,6 +429,24 @@ fn main() -> ExitCode {
             (
                 a.out.clone(),
                 format!("{}\n### Many zones\n\n{}", environment(), zones::table(&r)),
+            )
+        }),
+        Cmd::Catalog(a) => catalog::run(
+            &catalog::Settings {
+                members: a.members,
+                changes: a.changes,
+                knot: !a.no_knot,
+            },
+            dir.path(),
+        )
+        .map(|r| {
+            (
+                a.out.clone(),
+                format!(
+                    "{}\n### Catalog zones\n\n{}",
+                    environment(),
+                    catalog::table(&r, a.changes)
+                ),
             )
         }),
         Cmd::Resign(a) => {

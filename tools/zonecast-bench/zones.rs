@@ -42,14 +42,14 @@ pub struct Report {
     pub empty_pss_mib: f64,
 }
 
-const SUFFIX: &str = "zones.test.";
+pub(crate) const SUFFIX: &str = "zones.test.";
 
-fn apex(i: usize) -> String {
+pub(crate) fn apex(i: usize) -> String {
     format!("z{i}.{SUFFIX}")
 }
 
 /// Zone `i` at `serial`: SOA, 2 NS, 3 A, MX, TXT, AAAA.
-fn zone_text(i: usize, serial: u32) -> String {
+pub(crate) fn zone_text(i: usize, serial: u32) -> String {
     format!(
         "$ORIGIN {}\n$TTL 3600\n@ SOA ns1 hostmaster {serial} 3600 600 604800 300\n@ NS ns1\n@ NS ns2\n\
          ns1 A 198.18.{}.1\nns2 A 198.18.{}.2\n@ A 198.18.{}.3\n@ MX 10 mail\n@ TXT \"customer {i}\"\n@ AAAA 2001:db8::{:x}\n",
@@ -62,7 +62,7 @@ fn zone_text(i: usize, serial: u32) -> String {
 }
 
 /// An SOA query for zone `i`, with the zone's number as its ID's source.
-fn soa_query(i: usize) -> Vec<u8> {
+pub(crate) fn soa_query(i: usize) -> Vec<u8> {
     let mut q = vec![0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0];
     q[..2].copy_from_slice(&((i % 65536) as u16).to_be_bytes());
     for label in apex(i).trim_end_matches('.').split('.') {
@@ -74,7 +74,7 @@ fn soa_query(i: usize) -> Vec<u8> {
 }
 
 /// The zone number and serial of an SOA answer, if it is one.
-fn answered(r: &[u8]) -> Option<(usize, u32)> {
+pub(crate) fn answered(r: &[u8]) -> Option<(usize, u32)> {
     if r.len() < 32 || r[3] & 0xf != 0 || u16::from_be_bytes([r[6], r[7]]) != 1 {
         return None;
     }
@@ -91,7 +91,7 @@ fn answered(r: &[u8]) -> Option<(usize, u32)> {
 
 /// Waits until `addr` answers every zone's SOA with `serial` (or any
 /// serial when `None`); the time it took, from `since`.
-fn all_answer(
+pub(crate) fn all_answer(
     addr: SocketAddr,
     zones: usize,
     serial: Option<u32>,
@@ -148,7 +148,7 @@ fn all_answer(
 }
 
 /// The file Knot's default `%s.zone` names for zone `i`.
-fn knot_file(dir: &Path, i: usize) -> PathBuf {
+pub(crate) fn knot_file(dir: &Path, i: usize) -> PathBuf {
     dir.join(format!("{}zone", apex(i)))
 }
 
@@ -177,7 +177,7 @@ fn primary(dir: &Path, zones: usize, notify_port: u16) -> Result<(Server, PathBu
 
 /// A free port other than `taken` (chosen earlier, and bound only later:
 /// the system could hand it out again meanwhile).
-fn free_port_except(taken: u16) -> u16 {
+pub(crate) fn free_port_except(taken: u16) -> u16 {
     loop {
         let p = free_port();
         if p != taken {
@@ -230,7 +230,7 @@ fn zonecast_config(
     Ok(path)
 }
 
-fn start_zonecast(conf: &Path, port: u16, log: &Path) -> Result<Server, String> {
+pub(crate) fn start_zonecast(conf: &Path, port: u16, log: &Path) -> Result<Server, String> {
     let log = std::fs::File::create(log).map_err(|e| e.to_string())?;
     let mut c = Command::new(procs::sibling("zonecast"));
     c.arg("-c")
