@@ -154,6 +154,11 @@ fn a_knot_catalog_adds_serves_and_removes_member_zones() {
     assert!(wait_until(Duration::from_secs(10), || path
         .join("members/d.example.zone")
         .exists()));
+    // Who owns what, with each member's label, is kept for the restart.
+    assert!(wait_until(Duration::from_secs(10), || {
+        let kept = std::fs::read_to_string(path.join("catalog.zone.members")).unwrap_or_default();
+        kept.contains("d.example. ") && !kept.contains("b.example.")
+    }));
     drop(knot);
     let Zonecast {
         mut process, dir, ..

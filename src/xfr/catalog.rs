@@ -28,10 +28,10 @@ mod tests;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::net::{IpAddr, SocketAddr};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-pub use members::{CatalogError, Member, members_of};
+pub use members::{CatalogError, Label, Member, members_of};
 
 use super::secondary::SecondaryZone;
 use crate::tsig::TsigKey;
@@ -106,6 +106,12 @@ pub struct Consumer {
     owned: HashMap<Name, Owner>,
     /// Clashes already logged, so each is logged once while it lasts.
     clashes: HashSet<(Name, Name)>,
+    /// Members as the last run left them (each catalog's members file),
+    /// until that catalog's listing is known: the owner before a restart
+    /// keeps its zone, and a label changed meanwhile still resets it.
+    previous: HashMap<Name, (Name, Label)>,
+    /// Catalogs whose members changed since their file was written.
+    dirty: HashSet<Name>,
 }
 
 impl Consumer {
@@ -149,6 +155,49 @@ impl Consumer {
         self.configured = configured;
         self.configured.extend(self.catalogs.keys().cloned());
         self.resolve()
+    }
+
+    /// The members `catalog` had when the node stopped, as
+    /// [`membership`](Self::membership) wrote them; lines that do not
+    /// read are skipped (the file is only a hint).
+    pub fn remember(&mut self, catalog: &Name, text: &str) {
+        let catalog = catalog.to_lowercase();
+        for line in text.lines().filter(|l| !l.starts_with('#')) {
+            let mut words = line.split_whitespace();
+            let (Some(zone), Some(id)) = (words.next(), words.next()) else {
+                continue;
+            };
+            let (Ok(zone), Ok(id)) = (
+                crate::wire::name::parse_name_text(zone, None),
+                data_encoding::HEXLOWER_PERMISSIVE.decode(id.as_bytes()),
+            ) else {
+                continue;
+            };
+            self.previous
+                .insert(zone.to_lowercase(), (catalog.clone(), id.into()));
+        }
+    }
+
+    /// The members file of each catalog whose members changed, with its
+    /// text: one line per member, its name and its label in hex.
+    pub fn membership(&mut self) -> Vec<(PathBuf, Vec<u8>)> {
+        let mut out = Vec::new();
+        for catalog in std::mem::take(&mut self.dirty) {
+            let Some(c) = self.catalogs.get(&catalog) else {
+                continue;
+            };
+            let mut lines: Vec<String> = self
+                .owned
+                .iter()
+                .filter(|(_, o)| o.catalog == catalog)
+                .map(|(zone, o)| format!("{zone} {}\n", data_encoding::HEXLOWER.encode(&o.id)))
+                .collect();
+            lines.sort();
+            let mut text = format!("# members of catalog {catalog}, as zonecast serves them\n");
+            text.extend(lines);
+            out.push((members_path(&c.config.zone.file), text.into_bytes()));
+        }
+        out
     }
 
     /// A new version of `catalog` arrived (or its copy was loaded).
@@ -233,6 +282,26 @@ impl Consumer {
             }
             next.insert(zone.clone(), member_zone(cat_name, cat, m));
         }
+        // Then members the last run left, with the catalog that had them,
+        // once that catalog's listing is known.
+        for (zone, (was, id)) in &self.previous {
+            let Some(cat) = self.catalogs.get(was) else {
+                continue;
+            };
+            if next.contains_key(zone) || self.configured.contains(zone) {
+                continue;
+            }
+            let Some(m) = cat.listing(zone, id) else {
+                continue;
+            };
+            if m.id != *id {
+                tracing::info!(
+                    "[{zone}] member ID changed in catalog {was} while stopped: zone reset, copy deleted (RFC 9432 §5.4)"
+                );
+                resets.insert(zone.clone());
+            }
+            next.insert(zone.clone(), member_zone(was, cat, m));
+        }
         // Then members nobody has yet, catalog by catalog in name order.
         let mut clashes = HashSet::new();
         for (cat_name, cat) in &self.catalogs {
@@ -241,6 +310,14 @@ impl Consumer {
             };
             for (zone, listings) in members {
                 let m = &listings[0];
+                // Held for the catalog that had it before a restart,
+                // until that catalog's listing is known.
+                let reserved = self.previous.get(zone).is_some_and(|(was, _)| {
+                    was != cat_name && self.catalogs.get(was).is_some_and(|c| c.members.is_none())
+                });
+                if reserved {
+                    continue;
+                }
                 let clash = if self.configured.contains(zone) {
                     Some("a zone of the configuration".to_string())
                 } else {
@@ -270,15 +347,29 @@ impl Consumer {
             }
         }
         self.clashes = clashes;
+        // What the last run left is settled for every catalog whose
+        // listing is known.
+        let catalogs = &self.catalogs;
+        self.previous
+            .retain(|_, (was, _)| catalogs.get(was).is_some_and(|c| c.members.is_none()));
         let mut changes = Vec::new();
         for (zone, old) in &self.owned {
             if !next.contains_key(zone) {
                 tracing::info!("[{zone}] no longer a member of catalog {}", old.catalog);
+                self.dirty.insert(old.catalog.clone());
                 changes.push(MemberChange::Remove(zone.clone()));
             }
         }
         for (zone, new) in &next {
-            match self.owned.get(zone) {
+            let old = self.owned.get(zone);
+            if old.is_none_or(|o| o.catalog != new.catalog || o.id != new.id) {
+                self.dirty.insert(new.catalog.clone());
+                self.dirty.extend(old.map(|o| o.catalog.clone()));
+            }
+            match old {
+                None if resets.contains(zone) => {
+                    changes.push(MemberChange::Reset(new.zone.clone()));
+                }
                 None => {
                     tracing::info!("[{zone}] added by catalog {}", new.catalog);
                     changes.push(MemberChange::Add(new.zone.clone()));
@@ -300,6 +391,13 @@ impl Consumer {
         self.owned = next;
         changes
     }
+}
+
+/// Where a catalog's members are kept between runs: beside its copy.
+pub fn members_path(catalog_file: &Path) -> PathBuf {
+    let mut p = catalog_file.as_os_str().to_owned();
+    p.push(".members");
+    PathBuf::from(p)
 }
 
 /// The secondary zone a catalog's template makes of a member.

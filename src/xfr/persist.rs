@@ -192,6 +192,9 @@ pub struct Persister {
 #[derive(Default)]
 struct Pending {
     requests: HashMap<PathBuf, PersistRequest>,
+    /// Other files to replace whole (a catalog's members), the newest
+    /// text of each.
+    files: HashMap<PathBuf, Vec<u8>>,
     /// Zone files to delete, with their state files.
     deletes: Vec<PathBuf>,
     stop: bool,
@@ -228,12 +231,23 @@ impl Persister {
         wake.notify_one();
     }
 
+    /// Queues `text` to replace the file at `path`, as atomically and
+    /// durably as a copy.
+    pub fn write_file(&self, path: PathBuf, text: Vec<u8>) {
+        let (lock, wake) = &*self.shared;
+        let mut p = lock.lock().unwrap_or_else(|e| e.into_inner());
+        p.deletes.retain(|f| *f != path);
+        p.files.insert(path, text);
+        wake.notify_one();
+    }
+
     /// Deletes a zone's copy and state (a zone taken out of the
     /// configuration); a write still waiting for it is dropped.
     pub fn forget(&self, file: PathBuf) {
         let (lock, wake) = &*self.shared;
         let mut p = lock.lock().unwrap_or_else(|e| e.into_inner());
         p.requests.remove(&file);
+        p.files.remove(&file);
         p.deletes.push(file);
         wake.notify_one();
     }
@@ -264,13 +278,14 @@ impl Drop for Persister {
 fn write_loop(shared: &(Mutex<Pending>, Condvar)) {
     let (lock, wake) = shared;
     loop {
-        let (batch, deletes, stop) = {
+        let (batch, files, deletes, stop) = {
             let mut p = lock.lock().unwrap_or_else(|e| e.into_inner());
-            while p.requests.is_empty() && p.deletes.is_empty() && !p.stop {
+            while p.requests.is_empty() && p.files.is_empty() && p.deletes.is_empty() && !p.stop {
                 p = wake.wait(p).unwrap_or_else(|e| e.into_inner());
             }
             (
                 std::mem::take(&mut p.requests),
+                std::mem::take(&mut p.files),
                 std::mem::take(&mut p.deletes),
                 p.stop,
             )
@@ -285,8 +300,25 @@ fn write_loop(shared: &(Mutex<Pending>, Condvar)) {
             }
         }
         write_batch(batch.into_values().collect());
+        write_files(files);
         if stop {
             return;
+        }
+    }
+}
+
+/// Replaces each file with its text, made durable together.
+fn write_files(files: HashMap<PathBuf, Vec<u8>>) {
+    let mut written = Vec::with_capacity(files.len());
+    for (path, text) in files {
+        match write_beside(&path, |w| w.write_all(&text)) {
+            Ok(w) => written.push(w),
+            Err(e) => tracing::error!("cannot write {}: {e}", path.display()),
+        }
+    }
+    for (path, r) in commit(written) {
+        if let Err(e) = r {
+            tracing::error!("cannot write {}: {e}", path.display());
         }
     }
 }

@@ -20,7 +20,7 @@ use mio::net::TcpStream;
 use mio::{Events, Interest, Poll, Token, Waker};
 
 use super::TransferSettings;
-use super::catalog::{CatalogConfig, Consumer, MemberChange};
+use super::catalog::{CatalogConfig, Consumer, MemberChange, members_path};
 use super::persist::{Persister, load_state};
 pub use super::secondary::SecondaryZone;
 use super::secondary::{Action, ConnError, ConnId, LoadedCopy, Millis, Secondary};
@@ -166,6 +166,7 @@ impl TransferService {
             machine.add_zone(now, z, copy);
         }
         let mut consumer = Consumer::new();
+        remember_members(&mut consumer, &catalogs);
         // No member is known before a catalog's copy is read: nothing to do.
         let _ = consumer.configure(catalogs, names);
         let mut lp = TransferLoop {
@@ -216,6 +217,15 @@ impl TransferService {
         let _ = self.waker.wake();
         if let Some(t) = self.thread.take() {
             let _ = t.join();
+        }
+    }
+}
+
+/// Hands the consumer each catalog's members as the last run left them.
+fn remember_members(consumer: &mut Consumer, catalogs: &[CatalogConfig]) {
+    for c in catalogs {
+        if let Ok(text) = std::fs::read_to_string(members_path(&c.zone.file)) {
+            consumer.remember(&c.zone.apex, &text);
         }
     }
 }
@@ -381,9 +391,19 @@ impl TransferLoop {
         for z in &current {
             if !wanted.contains_key(&z.apex.to_lowercase()) {
                 self.machine.remove_zone(&z.apex);
+                if z.catalog {
+                    self.persister.forget(members_path(&z.file));
+                }
                 removed += 1;
             }
         }
+        let new_catalogs: Vec<CatalogConfig> = p
+            .catalogs
+            .iter()
+            .filter(|c| !self.consumer.is_catalog(&c.zone.apex))
+            .cloned()
+            .collect();
+        remember_members(&mut self.consumer, &new_catalogs);
         let changes = self.consumer.configure(p.catalogs, p.names);
         self.apply_member_changes(changes);
         let current: HashMap<Name, SecondaryZone> = current
@@ -447,7 +467,12 @@ impl TransferLoop {
                     }
                 }
                 MemberChange::Reset(z) => {
-                    self.machine.remove_zone(&z.apex);
+                    if self.machine.zone_id(&z.apex).is_some() {
+                        self.machine.remove_zone(&z.apex);
+                    } else {
+                        // Reset at start, before the copy was read.
+                        self.persister.forget(z.file.clone());
+                    }
                     self.machine.add_zone(now, z, None);
                 }
                 MemberChange::Remove(apex) => self.machine.remove_zone(&apex),
@@ -463,6 +488,9 @@ impl TransferLoop {
         let copies = load_all_from_disk(&adds, &self.settings, now);
         for (z, copy) in adds.into_iter().zip(copies) {
             self.machine.add_zone(now, z, copy);
+        }
+        for (path, text) in self.consumer.membership() {
+            self.persister.write_file(path, text);
         }
     }
 

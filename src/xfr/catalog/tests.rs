@@ -401,3 +401,83 @@ fn member_file_names_cannot_leave_the_directory() {
     assert_eq!(file_name(&name("a\\/b.\\.\\..x.")), "a%2Fb.%2E%2E.x.zone");
     assert_eq!(file_name(&Name::root()), "root.zone");
 }
+
+/// What a restart brings back from the members files.
+fn restarted(before: &mut Consumer, catalogs: Vec<CatalogConfig>) -> Consumer {
+    let files = before.membership();
+    let mut c = Consumer::new();
+    for (path, text) in files {
+        let cat = catalogs
+            .iter()
+            .find(|k| members_path(&k.zone.file) == path)
+            .expect("a members file per catalog");
+        c.remember(&cat.zone.apex, std::str::from_utf8(&text).unwrap());
+    }
+    assert!(c.configure(catalogs, HashSet::new()).is_empty());
+    c
+}
+
+#[test]
+fn after_a_restart_the_owner_keeps_its_zone_and_a_changed_label_still_resets() {
+    let (a, b) = (name("a.invalid."), name("b.invalid."));
+    let cfg = || {
+        vec![
+            catalog("a.invalid.", vec![template("ta", 5301)]),
+            catalog("b.invalid.", vec![template("tb", 5302)]),
+        ]
+    };
+    let mut c = consumer(cfg(), &[]);
+    c.update(
+        &b,
+        &version(
+            "b.invalid.",
+            1,
+            &format!("{V2}m.zones PTR shared.example.\nk.zones PTR k.example.\n"),
+        ),
+    );
+    c.update(
+        &a,
+        &version(
+            "a.invalid.",
+            1,
+            &format!("{V2}m.zones PTR shared.example.\n"),
+        ),
+    );
+    assert_eq!(c.owner_of(&name("shared.example.")), Some(&b));
+    let mut c = restarted(&mut c, cfg());
+    // a's copy is read first: the zone waits for b, which had it.
+    let ch = c.update(
+        &a,
+        &version(
+            "a.invalid.",
+            1,
+            &format!("{V2}m.zones PTR shared.example.\n"),
+        ),
+    );
+    assert!(ch.is_empty(), "{ch:?}");
+    // b's copy, read next, shows k under a new label: reset.
+    let ch = c.update(
+        &b,
+        &version(
+            "b.invalid.",
+            2,
+            &format!("{V2}m.zones PTR shared.example.\nnew.zones PTR k.example.\n"),
+        ),
+    );
+    assert_eq!(c.owner_of(&name("shared.example.")), Some(&b));
+    assert!(ch.contains(&MemberChange::Add(c_zone(&c, "shared.example.").unwrap())));
+    assert!(
+        ch.iter()
+            .any(|x| matches!(x, MemberChange::Reset(z) if z.apex == name("k.example."))),
+        "{ch:?}"
+    );
+    // The members file follows: k's new label is what the next run reads.
+    let files = c.membership();
+    let text = String::from_utf8(files[0].1.clone()).unwrap();
+    assert!(text.contains("k.example. 6e6577\n"), "{text}");
+    assert!(files[0].0.ends_with("b.invalid.zone.members"));
+}
+
+fn c_zone(c: &Consumer, apex: &str) -> Option<SecondaryZone> {
+    c.owned.get(&name(apex)).map(|o| o.zone.clone())
+}
