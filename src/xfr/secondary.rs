@@ -44,12 +44,14 @@ pub struct SecondaryZone {
 }
 
 impl SecondaryZone {
-    /// The zone as the answer engine sees it, serving `snapshot`.
-    fn served(&self, snapshot: Option<Arc<Snapshot>>, expiry: &Arc<Expiry>) -> Zone {
-        let policy = Arc::new(NotifyPolicy {
-            primaries: self.primaries.iter().map(|p| p.ip()).collect(),
-            key: self.key.clone(),
-        });
+    /// The zone as the answer engine sees it, serving `snapshot`;
+    /// `policy` is who may NOTIFY it ([`SecondaryZone::notify_policy`]).
+    fn served(
+        &self,
+        snapshot: Option<Arc<Snapshot>>,
+        expiry: &Arc<Expiry>,
+        policy: Arc<NotifyPolicy>,
+    ) -> Zone {
         let zone = Zone::new(
             self.apex.clone(),
             snapshot,
@@ -62,6 +64,29 @@ impl SecondaryZone {
             zone
         }
     }
+}
+
+/// Who may NOTIFY a zone of `config`: `last` again when it says the
+/// same (zones from one primary share one, not one allocation per zone).
+fn notify_policy(config: &SecondaryZone, last: &mut Option<Arc<NotifyPolicy>>) -> Arc<NotifyPolicy> {
+    let same = |p: &NotifyPolicy| {
+        p.primaries.len() == config.primaries.len()
+            && p.primaries.iter().zip(&config.primaries).all(|(a, b)| *a == b.ip())
+            && match (&p.key, &config.key) {
+                (None, None) => true,
+                (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+                _ => false,
+            }
+    };
+    if let Some(p) = last.as_ref().filter(|p| same(p)) {
+        return Arc::clone(p);
+    }
+    let p = Arc::new(NotifyPolicy {
+        primaries: config.primaries.iter().map(|p| p.ip()).collect(),
+        key: config.key.clone(),
+    });
+    *last = Some(Arc::clone(&p));
+    p
 }
 
 /// The copy of a zone found on disk at start.
@@ -254,12 +279,18 @@ pub struct Secondary {
     rate_wait: Option<Millis>,
     next_conn: u64,
     id_seed: u16,
+    /// The NOTIFY policy made last, shared with the next zone that has
+    /// the same primaries and key.
+    last_policy: Option<Arc<NotifyPolicy>>,
+    /// The timer clamps, shared by every zone's timers.
+    policy: Arc<super::timers::TimerPolicy>,
     actions: VecDeque<Action>,
 }
 
 impl Secondary {
     /// `id_seed` varies the query IDs between runs.
     pub fn new(settings: TransferSettings, id_seed: u16) -> Self {
+        let policy = Arc::new(settings.policy.clone());
         let soa_tokens = settings.soa_query_rate as f64;
         Secondary {
             settings,
@@ -278,6 +309,8 @@ impl Secondary {
             rate_wait: None,
             next_conn: 0,
             id_seed,
+            last_policy: None,
+            policy,
             actions: VecDeque::new(),
         }
     }
@@ -291,7 +324,7 @@ impl Secondary {
         config: SecondaryZone,
         copy: Option<LoadedCopy>,
     ) -> ZoneId {
-        let mut timers = ZoneTimers::new(&config.apex, self.settings.policy.clone(), now);
+        let mut timers = ZoneTimers::new(&config.apex, Arc::clone(&self.policy), now);
         let snapshot = copy.map(|c| {
             timers.on_loaded(
                 now,
@@ -306,7 +339,8 @@ impl Secondary {
         let i = self.free.pop().unwrap_or(self.zones.len());
         self.by_apex.insert(config.apex.to_lowercase(), i);
         let expiry = Arc::new(Expiry::new(timers.expires_at.map(|ms| ms / 1000)));
-        let served = Arc::new(config.served(snapshot.clone(), &expiry));
+        let policy = notify_policy(&config, &mut self.last_policy);
+        let served = Arc::new(config.served(snapshot.clone(), &expiry, policy));
         self.actions.push_back(Action::Serve(Arc::clone(&served)));
         let state = ZoneState {
             config,
@@ -330,6 +364,19 @@ impl Secondary {
         }
         self.requeue(i);
         ZoneId(i)
+    }
+
+    /// Room for `additional` more zones. Many at once (a start, a
+    /// catalog read for the first time) take exactly that, so a node of
+    /// 100,000 zones holds no slack of a doubled table; a few take the
+    /// usual doubling, so adding zones one by one stays cheap.
+    pub fn reserve(&mut self, additional: usize) {
+        let needed = additional.saturating_sub(self.free.len());
+        if needed >= self.zones.len() {
+            self.zones.reserve_exact(needed);
+        } else {
+            self.zones.reserve(needed);
+        }
     }
 
     /// The zone with this apex, if it is configured.
@@ -376,8 +423,9 @@ impl Secondary {
         let Some(&i) = self.by_apex.get(&config.apex.to_lowercase()) else {
             return;
         };
+        let policy = notify_policy(&config, &mut self.last_policy);
         let z = &mut self.zones[i];
-        z.served = Arc::new(config.served(z.snapshot.clone(), &z.expiry));
+        z.served = Arc::new(config.served(z.snapshot.clone(), &z.expiry, policy));
         z.next_primary = 0;
         tracing::info!(
             "[{}] configuration changed: applies from the next refresh",

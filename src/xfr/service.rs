@@ -162,6 +162,7 @@ impl TransferService {
         } = provisioning;
         zones.extend(catalogs.iter().map(|c| c.zone.clone()));
         let copies = load_all_from_disk(&zones, &settings, now);
+        machine.reserve(zones.len());
         for (z, copy) in zones.into_iter().zip(copies) {
             machine.add_zone(now, z, copy);
         }
@@ -486,6 +487,7 @@ impl TransferLoop {
             !taken
         });
         let copies = load_all_from_disk(&adds, &self.settings, now);
+        self.machine.reserve(adds.len());
         for (z, copy) in adds.into_iter().zip(copies) {
             self.machine.add_zone(now, z, copy);
         }

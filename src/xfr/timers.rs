@@ -94,7 +94,8 @@ pub enum NotifyAction {
 
 #[derive(Debug, Clone)]
 pub struct ZoneTimers {
-    policy: TimerPolicy,
+    /// Shared by every zone of the machine.
+    policy: std::sync::Arc<TimerPolicy>,
     /// This zone's share of the jitter, in [0, 1).
     spread: f64,
     pub next_refresh: u64,
@@ -105,7 +106,7 @@ pub struct ZoneTimers {
 }
 
 impl ZoneTimers {
-    pub fn new(zone: &Name, policy: TimerPolicy, now: u64) -> Self {
+    pub fn new(zone: &Name, policy: std::sync::Arc<TimerPolicy>, now: u64) -> Self {
         let spread = (hash_name(zone.to_lowercase().as_wire()) >> 11) as f64 / (1u64 << 53) as f64;
         ZoneTimers {
             policy,
@@ -223,7 +224,7 @@ mod tests {
     fn timers(zone: &str) -> ZoneTimers {
         ZoneTimers::new(
             &parse_name_text(zone, None).unwrap(),
-            TimerPolicy::default(),
+            std::sync::Arc::new(TimerPolicy::default()),
             0,
         )
     }

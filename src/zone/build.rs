@@ -394,7 +394,7 @@ impl SnapshotBuilder {
             nodes,
             order,
             record_count: kept.len() + nsec3.record_count(),
-            nsec3: std::sync::Arc::new(nsec3),
+            nsec3: nsec3.shared(),
             apex,
         };
         snapshot.read_apex_facts();

@@ -173,7 +173,7 @@ pub fn apply(base: &Snapshot, diffs: &[Diff]) -> Result<Snapshot, DiffError> {
             .as_deref()
             .and_then(super::nsec3::Params::from_nsec3param);
     if !chain.is_empty() || params_changed {
-        next.nsec3 = std::sync::Arc::new(next.nsec3.with_changes(param.as_deref(), chain));
+        next.nsec3 = next.nsec3.with_changes(param.as_deref(), chain).shared();
     }
     Ok(next)
 }
