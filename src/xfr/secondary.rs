@@ -68,10 +68,16 @@ impl SecondaryZone {
 
 /// Who may NOTIFY a zone of `config`: `last` again when it says the
 /// same (zones from one primary share one, not one allocation per zone).
-fn notify_policy(config: &SecondaryZone, last: &mut Option<Arc<NotifyPolicy>>) -> Arc<NotifyPolicy> {
+fn notify_policy(
+    config: &SecondaryZone,
+    last: &mut Option<Arc<NotifyPolicy>>,
+) -> Arc<NotifyPolicy> {
     let same = |p: &NotifyPolicy| {
         p.primaries.len() == config.primaries.len()
-            && p.primaries.iter().zip(&config.primaries).all(|(a, b)| *a == b.ip())
+            && p.primaries
+                .iter()
+                .zip(&config.primaries)
+                .all(|(a, b)| *a == b.ip())
             && match (&p.key, &config.key) {
                 (None, None) => true,
                 (Some(a), Some(b)) => Arc::ptr_eq(a, b),

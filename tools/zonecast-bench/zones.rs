@@ -32,6 +32,47 @@ pub struct Side {
     pub notify_to_served_ms: Option<f64>,
     /// From start until every copy and state file is on disk.
     pub persisted_s: Option<f64>,
+    /// CPU seconds the primary, and the secondary, used during the sync
+    /// (user + system): who the sync waited for.
+    pub primary_cpu_s: Option<f64>,
+    pub own_cpu_s: Option<f64>,
+}
+
+/// CPU seconds by thread name, the busiest first.
+fn threads_cpu(pid: u32) -> String {
+    let mut by: std::collections::BTreeMap<String, f64> = Default::default();
+    // SAFETY: sysconf has no preconditions.
+    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
+    for t in std::fs::read_dir(format!("/proc/{pid}/task"))
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
+        let p = t.path();
+        let name = std::fs::read_to_string(p.join("comm")).unwrap_or_default();
+        let stat = std::fs::read_to_string(p.join("stat")).unwrap_or_default();
+        let after = stat.rsplit(')').next().unwrap_or("");
+        let f: Vec<u64> = after
+            .split_whitespace()
+            .map(|w| w.parse().unwrap_or(0))
+            .collect();
+        let ticks = f.get(11).copied().unwrap_or(0) + f.get(12).copied().unwrap_or(0);
+        *by.entry(name.trim().to_string()).or_default() += ticks as f64 / hz;
+    }
+    let mut v: Vec<_> = by.into_iter().collect();
+    v.sort_by(|a, b| b.1.total_cmp(&a.1));
+    v.iter()
+        .map(|(n, c)| format!("{n} {c:.2} s"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// CPU seconds a server has used so far.
+fn cpu_s(s: &Server) -> f64 {
+    let (u, k) = s.cpu_ticks();
+    // SAFETY: sysconf has no preconditions.
+    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
+    (u + k) as f64 / hz
 }
 
 pub struct Report {
@@ -230,8 +271,8 @@ fn zonecast_config(
     Ok(path)
 }
 
-pub(crate) fn start_zonecast(conf: &Path, port: u16, log: &Path) -> Result<Server, String> {
-    let log = std::fs::File::create(log).map_err(|e| e.to_string())?;
+pub(crate) fn start_zonecast(conf: &Path, port: u16, log_path: &Path) -> Result<Server, String> {
+    let log = std::fs::File::create(log_path).map_err(|e| e.to_string())?;
     let mut c = Command::new(procs::sibling("zonecast"));
     c.arg("-c")
         .arg(conf)
@@ -239,7 +280,15 @@ pub(crate) fn start_zonecast(conf: &Path, port: u16, log: &Path) -> Result<Serve
         .stdout(Stdio::null())
         .stderr(log);
     let addr = format!("127.0.0.1:{port}").parse().map_err(|_| "addr")?;
-    procs::launch_answering(Which::Zonecast, c, addr)
+    procs::launch_answering(Which::Zonecast, c, addr).map_err(|e| {
+        // What it said before it stopped is the reason.
+        let text = std::fs::read_to_string(log_path).unwrap_or_default();
+        let tail: Vec<&str> = text.lines().rev().take(5).collect();
+        format!(
+            "{e}; its log ends:\n{}",
+            tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+        )
+    })
 }
 
 /// Counts the TCP connections made to `addr` until dropped.
@@ -328,12 +377,16 @@ pub fn run(s: &Settings, dir: &Path) -> Result<Report, String> {
     let knot = if s.knot {
         eprintln!("Knot secondary: syncing {n} zones");
         let started = Instant::now();
+        let primary_before = cpu_s(&primary);
         let k = knot_secondary(dir, n, primary.addr.port(), zc_port)?;
         let sync_s = all_answer(k.addr, n, Some(1), started, limit);
+        let (primary_cpu_s, own_cpu_s) = (Some(cpu_s(&primary) - primary_before), Some(cpu_s(&k)));
         std::thread::sleep(Duration::from_millis(500));
         let side = Side {
             sync_s,
             pss_mib: Some(k.pss_kib() as f64 / 1024.0),
+            primary_cpu_s,
+            own_cpu_s,
             ..Side::default()
         };
         eprintln!(
@@ -350,12 +403,17 @@ pub fn run(s: &Settings, dir: &Path) -> Result<Report, String> {
     let home = dir.join("zonecast");
     let conf = zonecast_config(&home, zc_port, n, primary.addr.port())?;
     let started = Instant::now();
+    let primary_before = cpu_s(&primary);
     let zc = start_zonecast(&conf, zc_port, &home.join("log"))?;
     let sync_s = all_answer(zc.addr, n, Some(1), started, limit);
+    let (primary_cpu_s, own_cpu_s) = (Some(cpu_s(&primary) - primary_before), Some(cpu_s(&zc)));
+    eprintln!("  CPU by thread: {}", threads_cpu(zc.pid()));
     std::thread::sleep(Duration::from_millis(1500));
     let mut side = Side {
         sync_s,
         pss_mib: Some(zc.pss_kib() as f64 / 1024.0),
+        primary_cpu_s,
+        own_cpu_s,
         ..Side::default()
     };
     eprintln!(
@@ -414,6 +472,13 @@ fn secs(v: Option<f64>) -> String {
     v.map_or("-".into(), |s| format!("{s:.2} s"))
 }
 
+fn cpu_pair(v: Option<(Option<f64>, Option<f64>)>) -> String {
+    match v {
+        Some((Some(p), Some(o))) => format!("{p:.2} s, {o:.2} s"),
+        _ => "-".into(),
+    }
+}
+
 fn mib(v: Option<f64>) -> String {
     v.map_or("-".into(), |m| format!("{m:.1} MiB"))
 }
@@ -442,6 +507,11 @@ pub fn table(r: &Report) -> String {
         secs(k.and_then(|k| k.sync_s)),
         secs(z.sync_s),
         ratio(z.sync_s, k.and_then(|k| k.sync_s))
+    ));
+    t.push_str(&format!(
+        "| CPU during the sync: the primary's, the secondary's | {} | {} | - |\n",
+        cpu_pair(k.map(|k| (k.primary_cpu_s, k.own_cpu_s))),
+        cpu_pair(Some((z.primary_cpu_s, z.own_cpu_s)))
     ));
     t.push_str(&format!(
         "| memory (PSS) after sync | {} | {} | {} |\n",
