@@ -324,10 +324,11 @@ fn write_files(files: HashMap<PathBuf, Vec<u8>>) {
     }
 }
 
-/// Puts this thread last in line for the CPU and the disk (nice 19, idle
-/// I/O class): copies are written behind the transfers, so on a busy node
-/// (a first sync of 10,000 zones) writing them never slows a transfer or
-/// an answer, and they catch up when the node is idle. Best effort: a
+/// Puts this thread last in line for the CPU and the disk (nice 19, the
+/// lowest best-effort I/O priority): copies are written behind the
+/// transfers, so on a busy node (a first sync of 10,000 zones) writing
+/// them does not slow a transfer or an answer. Not the idle I/O class: on
+/// a disk that is never idle that would never write them. Best effort: a
 /// refusal leaves the thread as it was.
 fn lower_priority() {
     // SAFETY: plain system calls on this thread's own id, with no
@@ -335,8 +336,8 @@ fn lower_priority() {
     unsafe {
         let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
         libc::setpriority(libc::PRIO_PROCESS, tid, 19);
-        // ioprio_set(IOPRIO_WHO_PROCESS = 1, tid, IOPRIO_CLASS_IDLE << 13)
-        libc::syscall(libc::SYS_ioprio_set, 1, tid, 3 << 13);
+        // ioprio_set(IOPRIO_WHO_PROCESS = 1, tid, IOPRIO_CLASS_BE << 13 | 7)
+        libc::syscall(libc::SYS_ioprio_set, 1, tid, (2 << 13) | 7);
     }
 }
 
