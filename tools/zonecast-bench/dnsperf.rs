@@ -16,6 +16,8 @@ pub struct Load {
     /// Every query with EDNS and DO=1 (`-D`), as validating resolvers
     /// ask.
     pub dnssec: bool,
+    /// Queries per second at most (`-Q`); none: as fast as answered.
+    pub rate: Option<u32>,
 }
 
 /// What one run measured.
@@ -55,6 +57,11 @@ fn output(addr: SocketAddr, queries: &Path, load: Load, verbose: bool) -> Result
             &load.seconds.to_string(),
         ])
         .args(verbose.then_some("-v"))
+        .args(
+            load.rate
+                .iter()
+                .flat_map(|r| ["-Q".to_string(), r.to_string()]),
+        )
         .args(load.dnssec.then_some("-D"))
         .output()
         .map_err(|e| format!("cannot run dnsperf: {e}"))?;

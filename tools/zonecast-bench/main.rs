@@ -8,6 +8,7 @@ mod instructions;
 mod procs;
 mod qps;
 mod reflector;
+mod reload;
 mod resign;
 mod scale;
 mod soak;
@@ -43,6 +44,8 @@ enum Cmd {
     Zones(ZonesArgs),
     /// A catalog of many members from a Knot producer, and changes to it.
     Catalog(CatalogArgs),
+    /// Zones added and removed by SIGHUP under dnsperf load.
+    Reload(ReloadArgs),
     /// The soak test: dnsperf, a new version every 100 ms from a Knot
     /// primary and a flood of malformed packets, all at once.
     Soak(SoakArgs),
@@ -146,6 +149,24 @@ struct ZonesArgs {
     #[arg(long)]
     no_knot: bool,
     #[arg(long, default_value = "target/bench/zones.md")]
+    out: PathBuf,
+}
+
+#[derive(Args, Clone)]
+struct ReloadArgs {
+    /// Zones served and queried throughout.
+    #[arg(long, default_value_t = 1000)]
+    zones: usize,
+    #[arg(long, default_value_t = 5000)]
+    qps: u32,
+    #[arg(long, default_value_t = 20)]
+    seconds: u64,
+    #[arg(long, default_value_t = 10)]
+    reloads: usize,
+    /// Zones each reload adds or takes out.
+    #[arg(long, default_value_t = 100)]
+    batch: usize,
+    #[arg(long, default_value = "target/bench/reload.md")]
     out: PathBuf,
 }
 
@@ -254,6 +275,7 @@ fn qps_section(a: &QpsArgs, dir: &std::path::Path) -> Result<String, String> {
             threads: a.threads,
             seconds: a.seconds,
             dnssec: a.signed.is_some(),
+            rate: None,
         },
         signed: a.signed.clone(),
         rounds: a.rounds,
@@ -449,6 +471,25 @@ fn main() -> ExitCode {
                 ),
             )
         }),
+        Cmd::Reload(a) => {
+            let s = reload::Settings {
+                zones: a.zones,
+                qps: a.qps,
+                seconds: a.seconds,
+                reloads: a.reloads,
+                batch: a.batch,
+            };
+            reload::run(&s, dir.path()).map(|r| {
+                (
+                    a.out.clone(),
+                    format!(
+                        "{}\n### Zones added and removed under load\n\n{}",
+                        environment(),
+                        reload::table(&r, &s)
+                    ),
+                )
+            })
+        }
         Cmd::Resign(a) => {
             let nsec3 = a.denial == "nsec3";
             let s = resign::Settings {

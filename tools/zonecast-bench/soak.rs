@@ -283,6 +283,7 @@ pub fn run(s: &Settings, dir: &Path) -> Result<(String, bool), String> {
     };
     let load = dnsperf::Load {
         dnssec: false,
+        rate: None,
         clients: 10,
         outstanding: 100,
         threads: 1,

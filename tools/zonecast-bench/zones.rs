@@ -543,3 +543,11 @@ pub fn table(r: &Report) -> String {
     ));
     t
 }
+
+/// Replaces a file that a server may read at any moment: written beside
+/// it, then renamed over it.
+pub(crate) fn write_replacing(path: &Path, text: &str) -> Result<(), String> {
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, text).map_err(|e| e.to_string())?;
+    std::fs::rename(&tmp, path).map_err(|e| e.to_string())
+}
