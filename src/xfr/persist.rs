@@ -275,6 +275,10 @@ impl Drop for Persister {
     }
 }
 
+/// Copies in a batch after which the allocator's free pages are given
+/// back.
+const TRIM_AFTER: usize = 256;
+
 fn write_loop(shared: &(Mutex<Pending>, Condvar)) {
     let (lock, wake) = shared;
     lower_priority();
@@ -300,8 +304,15 @@ fn write_loop(shared: &(Mutex<Pending>, Condvar)) {
                 }
             }
         }
+        let big = batch.len() >= TRIM_AFTER;
         write_batch(batch.into_values().collect());
         write_files(files);
+        // Writing a big batch left its text buffers free between the
+        // versions it wrote: give the pages back (at a first sync of
+        // 10,000 zones they are megabytes).
+        if big {
+            crate::memory::release_free_memory();
+        }
         if stop {
             return;
         }

@@ -22,7 +22,8 @@ const CHUNK_MAX: usize = 512;
 struct Chunk {
     names: Vec<u8>,
     starts: Vec<u32>,
-    /// Bit `i` is name `i`'s mark.
+    /// Bit `i` is name `i`'s mark; words past the end are unmarked, so a
+    /// chunk with no mark (an unsigned zone) allocates none.
     marks: Vec<u64>,
     marked: u32,
 }
@@ -30,6 +31,16 @@ struct Chunk {
 impl Chunk {
     fn len(&self) -> usize {
         self.starts.len()
+    }
+
+    /// The chunk in no more memory than it holds: a chunk is written
+    /// once and read for a long time (a node of 100,000 small zones
+    /// holds 100,000 of them).
+    fn trimmed(mut self) -> Chunk {
+        self.names.shrink_to_fit();
+        self.starts.shrink_to_fit();
+        self.marks.shrink_to_fit();
+        self
     }
 
     fn name(&self, i: usize) -> &[u8] {
@@ -58,21 +69,22 @@ impl Chunk {
         let i = self.starts.len();
         self.starts.push(self.names.len() as u32);
         self.names.extend_from_slice(name);
-        if i.is_multiple_of(64) {
-            self.marks.push(0);
-        }
         if mark {
-            self.marks[i / 64] |= 1 << (i % 64);
-            self.marked += 1;
+            self.set_mark(i, true);
         }
     }
 
     fn is_marked(&self, i: usize) -> bool {
-        self.marks[i / 64] >> (i % 64) & 1 == 1
+        self.marks
+            .get(i / 64)
+            .is_some_and(|w| w >> (i % 64) & 1 == 1)
     }
 
     fn set_mark(&mut self, i: usize, mark: bool) {
         if self.is_marked(i) != mark {
+            if self.marks.len() <= i / 64 {
+                self.marks.resize(i / 64 + 1, 0);
+            }
             self.marks[i / 64] ^= 1 << (i % 64);
             if mark {
                 self.marked += 1;
@@ -98,7 +110,7 @@ impl Chunk {
                 return Some(w * 64 + 63 - bits.leading_zeros() as usize);
             }
             w = w.checked_sub(1)?;
-            bits = self.marks[w];
+            bits = self.marks.get(w).copied().unwrap_or(0);
         }
     }
 
@@ -121,7 +133,7 @@ impl Chunk {
                 for &(n, mark) in part {
                     c.push(n, mark);
                 }
-                c
+                c.trimmed()
             })
             .collect()
     }
@@ -144,11 +156,11 @@ impl CanonicalOrder {
             cur.push(n, mark);
             len += 1;
             if cur.len() == CHUNK_MAX / 2 {
-                chunks.push(Arc::new(core::mem::take(&mut cur)));
+                chunks.push(Arc::new(core::mem::take(&mut cur).trimmed()));
             }
         }
         if cur.len() > 0 {
-            chunks.push(Arc::new(cur));
+            chunks.push(Arc::new(cur.trimmed()));
         }
         CanonicalOrder { chunks, len }
     }

@@ -170,7 +170,9 @@ impl Change {
 
 #[derive(Clone)]
 pub struct NodeMap {
-    shards: Vec<Shard>,
+    /// One shard held in place, not behind an allocation of its own: a
+    /// small zone's whole map is one allocation.
+    shards: smallvec::SmallVec<[Shard; 1]>,
     bits: u32,
     len: usize,
 }

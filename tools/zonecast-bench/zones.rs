@@ -36,6 +36,10 @@ pub struct Side {
     /// (user + system): who the sync waited for.
     pub primary_cpu_s: Option<f64>,
     pub own_cpu_s: Option<f64>,
+    /// Once every copy is on disk, nothing left to do.
+    pub settled_pss_mib: Option<f64>,
+    /// After a restart, every copy read from disk.
+    pub restart_pss_mib: Option<f64>,
 }
 
 /// CPU seconds by thread name, the busiest first.
@@ -440,6 +444,8 @@ pub fn run(s: &Settings, dir: &Path) -> Result<Report, String> {
         std::thread::sleep(Duration::from_millis(200));
     }
     side.persisted_s = Some(started.elapsed().as_secs_f64());
+    std::thread::sleep(Duration::from_millis(500));
+    side.settled_pss_mib = Some(zc.pss_kib() as f64 / 1024.0);
     eprintln!(
         "  every copy on disk {:.1} s after start",
         started.elapsed().as_secs_f64()
@@ -451,6 +457,7 @@ pub fn run(s: &Settings, dir: &Path) -> Result<Report, String> {
     let started = Instant::now();
     let zc = start_zonecast(&conf, zc_port, &home.join("log.restart"))?;
     side.restart_s = all_answer(zc.addr, n, None, started, limit);
+    side.restart_pss_mib = Some(zc.pss_kib() as f64 / 1024.0);
     std::thread::sleep(Duration::from_secs(2));
     side.restart_connects = Some(counter.count());
     eprintln!(
@@ -529,8 +536,18 @@ pub fn table(r: &Report) -> String {
         secs(z.persisted_s)
     ));
     t.push_str(&format!(
+        "| memory (PSS) then, nothing left to write | {} | {} | {} |\n",
+        mib(k.and_then(|k| k.pss_mib)),
+        mib(z.settled_pss_mib),
+        ratio(z.settled_pss_mib, k.and_then(|k| k.pss_mib))
+    ));
+    t.push_str(&format!(
         "| restart, every zone served from its copy, primary gone | - | {} | - |\n",
         secs(z.restart_s)
+    ));
+    t.push_str(&format!(
+        "| memory (PSS) after that restart | - | {} | - |\n",
+        mib(z.restart_pss_mib)
     ));
     t.push_str(&format!(
         "| connections to the primary within 2 s of that restart | - | {} | - |\n",
