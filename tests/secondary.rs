@@ -216,8 +216,11 @@ fn first_start_axfr_then_answers_match_knot() {
         saved.contains("www.example.com. 3600 IN A 192.0.2.80"),
         "{saved}"
     );
-    let state = std::fs::read_to_string(zc.dir.path().join("example.com.zone.state")).unwrap();
-    assert!(state.contains("serial = 2026112501"), "{state}");
+    // Its timers are a line in the directory's timer log.
+    let (states, _) = zonecast::xfr::timers_log::read_log(zc.dir.path());
+    let state = states[std::ffi::OsStr::new("example.com.zone")];
+    assert_eq!(state.serial, 2026112501, "{state:?}");
+    assert!(state.expires_at > state.refreshed_at, "{state:?}");
 }
 
 #[test]
@@ -427,9 +430,9 @@ fn tsig_right_key_works_and_wrong_keys_keep_the_old_zone() {
         ),
         ("no key", None, "primary answered with NOTAUTH (9)"),
     ] {
-        // Without its state file the copy is refreshed at start (its
-        // timers kept, it would wait for REFRESH).
-        let _ = std::fs::remove_file(dir.path().join("example.com.zone.state"));
+        // Without its timers the copy is refreshed at start (its timers
+        // kept, it would wait for REFRESH).
+        let _ = std::fs::remove_file(zonecast::xfr::timers_log::log_path(dir.path()));
         let mut z = secondary(dir, port, knot.addr, key, "");
         assert_eq!(serial(z.addr), Some(2), "{label}: served from disk");
         assert!(
@@ -1308,8 +1311,10 @@ fn a_reload_removes_and_adds_secondary_zones() {
     );
     assert!(
         wait_until(Duration::from_secs(3), || !copy.exists()
-            && !zc.dir.path().join("example.com.zone.state").exists()),
-        "copy and state deleted"
+            && !zonecast::xfr::timers_log::read_log(zc.dir.path())
+                .0
+                .contains_key(std::ffi::OsStr::new("example.com.zone"))),
+        "copy and timers deleted"
     );
     std::fs::write(&config_path, &with_zone).unwrap();
     zc.process.signal(1);

@@ -11,6 +11,7 @@ pub mod secondary;
 pub mod service;
 pub mod stream;
 pub mod timers;
+pub mod timers_log;
 
 use std::time::Duration;
 

@@ -1,7 +1,8 @@
 //! A secondary's copy on disk: the zone file, written atomically after
-//! each transfer, and a small state file with the serial, the last refresh
-//! and the expire deadline, so that timers keep counting across restarts;
-//! and the writer thread that does it, in batches.
+//! each transfer, and a line in its directory's timer log
+//! ([`super::timers_log`]) with the serial, the last refresh and the
+//! expire deadline, so that timers keep counting across restarts; and the
+//! writer thread that does it, in batches.
 
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
@@ -13,6 +14,7 @@ use std::thread::JoinHandle;
 use serde::{Deserialize, Serialize};
 
 use super::secondary::PersistRequest;
+use super::timers_log::{LogEntry, LogWriter, dir_of};
 use crate::zone::Snapshot;
 use crate::zone::text::write_zone_file;
 
@@ -27,18 +29,12 @@ pub struct SavedState {
     pub expires_at: u64,
 }
 
-/// The state file that goes with a zone file.
+/// The state file older versions wrote beside a zone file: read when the
+/// timer log has no line for it, deleted with the zone.
 pub fn state_path(zone_file: &Path) -> PathBuf {
     let mut p = zone_file.as_os_str().to_owned();
     p.push(".state");
     PathBuf::from(p)
-}
-
-/// The directory `path` is in.
-fn dir_of(path: &Path) -> &Path {
-    path.parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."))
 }
 
 /// A file written beside the one it will replace (and closed: a batch
@@ -159,22 +155,13 @@ fn zone_text(w: &mut impl Write, snapshot: &Snapshot) -> io::Result<()> {
     write_zone_file(w, &header, snapshot.records())
 }
 
-fn state_text(state: &SavedState) -> io::Result<String> {
-    toml::to_string(state).map_err(io::Error::other)
-}
-
 /// Saves the zone in zone-file format.
 pub fn save_zone(path: &Path, snapshot: &Snapshot) -> io::Result<()> {
     write_atomically(path, |w| zone_text(w, snapshot))
 }
 
-pub fn save_state(zone_file: &Path, state: &SavedState) -> io::Result<()> {
-    let text = state_text(state)?;
-    write_atomically(&state_path(zone_file), |w| w.write_all(text.as_bytes()))
-}
-
-/// The saved state, if there is a readable one.
-pub fn load_state(zone_file: &Path) -> Option<SavedState> {
+/// The state file of an older version, if there is a readable one.
+pub fn load_legacy_state(zone_file: &Path) -> Option<SavedState> {
     let text = std::fs::read_to_string(state_path(zone_file)).ok()?;
     toml::from_str(&text).ok()
 }
@@ -282,6 +269,7 @@ const TRIM_AFTER: usize = 256;
 fn write_loop(shared: &(Mutex<Pending>, Condvar)) {
     let (lock, wake) = shared;
     lower_priority();
+    let mut log = LogWriter::default();
     loop {
         let (batch, files, deletes, stop) = {
             let mut p = lock.lock().unwrap_or_else(|e| e.into_inner());
@@ -295,17 +283,20 @@ fn write_loop(shared: &(Mutex<Pending>, Condvar)) {
                 p.stop,
             )
         };
+        let mut gone = Vec::with_capacity(deletes.len());
         for file in deletes {
-            for f in [state_path(&file), file] {
+            for f in [state_path(&file), file.clone()] {
                 match std::fs::remove_file(&f) {
                     Ok(()) => tracing::debug!("deleted {}", f.display()),
                     Err(e) if e.kind() == io::ErrorKind::NotFound => {}
                     Err(e) => tracing::error!("cannot delete {}: {e}", f.display()),
                 }
             }
+            gone.push((file, LogEntry::Deleted));
         }
+        log.append(&gone);
         let big = batch.len() >= TRIM_AFTER;
-        write_batch(batch.into_values().collect());
+        write_batch(batch.into_values().collect(), &mut log);
         write_files(files);
         // Writing a big batch left its text buffers free between the
         // versions it wrote: give the pages back (at a first sync of
@@ -352,35 +343,25 @@ fn lower_priority() {
     }
 }
 
-/// Writes a batch of copies: each zone file that has a new version, and
-/// each state file, made durable together.
-fn write_batch(batch: Vec<PersistRequest>) {
+/// Writes a batch of copies: each zone file that has a new version, made
+/// durable together, then the timers of each in the log (a state names
+/// the serial of its file: only once that file is in place).
+fn write_batch(batch: Vec<PersistRequest>, log: &mut LogWriter) {
     if batch.is_empty() {
         return;
     }
     let started = std::time::Instant::now();
-    let mut files = Vec::with_capacity(batch.len() * 2);
+    let mut files = Vec::with_capacity(batch.len());
+    let mut failed = std::collections::HashSet::new();
     for req in &batch {
         if let Some(s) = &req.snapshot {
             match write_beside(&req.file, |w| zone_text(w, s)) {
                 Ok(w) => files.push(w),
                 Err(err) => {
                     tracing::error!("[{}] cannot write {}: {err}", req.apex, req.file.display());
-                    // The state names the serial of that file: not without it.
-                    continue;
+                    failed.insert(req.file.clone());
                 }
             }
-        }
-        let state = state_text(&req.state).and_then(|text| {
-            write_beside(&state_path(&req.file), |w| w.write_all(text.as_bytes()))
-        });
-        match state {
-            Ok(w) => files.push(w),
-            Err(err) => tracing::error!(
-                "[{}] cannot write the state of {}: {err}",
-                req.apex,
-                req.file.display()
-            ),
         }
     }
     let mut written = std::collections::HashSet::new();
@@ -389,9 +370,18 @@ fn write_batch(batch: Vec<PersistRequest>) {
             Ok(()) => {
                 written.insert(path);
             }
-            Err(err) => tracing::error!("cannot write {}: {err}", path.display()),
+            Err(err) => {
+                tracing::error!("cannot write {}: {err}", path.display());
+                failed.insert(path);
+            }
         }
     }
+    let states: Vec<(PathBuf, LogEntry)> = batch
+        .iter()
+        .filter(|r| !failed.contains(&r.file))
+        .map(|r| (r.file.clone(), LogEntry::State(r.state)))
+        .collect();
+    log.append(&states);
     if !tracing::enabled!(tracing::Level::DEBUG) {
         return;
     }
@@ -415,6 +405,7 @@ fn write_batch(batch: Vec<PersistRequest>) {
 mod tests {
     use super::*;
     use crate::wire::name::parse_name_text;
+    use crate::xfr::timers_log::StateIndex;
     use crate::zone::load_zone_file;
 
     #[test]
@@ -443,9 +434,10 @@ mod tests {
             refreshed_at: 100,
             expires_at: 200,
         };
-        save_state(&path, &st).unwrap();
-        assert_eq!(load_state(&path), Some(st));
-        assert_eq!(load_state(&dir.path().join("missing.zone")), None);
+        LogWriter::default().append(&[(path.clone(), LogEntry::State(st))]);
+        let idx = StateIndex::for_files([path.as_path()]);
+        assert_eq!(idx.get(&path), Some(st));
+        assert_eq!(idx.get(&dir.path().join("missing.zone")), None);
         // No temporary files left behind.
         let names: Vec<_> = std::fs::read_dir(dir.path().join("sub"))
             .unwrap()
@@ -494,6 +486,7 @@ mod tests {
         // A zone taken out before its write is not written at all.
         p.forget(files[7].0.clone());
         p.stop();
+        let states = StateIndex::for_files(files.iter().map(|f| f.0.as_path()));
         for (k, (file, apex, serial)) in files.iter().enumerate() {
             if k == 7 {
                 assert!(!file.exists() && !state_path(file).exists());
@@ -501,7 +494,7 @@ mod tests {
             }
             let back = load_zone_file(file, apex).unwrap().snapshot;
             assert_eq!(back.serial(), *serial);
-            assert_eq!(load_state(file).map(|s| s.serial), Some(*serial));
+            assert_eq!(states.get(file).map(|s| s.serial), Some(*serial));
         }
         let leftovers = std::fs::read_dir(dir.path())
             .unwrap()
@@ -510,7 +503,8 @@ mod tests {
                     .unwrap()
                     .file_name()
                     .to_string_lossy()
-                    .starts_with('.')
+                    .starts_with(".z")
+                    && e.as_ref().unwrap().file_name() != crate::xfr::timers_log::LOG_NAME
             })
             .count();
         assert_eq!(leftovers, 0, "no temporary file left");

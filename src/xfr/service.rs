@@ -21,10 +21,11 @@ use mio::{Events, Interest, Poll, Token, Waker};
 
 use super::TransferSettings;
 use super::catalog::{CatalogConfig, Consumer, MemberChange, members_path};
-use super::persist::{Persister, load_state};
+use super::persist::Persister;
 pub use super::secondary::SecondaryZone;
 use super::secondary::{Action, ConnError, ConnId, LoadedCopy, Millis, Secondary};
 use super::timers::SoaTimers;
+use super::timers_log::StateIndex;
 use crate::answer::NotifyEvent;
 use crate::notify_sink::NotifySink;
 use crate::tcp_framing::Outbox;
@@ -238,12 +239,14 @@ fn load_all_from_disk(
     settings: &TransferSettings,
     now: Millis,
 ) -> Vec<Option<LoadedCopy>> {
+    let states = StateIndex::for_files(zones.iter().map(|z| z.file.as_path()));
+    let states = &states;
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let per = zones.len().div_ceil(threads).max(64);
     if zones.len() <= per {
         return zones
             .iter()
-            .map(|z| load_from_disk(z, settings, now))
+            .map(|z| load_from_disk(z, settings, states, now))
             .collect();
     }
     std::thread::scope(|scope| {
@@ -252,7 +255,7 @@ fn load_all_from_disk(
             .map(|part| {
                 scope.spawn(move || {
                     part.iter()
-                        .map(|z| load_from_disk(z, settings, now))
+                        .map(|z| load_from_disk(z, settings, states, now))
                         .collect::<Vec<_>>()
                 })
             })
@@ -274,6 +277,7 @@ fn load_all_from_disk(
 fn load_from_disk(
     z: &SecondaryZone,
     settings: &TransferSettings,
+    states: &StateIndex,
     now: Millis,
 ) -> Option<LoadedCopy> {
     if !z.file.exists() {
@@ -294,7 +298,7 @@ fn load_from_disk(
         }
     };
     let expire = settings.policy.clamp(SoaTimers::of(&snapshot)).expire as u64 * 1000;
-    let (expires_at, refreshed_at) = match load_state(&z.file) {
+    let (expires_at, refreshed_at) = match states.get(&z.file) {
         Some(st) if st.serial == snapshot.serial() => {
             (st.expires_at * 1000, Some(st.refreshed_at * 1000))
         }
@@ -411,7 +415,8 @@ impl TransferLoop {
             .into_iter()
             .map(|z| (z.apex.to_lowercase(), z))
             .collect();
-        let (mut added, mut changed) = (0, 0);
+        let mut changed = 0;
+        let mut adds = Vec::new();
         for (apex, z) in wanted.drain() {
             match current.get(&apex) {
                 Some(old) if *old == z => {}
@@ -419,13 +424,13 @@ impl TransferLoop {
                     self.change_zone(now, old, z);
                     changed += 1;
                 }
-                None => {
-                    let copy = load_from_disk(&z, &self.settings, now);
-                    self.machine.add_zone(now, z, copy);
-                    added += 1;
-                }
+                None => adds.push(z),
             }
         }
+        // Read together: many zones added by one reload read each
+        // directory's timer log once.
+        let added = adds.len();
+        self.add_from_disk(now, adds);
         tracing::info!(
             "secondary zones reconfigured: {added} added, {changed} changed, {removed} removed; {} catalog members",
             self.consumer.member_count()
@@ -433,12 +438,23 @@ impl TransferLoop {
         self.machine.handle_timeout(now);
     }
 
+    /// Adds zones, each with its copy on disk if it has one, read on
+    /// every core.
+    fn add_from_disk(&mut self, now: Millis, zones: Vec<SecondaryZone>) {
+        let copies = load_all_from_disk(&zones, &self.settings, now);
+        self.machine.reserve(zones.len());
+        for (z, copy) in zones.into_iter().zip(copies) {
+            self.machine.add_zone(now, z, copy);
+        }
+    }
+
     /// A zone's configuration changed from `old` to `new`.
     fn change_zone(&mut self, now: Millis, old: &SecondaryZone, new: SecondaryZone) {
         if old.file != new.file || old.catalog != new.catalog {
             // Another file is another copy: start over from it.
             self.machine.remove_zone(&new.apex);
-            let copy = load_from_disk(&new, &self.settings, now);
+            let states = StateIndex::for_files([new.file.as_path()]);
+            let copy = load_from_disk(&new, &self.settings, &states, now);
             self.machine.add_zone(now, new, copy);
         } else {
             self.machine.update_zone(new);
@@ -486,11 +502,7 @@ impl TransferLoop {
             }
             !taken
         });
-        let copies = load_all_from_disk(&adds, &self.settings, now);
-        self.machine.reserve(adds.len());
-        for (z, copy) in adds.into_iter().zip(copies) {
-            self.machine.add_zone(now, z, copy);
-        }
+        self.add_from_disk(now, adds);
         for (path, text) in self.consumer.membership() {
             self.persister.write_file(path, text);
         }

@@ -30,7 +30,10 @@ pub struct Side {
     pub restart_s: Option<f64>,
     pub restart_connects: Option<usize>,
     pub notify_to_served_ms: Option<f64>,
-    /// From start until every copy and state file is on disk.
+    /// zonecast's part of it, from its log: NOTIFY in, SOA query, IXFR,
+    /// the new version built and published, in whole milliseconds.
+    pub own_notify_ms: Option<f64>,
+    /// From start until every copy and its timers are on disk.
     pub persisted_s: Option<f64>,
     /// CPU seconds the primary, and the secondary, used during the sync
     /// (user + system): who the sync waited for.
@@ -40,6 +43,9 @@ pub struct Side {
     pub settled_pss_mib: Option<f64>,
     /// After a restart, every copy read from disk.
     pub restart_pss_mib: Option<f64>,
+    /// The same copies as zones served from files, from start until
+    /// every one answers.
+    pub files_start_s: Option<f64>,
 }
 
 /// CPU seconds by thread name, the busiest first.
@@ -345,6 +351,20 @@ impl Drop for ConnectionCounter {
 
 /// Time from a NOTIFY for zone 0 (a new serial loaded on the primary) to
 /// `addrs` serving it.
+/// "[z0.zones.test.] serial 2 served N ms after NOTIFY" in zonecast's log.
+fn own_notify_ms(log: &Path) -> Option<f64> {
+    let text = std::fs::read_to_string(log).ok()?;
+    let line = text
+        .lines()
+        .find(|l| l.contains(&format!("[{}] serial 2 served ", apex(0))))?;
+    line.split(" served ")
+        .nth(1)?
+        .split(" ms")
+        .next()?
+        .parse()
+        .ok()
+}
+
 fn notify_to_served(files: &Path, addr: SocketAddr) -> Option<f64> {
     let conf = files.parent()?.join("knot.conf");
     std::fs::write(knot_file(files, 0), zone_text(0, 2)).ok()?;
@@ -425,20 +445,17 @@ pub fn run(s: &Settings, dir: &Path) -> Result<Report, String> {
         side.pss_mib.unwrap_or(0.0)
     );
     side.notify_to_served_ms = notify_to_served(&files, zc.addr);
-    eprintln!("  NOTIFY to served: {:?} ms", side.notify_to_served_ms);
+    std::thread::sleep(Duration::from_millis(200));
+    side.own_notify_ms = own_notify_ms(&home.join("log"));
+    eprintln!(
+        "  NOTIFY to served: {:?} ms, of which zonecast's own: {:?} ms",
+        side.notify_to_served_ms, side.own_notify_ms
+    );
     // The copies reach the disk behind the transfers (a writer thread of
-    // their own): wait for every state file, then restart with the
-    // primary gone and a silent listener counting connections in its
-    // place.
-    let states = |dir: &Path| {
-        std::fs::read_dir(dir).map_or(0, |d| {
-            d.filter(|e| {
-                e.as_ref()
-                    .is_ok_and(|e| e.file_name().to_string_lossy().ends_with(".state"))
-            })
-            .count()
-        })
-    };
+    // their own): wait until the timer log names every zone, then restart
+    // with the primary gone and a silent listener counting connections in
+    // its place.
+    let states = |dir: &Path| zonecast::xfr::timers_log::read_log(dir).0.len();
     let persisting = Instant::now();
     while states(&home.join("zones")) < n && persisting.elapsed() < limit {
         std::thread::sleep(Duration::from_millis(200));
@@ -464,6 +481,25 @@ pub fn run(s: &Settings, dir: &Path) -> Result<Report, String> {
         "  restart: every copy served after {:?} s; {} connections to the primary in the next 2 s",
         side.restart_s,
         counter.count()
+    );
+    drop(zc);
+    // The same copies, named as zones served from their files: the load
+    // a restart must not be slower than.
+    let mut files_conf = format!("[server]\nlisten = [\"127.0.0.1:{zc_port}\"]\nworkers = 1\n");
+    for i in 0..n {
+        files_conf.push_str(&format!(
+            "[[zone]]\nname = \"{}\"\nfile = \"zones/z{i}.zone\"\n",
+            apex(i)
+        ));
+    }
+    let files_path = home.join("files.toml");
+    std::fs::write(&files_path, files_conf).map_err(|e| e.to_string())?;
+    let started = Instant::now();
+    let zc = start_zonecast(&files_path, zc_port, &home.join("log.files"))?;
+    side.files_start_s = all_answer(zc.addr, n, None, started, limit);
+    eprintln!(
+        "  the same files as zones from files: served after {:?} s",
+        side.files_start_s
     );
     drop(zc);
     Ok(Report {
@@ -546,6 +582,10 @@ pub fn table(r: &Report) -> String {
         secs(z.restart_s)
     ));
     t.push_str(&format!(
+        "| the same files named as zones served from files: start until every zone answers | - | {} | - |\n",
+        secs(z.files_start_s)
+    ));
+    t.push_str(&format!(
         "| memory (PSS) after that restart | - | {} | - |\n",
         mib(z.restart_pss_mib)
     ));
@@ -557,6 +597,10 @@ pub fn table(r: &Report) -> String {
         "| one zone reloaded on the primary to its new serial served (NOTIFY, SOA, IXFR) | - | {} | - |\n",
         z.notify_to_served_ms
             .map_or("-".into(), |m| format!("{m:.1} ms"))
+    ));
+    t.push_str(&format!(
+        "| of that, zonecast's own: NOTIFY in to the new serial served (its log, whole ms) | - | {} | - |\n",
+        z.own_notify_ms.map_or("-".into(), |m| format!("{m:.0} ms"))
     ));
     t
 }
