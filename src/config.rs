@@ -272,7 +272,8 @@ pub struct ZoneConfig {
 /// Where a secondary zone comes from.
 #[derive(Debug, Clone)]
 pub struct SecondaryConfig {
-    pub primaries: Vec<SocketAddr>,
+    /// One list shared by every zone that names the same primaries.
+    pub primaries: Arc<[SocketAddr]>,
     pub key: Option<Arc<TsigKey>>,
     /// On anycast nodes transfers must leave from the node's own unicast
     /// address, or the primary's answer may reach another node.
@@ -340,6 +341,7 @@ impl Config {
         let mut zones: Vec<ZoneConfig> = Vec::with_capacity(file.zones.len());
         // A set, not a scan per zone: a node may name 100,000 zones.
         let mut names = std::collections::HashSet::with_capacity(file.zones.len());
+        let mut lists: std::collections::HashSet<Arc<[SocketAddr]>> = Default::default();
         for (i, z) in file.zones.iter().enumerate() {
             // Without the trailing dot the name is absolute all the same,
             // as Knot and NSD read zone names.
@@ -349,7 +351,7 @@ impl Config {
             if !names.insert(name.clone()) {
                 return Err(format!("zone[{i}].name: {name} is configured twice"));
             }
-            let secondary = secondary_config(
+            let mut secondary = secondary_config(
                 &format!("zone[{i}]"),
                 z.primaries.as_deref(),
                 z.tsig_key.as_deref(),
@@ -357,6 +359,16 @@ impl Config {
                 &keys,
                 server_source,
             )?;
+            // One list for all the zones of the same primaries (a node of
+            // 100,000 zones has a handful of lists).
+            if let Some(s) = secondary.as_mut() {
+                match lists.get(&s.primaries) {
+                    Some(l) => s.primaries = Arc::clone(l),
+                    None => {
+                        lists.insert(Arc::clone(&s.primaries));
+                    }
+                }
+            }
             zones.push(ZoneConfig {
                 name,
                 file: base.join(&z.file),
@@ -479,7 +491,7 @@ fn secondary_config(
         ));
     }
     Ok(Some(SecondaryConfig {
-        primaries,
+        primaries: primaries.into(),
         key,
         source,
     }))
@@ -819,12 +831,15 @@ primaries = ["192.0.2.1:5300"]
         assert!(gold.zone.catalog);
         assert_eq!(
             gold.templates[0].primaries,
-            vec!["192.0.2.2:53".parse().unwrap()]
+            vec!["192.0.2.2:53".parse().unwrap()].into()
         );
         assert_eq!(gold.templates[0].directory, Path::new("/etc/zonecast/gold"));
         // Without templates: the catalog's primaries, a directory beside it.
         let other = &c.catalogs[1].templates[0];
-        assert_eq!(other.primaries, vec!["192.0.2.1:5300".parse().unwrap()]);
+        assert_eq!(
+            other.primaries,
+            vec!["192.0.2.1:5300".parse().unwrap()].into()
+        );
         assert_eq!(other.directory, Path::new("/etc/zonecast/var/members"));
         let cat = "[[catalog]]\nname = \"c.\"\nfile = \"c\"\nprimaries = [\"192.0.2.1\"]\n";
         for (text, key) in [

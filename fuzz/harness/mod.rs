@@ -27,7 +27,7 @@ use zonecast::xfr::encode::encode_transfer;
 use zonecast::xfr::exchange::{Exchange, Outcome as XfrOutcome, Step};
 use zonecast::xfr::stream::Limits;
 use zonecast::zone::text::{RdataDisplay, write_zone_file};
-use zonecast::zone::{Expiry, NotifyPolicy, Rr, Snapshot, Zone, ZoneSet, load_zone_text};
+use zonecast::zone::{NotifyPolicy, Rr, Snapshot, Zone, ZoneSet, load_zone_text};
 
 /// The time every target runs at: inside the fixed zones' lifetimes.
 pub const NOW: u64 = 1_800_000_000;
@@ -78,7 +78,7 @@ fn zone_set() -> &'static ZoneSet {
             Zone::new(
                 name(apex),
                 Some(load(text, apex)),
-                Some(Arc::new(Expiry::new(Some(expires_at)))),
+                Some(expires_at),
                 Some(Arc::new(NotifyPolicy {
                     primaries: vec![PRIMARY],
                     key: Some(key()),

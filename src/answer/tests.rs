@@ -699,7 +699,7 @@ mod notify {
             Zone::new(
                 apex,
                 Some(Arc::new(built.snapshot)),
-                Some(Arc::new(crate::zone::Expiry::new(Some(NOW + 1000)))),
+                Some(NOW + 1000),
                 Some(Arc::new(NotifyPolicy {
                     primaries: vec![PRIMARY.parse().unwrap()],
                     key,

@@ -42,7 +42,7 @@ use crate::zone::Snapshot;
 #[derive(Debug, Clone, PartialEq)]
 pub struct MemberTemplate {
     pub name: String,
-    pub primaries: Vec<SocketAddr>,
+    pub primaries: Arc<[SocketAddr]>,
     pub key: Option<Arc<TsigKey>>,
     pub source: Option<IpAddr>,
     /// Where the members' copies are kept, one file per zone.

@@ -26,7 +26,7 @@ use crate::tcp_framing::Frames;
 use crate::tsig::TsigKey;
 use crate::wire::Name;
 use crate::wire::serial::Serial;
-use crate::zone::{Expiry, NotifyPolicy, Snapshot, Zone};
+use crate::zone::{NotifyPolicy, Snapshot, Zone};
 
 /// Unix milliseconds.
 pub type Millis = u64;
@@ -36,7 +36,8 @@ pub type Millis = u64;
 pub struct SecondaryZone {
     pub apex: Name,
     pub file: PathBuf,
-    pub primaries: Vec<SocketAddr>,
+    /// Shared by the zones that name the same list.
+    pub primaries: Arc<[SocketAddr]>,
     pub key: Option<Arc<TsigKey>>,
     pub source: Option<IpAddr>,
     /// A catalog zone (RFC 9432): kept like any other, never answered.
@@ -49,21 +50,22 @@ impl SecondaryZone {
     fn served(
         &self,
         snapshot: Option<Arc<Snapshot>>,
-        expiry: &Arc<Expiry>,
+        expires_at: Option<u64>,
         policy: Arc<NotifyPolicy>,
     ) -> Zone {
-        let zone = Zone::new(
-            self.apex.clone(),
-            snapshot,
-            Some(Arc::clone(expiry)),
-            Some(policy),
-        );
+        let zone = Zone::new(self.apex.clone(), snapshot, expires_at, Some(policy));
         if self.catalog {
             zone.into_catalog()
         } else {
             zone
         }
     }
+}
+
+/// The key of an apex in [`Secondary::by_apex`]: the hash of its
+/// lowercase wire form.
+fn apex_hash(apex: &Name) -> u64 {
+    crate::wire::name::hash_name(apex.to_lowercase().as_wire())
 }
 
 /// Who may NOTIFY a zone of `config`: `last` again when it says the
@@ -76,7 +78,7 @@ fn notify_policy(
         p.primaries.len() == config.primaries.len()
             && p.primaries
                 .iter()
-                .zip(&config.primaries)
+                .zip(config.primaries.iter())
                 .all(|(a, b)| *a == b.ip())
             && match (&p.key, &config.key) {
                 (None, None) => true,
@@ -216,10 +218,9 @@ struct ZoneState {
     /// (the other zones' numbers stay) is free for the next zone added.
     removed: bool,
     timers: ZoneTimers,
-    /// The zone as served: its version slot and the expiry it reads,
-    /// moved on at each refresh.
+    /// The zone as served: its version slot and its expiry, moved on at
+    /// each refresh.
     served: Arc<Zone>,
-    expiry: Arc<Expiry>,
     snapshot: Option<Arc<Snapshot>>,
     transfer: Option<ConnId>,
     /// The primary to try next in the current round.
@@ -263,7 +264,9 @@ pub struct Secondary {
     /// Places of removed zones, for zones added later: a node whose
     /// catalogs add and remove zones all day does not grow.
     free: Vec<usize>,
-    by_apex: HashMap<Name, usize>,
+    /// Zones by the hash of their lowercase apex (the names themselves
+    /// are in the zones' configurations; not a second copy of each).
+    by_apex: HashMap<u64, smallvec::SmallVec<[usize; 1]>>,
     transfers: HashMap<ConnId, Transfer>,
     per_primary: HashMap<SocketAddr, usize>,
     /// Zones with a copy, not transferring, by next refresh.
@@ -343,16 +346,21 @@ impl Secondary {
         // The load line already says whether the copy has expired.
         let expiry_logged = timers.is_expired(now);
         let i = self.free.pop().unwrap_or(self.zones.len());
-        self.by_apex.insert(config.apex.to_lowercase(), i);
-        let expiry = Arc::new(Expiry::new(timers.expires_at.map(|ms| ms / 1000)));
+        self.by_apex
+            .entry(apex_hash(&config.apex))
+            .or_default()
+            .push(i);
         let policy = notify_policy(&config, &mut self.last_policy);
-        let served = Arc::new(config.served(snapshot.clone(), &expiry, policy));
+        let served = Arc::new(config.served(
+            snapshot.clone(),
+            timers.expires_at.map(|ms| ms / 1000),
+            policy,
+        ));
         self.actions.push_back(Action::Serve(Arc::clone(&served)));
         let state = ZoneState {
             config,
             removed: false,
             served,
-            expiry,
             timers,
             snapshot,
             transfer: None,
@@ -385,9 +393,18 @@ impl Secondary {
         }
     }
 
+    /// The place of the zone with this apex (any case).
+    fn find(&self, apex: &Name) -> Option<usize> {
+        self.by_apex
+            .get(&apex_hash(apex))?
+            .iter()
+            .copied()
+            .find(|&i| self.zones[i].config.apex.eq_ignore_case(apex))
+    }
+
     /// The zone with this apex, if it is configured.
     pub fn zone_id(&self, apex: &Name) -> Option<ZoneId> {
-        self.by_apex.get(&apex.to_lowercase()).map(|&i| ZoneId(i))
+        self.find(apex).map(ZoneId)
     }
 
     /// The configuration of every zone, as it now stands.
@@ -398,9 +415,16 @@ impl Secondary {
     /// Takes a zone out of service: its transfer is dropped, it is no
     /// longer served, and its copy on disk is deleted.
     pub fn remove_zone(&mut self, apex: &Name) {
-        let Some(i) = self.by_apex.remove(&apex.to_lowercase()) else {
+        let Some(i) = self.find(apex) else {
             return;
         };
+        let h = apex_hash(apex);
+        if let Some(list) = self.by_apex.get_mut(&h) {
+            list.retain(|&mut j| j != i);
+            if list.is_empty() {
+                self.by_apex.remove(&h);
+            }
+        }
         if let Some(conn) = self.zones[i].transfer.take() {
             self.drop_transfer(conn);
         }
@@ -426,12 +450,12 @@ impl Secondary {
     /// refresh (one under way finishes as it started), and NOTIFY is
     /// checked against them at once.
     pub fn update_zone(&mut self, config: SecondaryZone) {
-        let Some(&i) = self.by_apex.get(&config.apex.to_lowercase()) else {
+        let Some(i) = self.find(&config.apex) else {
             return;
         };
         let policy = notify_policy(&config, &mut self.last_policy);
         let z = &mut self.zones[i];
-        z.served = Arc::new(config.served(z.snapshot.clone(), &z.expiry, policy));
+        z.served = Arc::new(config.served(z.snapshot.clone(), z.served.expires_at(), policy));
         z.next_primary = 0;
         tracing::info!(
             "[{}] configuration changed: applies from the next refresh",
@@ -514,7 +538,7 @@ impl Secondary {
     /// A NOTIFY the workers accepted (RFC 1996 §3.7), received at
     /// `received`.
     pub fn handle_notify(&mut self, now: Millis, ev: &NotifyEvent, received: Millis) {
-        let Some(&i) = self.by_apex.get(&ev.zone) else {
+        let Some(i) = self.find(&ev.zone) else {
             return;
         };
         let z = &mut self.zones[i];
@@ -843,7 +867,7 @@ impl Secondary {
                 if let Some(s) = &z.snapshot {
                     z.timers.on_refreshed(now, SoaTimers::of(s));
                 }
-                z.expiry.set(z.timers.expires_at.map(|ms| ms / 1000));
+                z.served.expiry.set(z.timers.expires_at.map(|ms| ms / 1000));
                 false
             }
             Outcome::Transferred(t) => {
@@ -877,7 +901,7 @@ impl Secondary {
                     now.saturating_sub(tr.started)
                 );
                 z.timers.on_refreshed(now, SoaTimers::of(&snapshot));
-                z.expiry.set(z.timers.expires_at.map(|ms| ms / 1000));
+                z.served.expiry.set(z.timers.expires_at.map(|ms| ms / 1000));
                 z.snapshot = Some(Arc::new(snapshot));
                 true
             }

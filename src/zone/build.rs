@@ -15,8 +15,7 @@ use super::node::{RRsetParts, encode_node, encode_records, flags, own_flags, set
 use super::node_map::NodeMap;
 use super::nsec3::{Nsec3Chain, Params, Sets, is_chain_record, precompute_hashes};
 use super::rr::Rr;
-use super::rrset::OwnedRRset;
-use super::snapshot::{Snapshot, soa_field};
+use super::snapshot::Snapshot;
 use crate::wire::Name;
 use crate::wire::iana::rtype;
 use crate::wire::name::{MAX_NAME_LEN, canonical_key, hash_name, is_subdomain, lower};
@@ -370,12 +369,6 @@ impl SnapshotBuilder {
                 (order, nodes)
             })
         };
-        let soa = nodes
-            .get(apex.as_wire(), apex_hash)
-            .and_then(|n| n.rrset(rtype::SOA))
-            .map(|s| OwnedRRset::copy_of(&s))
-            .ok_or_else(|| ZoneError::MissingSoa(apex.clone()))?;
-        let serial = soa_field(soa.view().rdatas().next().unwrap_or(&[]), 0);
         let param = nodes
             .get(apex.as_wire(), apex_hash)
             .and_then(|n| n.rrset(rtype::NSEC3PARAM))
@@ -387,8 +380,8 @@ impl SnapshotBuilder {
         let mut snapshot = Snapshot {
             apex_labels: apex.label_count(),
             apex_hash,
-            serial,
-            soa,
+            serial: 0,
+            apex_at: Default::default(),
             soa_sigs: None,
             nsec: false,
             nodes,
@@ -397,7 +390,7 @@ impl SnapshotBuilder {
             nsec3: nsec3.shared(),
             apex,
         };
-        snapshot.read_apex_facts();
+        snapshot.read_apex_facts()?;
         Ok(Built {
             snapshot,
             warnings: self.warnings,

@@ -14,7 +14,6 @@ use super::node::{
 use super::node_map::Change;
 use super::nsec3::{Params, is_chain_record, precompute_hashes};
 use super::rr::Rr;
-use super::rrset::OwnedRRset;
 use super::snapshot::{Snapshot, soa_field};
 use crate::wire::Name;
 use crate::wire::iana::rtype;
@@ -423,13 +422,7 @@ fn rebuild_touched(next: &mut Snapshot, touched: HashMap<Name, Parts>) -> Result
         next.order.set_mark(&name, mark);
     }
     next.nodes.apply(changes);
-    let soa = next
-        .apex_node()
-        .and_then(|n| n.rrset(rtype::SOA))
-        .map(|s| OwnedRRset::copy_of(&s))
-        .ok_or_else(|| ZoneError::MissingSoa(apex.clone()))?;
-    next.soa = soa;
-    next.read_apex_facts();
+    next.read_apex_facts()?;
     Ok(())
 }
 

@@ -27,9 +27,11 @@ pub struct Zone {
     /// The version served; `None` until the zone has been loaded or
     /// transferred once: queries then get SERVFAIL.
     snapshot: ArcSwapOption<Snapshot>,
-    /// When the data stops being served (RFC 1035 §3.3.13 EXPIRE); `None`
-    /// for a zone whose master copy is its file.
-    pub expiry: Option<Arc<Expiry>>,
+    /// When the data stops being served (RFC 1035 §3.3.13 EXPIRE); never,
+    /// for a zone whose master copy is its file. Moved by the transfer
+    /// side at each refresh, in place (a refresh that finds nothing new
+    /// publishes nothing).
+    pub expiry: Expiry,
     /// For a secondary zone: who may send it NOTIFY.
     pub notify: Option<Arc<NotifyPolicy>>,
     /// A catalog zone (RFC 9432 §1): transferred and told of changes by
@@ -38,12 +40,17 @@ pub struct Zone {
     pub catalog: bool,
 }
 
-/// When a secondary zone's copy stops being served, in Unix seconds.
-/// Shared by the published zone and the transfer side, which moves it at
-/// each successful refresh: a refresh that finds nothing new publishes
-/// nothing, and readers take no lock.
-#[derive(Debug, Default)]
+/// When a secondary zone's copy stops being served, in Unix seconds:
+/// read by the answer engine, moved by the transfer side at each
+/// successful refresh, with no lock.
+#[derive(Debug)]
 pub struct Expiry(AtomicU64);
+
+impl Default for Expiry {
+    fn default() -> Self {
+        Expiry::new(None)
+    }
+}
 
 impl Expiry {
     /// No copy yet: nothing to expire.
@@ -74,13 +81,13 @@ impl Zone {
     pub fn new(
         apex: Name,
         snapshot: Option<Arc<Snapshot>>,
-        expiry: Option<Arc<Expiry>>,
+        expires_at: Option<u64>,
         notify: Option<Arc<NotifyPolicy>>,
     ) -> Zone {
         Zone {
             apex: apex.to_lowercase(),
             snapshot: ArcSwapOption::new(snapshot),
-            expiry,
+            expiry: Expiry::new(expires_at),
             notify,
             catalog: false,
         }
@@ -122,7 +129,7 @@ impl Zone {
 
     /// When the copy expires, Unix seconds, for a secondary zone.
     pub fn expires_at(&self) -> Option<u64> {
-        self.expiry.as_ref().and_then(|e| e.get())
+        self.expiry.get()
     }
 }
 

@@ -22,7 +22,7 @@ fn version(apex: &str, serial: u32, body: &str) -> Snapshot {
 fn template(name: &str, port: u16) -> MemberTemplate {
     MemberTemplate {
         name: name.into(),
-        primaries: vec![format!("127.0.0.1:{port}").parse().unwrap()],
+        primaries: vec![format!("127.0.0.1:{port}").parse().unwrap()].into(),
         key: None,
         source: None,
         directory: PathBuf::from(format!("/var/lib/zonecast/{name}")),
@@ -34,7 +34,7 @@ fn catalog(apex: &str, templates: Vec<MemberTemplate>) -> CatalogConfig {
         zone: SecondaryZone {
             apex: name(apex),
             file: PathBuf::from(format!("/var/lib/zonecast/{apex}zone")),
-            primaries: vec!["127.0.0.1:53".parse().unwrap()],
+            primaries: vec!["127.0.0.1:53".parse().unwrap()].into(),
             key: None,
             source: None,
             catalog: true,
@@ -129,7 +129,7 @@ fn members_come_and_go_with_their_catalog() {
     let MemberChange::Add(z) = &ch[0] else {
         panic!("{ch:?}")
     };
-    assert_eq!(z.primaries, vec!["127.0.0.1:5300".parse().unwrap()]);
+    assert_eq!(z.primaries, vec!["127.0.0.1:5300".parse().unwrap()].into());
     assert!(z.file.starts_with("/var/lib/zonecast/t"));
     assert!(!z.catalog);
     assert!(c.is_member(&name("a.example.")));
@@ -304,7 +304,7 @@ fn coo_moves_a_member_once_the_new_catalog_lists_it() {
     let Some(MemberChange::Update(z)) = moved else {
         panic!("{ch:?}")
     };
-    assert_eq!(z.primaries, vec!["127.0.0.1:5302".parse().unwrap()]);
+    assert_eq!(z.primaries, vec!["127.0.0.1:5302".parse().unwrap()].into());
     assert!(
         ch.iter()
             .any(|c| matches!(c, MemberChange::Reset(z) if z.apex == name("k.example."))),

@@ -236,7 +236,7 @@ fn zone(apex: &str, primaries: Vec<SocketAddr>) -> SecondaryZone {
     SecondaryZone {
         apex: name(apex),
         file: PathBuf::from(format!("/nonexistent/{apex}zone")),
-        primaries,
+        primaries: primaries.into(),
         key: None,
         source: None,
         catalog: false,
