@@ -41,6 +41,8 @@ pub struct Side {
     pub own_cpu_s: Option<f64>,
     /// Once every copy is on disk, nothing left to do.
     pub settled_pss_mib: Option<f64>,
+    /// From zonecast's first log line to its last transfer's.
+    pub log_sync_s: Option<f64>,
     /// After a restart, every copy read from disk.
     pub restart_pss_mib: Option<f64>,
     /// The same copies as zones served from files, from start until
@@ -351,6 +353,39 @@ impl Drop for ConnectionCounter {
 
 /// Time from a NOTIFY for zone 0 (a new serial loaded on the primary) to
 /// `addrs` serving it.
+/// Seconds of the day of a log line's timestamp (`...T16:51:51.316849Z`).
+fn log_time(line: &str) -> Option<f64> {
+    let t = line.split('T').nth(1)?.split('Z').next()?;
+    let mut p = t.split(':');
+    let h: f64 = p.next()?.parse().ok()?;
+    let m: f64 = p.next()?.parse().ok()?;
+    let s: f64 = p.next()?.parse().ok()?;
+    Some(h * 3600.0 + m * 60.0 + s)
+}
+
+/// From zonecast's first log line to its last transfer's, by its log: the
+/// sync without the poller's sampling.
+fn transfer_span(log: &Path) -> Option<f64> {
+    let text = std::fs::read_to_string(log).ok()?;
+    let first = log_time(text.lines().next()?)?;
+    let last = log_time(text.lines().rev().find(|l| l.contains(" AXFR from "))?)?;
+    let mut each: Vec<f64> = text
+        .lines()
+        .filter(|l| l.contains(" AXFR from "))
+        .filter_map(|l| l.rsplit(", ").next()?.strip_suffix(" ms")?.parse().ok())
+        .collect();
+    each.sort_by(f64::total_cmp);
+    if !each.is_empty() {
+        eprintln!(
+            "  each transfer, connect to done: median {} ms, p90 {} ms, max {} ms",
+            each[each.len() / 2],
+            each[each.len() * 9 / 10],
+            each[each.len() - 1]
+        );
+    }
+    Some(last - first)
+}
+
 /// "[z0.zones.test.] serial 2 served N ms after NOTIFY" in zonecast's log.
 fn own_notify_ms(log: &Path) -> Option<f64> {
     let text = std::fs::read_to_string(log).ok()?;
@@ -444,6 +479,7 @@ pub fn run(s: &Settings, dir: &Path) -> Result<Report, String> {
         "  synced in {sync_s:?} s, {:.1} MiB",
         side.pss_mib.unwrap_or(0.0)
     );
+    side.log_sync_s = transfer_span(&home.join("log"));
     side.notify_to_served_ms = notify_to_served(&files, zc.addr);
     std::thread::sleep(Duration::from_millis(200));
     side.own_notify_ms = own_notify_ms(&home.join("log"));
@@ -550,6 +586,10 @@ pub fn table(r: &Report) -> String {
         secs(k.and_then(|k| k.sync_s)),
         secs(z.sync_s),
         ratio(z.sync_s, k.and_then(|k| k.sync_s))
+    ));
+    t.push_str(&format!(
+        "| zonecast's own log, from its first line to its last transfer | - | {} | - |\n",
+        secs(z.log_sync_s)
     ));
     t.push_str(&format!(
         "| CPU during the sync: the primary's, the secondary's | {} | {} | - |\n",
