@@ -15,6 +15,7 @@ use super::node::{RRsetParts, encode_node, encode_records, flags, own_flags, set
 use super::node_map::NodeMap;
 use super::nsec3::{Nsec3Chain, Params, Sets, is_chain_record, precompute_hashes};
 use super::rr::Rr;
+use super::rrset::{OwnedRRset, RRset};
 use super::snapshot::Snapshot;
 use crate::wire::Name;
 use crate::wire::iana::rtype;
@@ -381,7 +382,8 @@ impl SnapshotBuilder {
             apex_labels: apex.label_count(),
             apex_hash,
             serial: 0,
-            apex_at: Default::default(),
+            // Read from the apex below.
+            soa: OwnedRRset::copy_of(&RRset::from_parts(rtype::SOA, 0, 0, &[])),
             soa_sigs: None,
             nsec: false,
             nodes,

@@ -175,13 +175,6 @@ impl Change {
     }
 }
 
-/// A node's place in a [`NodeMap`].
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct NodeAt {
-    shard: u32,
-    offset: u32,
-}
-
 #[derive(Clone)]
 pub struct NodeMap {
     /// One shard held in place, not behind an allocation of its own: a
@@ -250,27 +243,6 @@ impl NodeMap {
     #[inline]
     pub fn get(&self, key: &[u8], hash: u64) -> Option<Node<'_>> {
         self.shards[shard_of(self.bits, hash)].get(key, hash)
-    }
-
-    /// Where the node named `key` is, to read it again without a lookup
-    /// ([`node_at`](Self::node_at)) while the map is unchanged.
-    pub fn locate(&self, key: &[u8], hash: u64) -> Option<NodeAt> {
-        let shard = shard_of(self.bits, hash);
-        let offset = self.shards[shard].locate(key, hash)?;
-        Some(NodeAt {
-            shard: shard as u32,
-            offset: offset as u32,
-        })
-    }
-
-    /// The node at `at`, found by [`locate`](Self::locate) in this map.
-    #[inline]
-    pub fn node_at(&self, at: NodeAt) -> Option<Node<'_>> {
-        let arena = self.shards.get(at.shard as usize)?.arena();
-        arena
-            .get(at.offset as usize..)
-            .filter(|b| !b.is_empty())
-            .map(Node::at)
     }
 
     /// Moves the lookup of `hash` one step toward the cache, without

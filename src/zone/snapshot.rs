@@ -2,7 +2,7 @@
 
 use super::canonical::CanonicalOrder;
 use super::node::Node;
-use super::node_map::{NodeAt, NodeMap};
+use super::node_map::NodeMap;
 use super::nsec3::Nsec3Chain;
 use super::rrset::{OwnedRRset, RRset};
 use crate::wire::Name;
@@ -18,9 +18,11 @@ pub struct Snapshot {
     pub(super) apex_labels: usize,
     pub(super) apex_hash: u64,
     pub(super) serial: u32,
-    /// Where the apex node is, so the SOA every negative answer needs is
-    /// read without a lookup (and without a copy of its own).
-    pub(super) apex_at: NodeAt,
+    /// The apex SOA, at hand for every negative answer: a copy, because
+    /// reading it from the apex node costs a negative answer a quarter
+    /// more instructions (callgrind: NXDOMAIN 4637 -> 5814), for about
+    /// 100 octets a version.
+    pub(super) soa: OwnedRRset,
     /// Its RRSIGs: present when the zone is signed (as Knot decides it).
     pub(super) soa_sigs: Option<OwnedRRset>,
     /// The apex has an NSEC: denial is proved with NSEC (RFC 4035 §3.1.3).
@@ -64,13 +66,9 @@ impl Snapshot {
         self.nodes.get(self.apex.as_wire(), self.apex_hash)
     }
 
-    /// The SOA RRset (a version is never built without one).
-    #[inline]
+    /// The SOA RRset.
     pub fn soa(&self) -> RRset<'_> {
-        self.nodes
-            .node_at(self.apex_at)
-            .and_then(|n| n.rrset(rtype::SOA))
-            .unwrap_or(RRset::from_parts(rtype::SOA, 0, 0, &[]))
+        self.soa.view()
     }
 
     /// The RRSIGs of the SOA, when the zone is signed.
@@ -99,23 +97,17 @@ impl Snapshot {
     /// whether it has NSEC) after the nodes changed; a version without an
     /// apex SOA is an error.
     pub(super) fn read_apex_facts(&mut self) -> Result<(), super::ZoneError> {
-        let at = self
-            .nodes
-            .locate(self.apex.as_wire(), self.apex_hash)
-            .filter(|&at| {
-                self.nodes
-                    .node_at(at)
-                    .and_then(|n| n.rrset(rtype::SOA))
-                    .is_some()
-            })
-            .ok_or_else(|| super::ZoneError::MissingSoa(self.apex.clone()))?;
-        self.apex_at = at;
-        self.serial = soa_field(self.soa_rdata(), 0);
         let apex = self.apex_node();
+        let soa = apex
+            .and_then(|n| n.rrset(rtype::SOA))
+            .map(|s| OwnedRRset::copy_of(&s))
+            .ok_or_else(|| super::ZoneError::MissingSoa(self.apex.clone()))?;
         let sigs = apex
             .and_then(|n| n.rrsigs(rtype::SOA))
             .map(|s| OwnedRRset::copy_of(&s));
         let nsec = apex.is_some_and(|n| n.rrset(rtype::NSEC).is_some());
+        self.soa = soa;
+        self.serial = soa_field(self.soa_rdata(), 0);
         self.soa_sigs = sigs;
         self.nsec = nsec;
         Ok(())
@@ -129,7 +121,7 @@ impl Snapshot {
 
     /// The SOA record's RDATA.
     pub fn soa_rdata(&self) -> &[u8] {
-        self.soa().rdatas().next().unwrap_or(&[])
+        self.soa.view().rdatas().next().unwrap_or(&[])
     }
 
     /// SOA timer `i` (0 serial, 1 refresh, 2 retry, 3 expire, 4 minimum).
