@@ -124,6 +124,10 @@ pub struct TransferSection {
     pub io_timeout_ms: u64,
     /// Most NSEC3 iterations a transferred zone may name (RFC 9276).
     pub nsec3_max_iterations: u16,
+    /// A connection to a primary is kept open this long after a refresh,
+    /// for the next zone's (as Knot's `remote-pool-timeout`); 0: a new
+    /// connection per refresh.
+    pub connection_keep_ms: u64,
 }
 
 impl Default for TransferSection {
@@ -148,6 +152,7 @@ impl Default for TransferSection {
             connect_timeout_ms: 3_000,
             io_timeout_ms: 5_000,
             nsec3_max_iterations: 150,
+            connection_keep_ms: 2_000,
         }
     }
 }
@@ -628,6 +633,7 @@ fn transfer_settings(t: &TransferSection) -> Result<TransferSettings, String> {
         max_duration: Duration::from_secs(t.max_duration_s),
         connect_timeout: Duration::from_millis(t.connect_timeout_ms),
         io_timeout: Duration::from_millis(t.io_timeout_ms),
+        connection_keep: Duration::from_millis(t.connection_keep_ms),
     })
 }
 

@@ -203,7 +203,7 @@ pub fn run(mut config: Config, path: &Path) -> Result<(), DaemonError> {
     // Secondary zones are loaded from disk and published before the
     // workers start, so a copy on disk is served at once. The transfer
     // thread runs even with none, for zones a reload adds.
-    let transfer = TransferService::start(
+    let mut transfer = TransferService::start(
         provisioning(&config),
         config.transfer.clone(),
         Arc::clone(&zones),
@@ -228,6 +228,7 @@ pub fn run(mut config: Config, path: &Path) -> Result<(), DaemonError> {
     for a in server.local_addrs() {
         tracing::info!("listening on {a} (UDP and TCP), {} workers", config.workers);
     }
+    transfer.begin();
     loop {
         let sig = signals.wait();
         if sig == libc::SIGHUP {

@@ -25,6 +25,10 @@ fn zone_text(serial: u32, timers: (u32, u32, u32), body: &str) -> String {
 
 const SLOW: (u32, u32, u32) = (3600, 600, 86400);
 
+/// `[transfer]` for tests whose proxy faults a given connection: one
+/// connection per refresh, none kept for the next.
+const ONE_CONNECTION_EACH: &str = "connection_keep_ms = 0";
+
 struct Tsig<'a> {
     algorithm: &'a str,
     secret: &'a str,
@@ -588,7 +592,13 @@ fn a_primary_dripping_octets_is_cut_after_one_message_time() {
             Fault::Pass,
         ],
     );
-    let mut zc = secondary(tempfile::tempdir().unwrap(), port, proxy.addr, None, "");
+    let mut zc = secondary(
+        tempfile::tempdir().unwrap(),
+        port,
+        proxy.addr,
+        None,
+        ONE_CONNECTION_EACH,
+    );
     assert!(wait_serial(zc.addr, 1), "{}", zc.process.log());
     update(&knot, &zone_text(2, (3600, 1, 86400), "www A 192.0.2.2\n"));
     // An octet every 250 ms keeps every read within 2 s; the SOA answer
@@ -626,7 +636,7 @@ fn a_notify_for_a_newer_serial_replaces_a_stalled_transfer() {
     let dir = tempfile::tempdir().unwrap();
     let config = format!(
         "[server]\nlisten = [\"127.0.0.1:{port}\"]\nworkers = 1\n\
-         [transfer]\nio_timeout_ms = 60000\nnotify_min_interval_ms = 100\n\
+         [transfer]\nio_timeout_ms = 60000\nnotify_min_interval_ms = 100\n{ONE_CONNECTION_EACH}\n\
          [[zone]]\nname = \"{APEX}\"\nfile = \"example.com.zone\"\nprimaries = [\"{}\"]\n",
         proxy.addr
     );
@@ -738,7 +748,13 @@ fn primary_dying_mid_axfr_keeps_the_old_zone_and_a_retry_succeeds() {
             Fault::Pass,
         ],
     );
-    let mut zc = secondary(tempfile::tempdir().unwrap(), port, proxy.addr, None, "");
+    let mut zc = secondary(
+        tempfile::tempdir().unwrap(),
+        port,
+        proxy.addr,
+        None,
+        ONE_CONNECTION_EACH,
+    );
     assert!(wait_serial(zc.addr, 1), "{}", zc.process.log());
     update(&knot, &big(2, 2));
     // The cut transfers fail; serial 1 is served meanwhile, whole.
@@ -772,7 +788,8 @@ fn old_version_survives(limit: &str, faults: Vec<Fault>, body: &str, reason: &st
     let port = free_port();
     let knot = primary(&zone_text(1, SLOW, "www A 192.0.2.1\n"), port, None, "");
     let proxy = FaultProxy::start(knot.addr, faults);
-    let mut zc = secondary(tempfile::tempdir().unwrap(), port, proxy.addr, None, limit);
+    let extra = format!("{ONE_CONNECTION_EACH}\n{limit}");
+    let mut zc = secondary(tempfile::tempdir().unwrap(), port, proxy.addr, None, &extra);
     assert!(wait_serial(zc.addr, 1), "{}", zc.process.log());
     update(
         &knot,
@@ -1321,4 +1338,66 @@ fn a_reload_removes_and_adds_secondary_zones() {
     assert!(wait_serial(zc.addr, 1), "{}", zc.process.log());
     assert!(zc.process.log().contains("1 added"), "{}", zc.process.log());
     assert!(wait_until(Duration::from_secs(5), || copy.exists()));
+}
+
+/// First transfers of many zones from one Knot primary go over a few
+/// kept connections (RFC 7766 §6.2.1), not one each: Knot logs the
+/// remote port of every AXFR it serves.
+#[test]
+fn many_zones_from_one_primary_share_kept_connections() {
+    let port = free_port();
+    let names: Vec<String> = (0..20).map(|i| format!("z{i}.example.")).collect();
+    let files: Vec<(String, String)> = names
+        .iter()
+        .map(|n| (format!("{n}zone"), zone_text(1, SLOW, "www A 192.0.2.1\n")))
+        .collect();
+    let refs: Vec<(&str, &str)> = files.iter().map(|(a, b)| (&a[..], &b[..])).collect();
+    let zones: String = names
+        .iter()
+        .map(|n| format!("  - domain: {n}\n    acl: xfr\n"))
+        .collect();
+    let knot = Knot::start(
+        "",
+        &format!(
+            "acl:\n  - id: xfr\n    address: 127.0.0.0/8\n    action: transfer\nzone:\n{zones}"
+        ),
+        &refs,
+        "z0.example.",
+    );
+    let list: String = names
+        .iter()
+        .map(|n| {
+            format!(
+                "[[zone]]\nname = \"{n}\"\nfile = \"{n}zone\"\nprimaries = [\"{}\"]\n",
+                knot.addr
+            )
+        })
+        .collect();
+    let config = format!(
+        "[server]\nlisten = [\"127.0.0.1:{port}\"]\nworkers = 1\n[transfer]\nmax_concurrent = 2\nmax_per_primary = 2\n{list}"
+    );
+    let zc = Zonecast::start_with_config(tempfile::tempdir().unwrap(), &config);
+    for n in &names {
+        let ok = wait_until(Duration::from_secs(15), || {
+            udp(
+                zc.addr,
+                &build_query(1, n, 6, 1, None),
+                Duration::from_millis(300),
+            )
+            .is_some_and(|r| rcode(&parse(&r)) == 0)
+        });
+        assert!(ok, "{n}: {}", zc.process.log());
+    }
+    let log = knot.process.log();
+    let ports: std::collections::HashSet<&str> = log
+        .lines()
+        .filter(|l| l.contains("AXFR, outgoing") && l.contains("started"))
+        .filter_map(|l| l.split("remote 127.0.0.1@").nth(1)?.split(',').next())
+        .collect();
+    assert_eq!(log.matches("AXFR, outgoing").count() / 2, 20, "{log}");
+    assert!(
+        !ports.is_empty() && ports.len() <= 2,
+        "20 AXFRs over {} connections: {ports:?}",
+        ports.len()
+    );
 }

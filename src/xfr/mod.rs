@@ -30,4 +30,7 @@ pub struct TransferSettings {
     pub max_duration: Duration,
     pub connect_timeout: Duration,
     pub io_timeout: Duration,
+    /// How long a connection to a primary stays open after a refresh,
+    /// for the next one from it; zero: one connection per refresh.
+    pub connection_keep: Duration,
 }

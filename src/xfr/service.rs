@@ -122,6 +122,8 @@ struct TransferLoop {
 /// The running transfer thread.
 pub struct TransferService {
     thread: Option<JoinHandle<()>>,
+    /// Lets the thread start transferring ([`begin`](Self::begin)).
+    go: Option<crossbeam_channel::Sender<()>>,
     waker: Arc<Waker>,
     stop: Arc<AtomicBool>,
     sink: NotifySink,
@@ -187,10 +189,18 @@ impl TransferService {
         };
         // The copies on disk, published before the workers start.
         lp.perform_actions();
+        // Transfers wait for `begin`: the server binds its ports first, so
+        // no connection to a primary takes (as its ephemeral port) a port
+        // the server is about to listen on.
+        let (go, wait) = bounded::<()>(1);
         let thread = std::thread::Builder::new()
             .name("transfer".into())
-            .spawn(move || lp.run())?;
+            .spawn(move || {
+                let _ = wait.recv();
+                lp.run()
+            })?;
         Ok(TransferService {
+            go: Some(go),
             thread: Some(thread),
             waker: Arc::clone(&waker),
             stop,
@@ -209,6 +219,13 @@ impl TransferService {
         }
     }
 
+    /// Starts refreshing and transferring (once the server listens).
+    pub fn begin(&mut self) {
+        if let Some(go) = self.go.take() {
+            let _ = go.send(());
+        }
+    }
+
     /// Where workers send accepted NOTIFYs.
     pub fn notify_sink(&self) -> NotifySink {
         self.sink.clone()
@@ -216,6 +233,8 @@ impl TransferService {
 
     pub fn stop(mut self) {
         self.stop.store(true, Ordering::Relaxed);
+        // Never begun: the thread ends without a transfer.
+        self.go = None;
         let _ = self.waker.wake();
         if let Some(t) = self.thread.take() {
             let _ = t.join();

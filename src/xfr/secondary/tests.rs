@@ -34,6 +34,7 @@ fn settings(max_concurrent: usize, max_per_primary: usize) -> TransferSettings {
         max_per_primary,
         soa_query_rate: 100,
         max_duration: Duration::from_secs(60),
+        connection_keep: Duration::from_millis(IDLE_KEEP_MS),
         connect_timeout: Duration::from_secs(3),
         io_timeout: Duration::from_secs(5),
     }
@@ -84,6 +85,9 @@ struct World {
     published: Vec<u32>,
     persisted: Vec<PersistRequest>,
     connects: Vec<(Millis, SocketAddr)>,
+    /// SOA queries, when and to whom: a refresh of a zone with a copy
+    /// starts with one, on a new connection or a kept one.
+    soa_queries: Vec<(Millis, SocketAddr)>,
     /// Queries a silent primary got, to answer late with `release`.
     held: Vec<(ConnId, Vec<u8>)>,
     unserved: Vec<Name>,
@@ -99,6 +103,7 @@ impl World {
             published: Vec::new(),
             persisted: Vec::new(),
             connects: Vec::new(),
+            soa_queries: Vec::new(),
             held: Vec::new(),
             unserved: Vec::new(),
             forgotten: Vec::new(),
@@ -112,7 +117,7 @@ impl World {
                 continue;
             };
             self.primaries.get_mut(&addr).unwrap().behaviour = Behaviour::Answers;
-            let reply = self.answer(addr, &q);
+            let reply = self.answer(now, addr, &q);
             m.handle_data(now, conn, &reply);
             self.settle(m, now);
         }
@@ -159,7 +164,7 @@ impl World {
                     if self.primaries[&addr].behaviour == Behaviour::Silent {
                         self.held.push((conn, bytes.clone()));
                     }
-                    let reply = self.answer(addr, &bytes);
+                    let reply = self.answer(now, addr, &bytes);
                     if !reply.is_empty() {
                         m.handle_data(now, conn, &reply);
                     }
@@ -180,13 +185,16 @@ impl World {
     }
 
     /// The stand-in primary's framed answer to framed queries.
-    fn answer(&mut self, addr: SocketAddr, framed: &[u8]) -> Vec<u8> {
+    fn answer(&mut self, now: Millis, addr: SocketAddr, framed: &[u8]) -> Vec<u8> {
         let p = self.primaries.get_mut(&addr).unwrap();
         let mut out = Vec::new();
         for q in Frames::new(framed) {
             let m = Message::new_checked(q).unwrap();
             let question = m.parse().unwrap().question.unwrap();
             p.asked.push(question.qtype);
+            if question.qtype == rtype::SOA {
+                self.soa_queries.push((now, addr));
+            }
             if p.behaviour != Behaviour::Answers {
                 continue;
             }
@@ -477,12 +485,12 @@ fn a_notify_during_a_refresh_brings_another_right_after_it() {
     assert_eq!(m.transfers(), 1);
     m.handle_notify(t + 500, &notify("example.com.", 9), t + 500);
     w.settle(&mut m, t + 500);
-    assert_eq!(w.connects.len(), 2);
+    assert_eq!(w.soa_queries, [(t, p)], "the running refresh is not cut");
     w.set(p, 8, Behaviour::Silent);
     w.release(&mut m, t + 600);
     assert_eq!(m.serial(z), Some(8));
     assert_eq!(
-        w.connects.last(),
+        w.soa_queries.last(),
         Some(&(t + 600, p)),
         "refreshed again at once"
     );
@@ -524,7 +532,10 @@ fn a_restart_queries_no_primary_before_each_zone_is_due() {
     w.run(&mut m, START + 1_000);
     assert_eq!(w.served.len(), 1000);
     assert!(w.served.iter().all(|z| z.is_loaded()), "every copy served");
-    assert!(w.connects.is_empty(), "no SOA query at restart");
+    assert!(
+        w.connects.is_empty() && w.soa_queries.is_empty(),
+        "no SOA query at restart"
+    );
     let first_due = zones
         .iter()
         .filter_map(|&z| m.next_refresh(z))
@@ -532,10 +543,10 @@ fn a_restart_queries_no_primary_before_each_zone_is_due() {
         .unwrap();
     assert!(first_due >= START - 600_000 + REFRESH * 9 / 10);
     w.run(&mut m, START - 600_000 + REFRESH);
-    assert_eq!(w.connects.len(), 1000, "each once, when due");
+    assert_eq!(w.soa_queries.len(), 1000, "each once, when due");
     // Spread by the jitter, not all in one millisecond.
     let (lo, hi) = w
-        .connects
+        .soa_queries
         .iter()
         .fold((Millis::MAX, 0), |(lo, hi), &(t, _)| (lo.min(t), hi.max(t)));
     assert!(hi - lo > REFRESH / 20, "spread over {} ms", hi - lo);
@@ -558,7 +569,7 @@ fn overdue_copies_are_refreshed_at_the_soa_query_rate() {
         );
     }
     w.run(&mut m, START);
-    assert_eq!(w.connects.len(), 100, "the first burst");
+    assert_eq!(w.soa_queries.len(), 100, "the first burst");
     let fresh = m.add_zone(START + 10, zone("new.example.", vec![p]), None);
     w.run(&mut m, START + 10);
     assert_eq!(
@@ -567,11 +578,15 @@ fn overdue_copies_are_refreshed_at_the_soa_query_rate() {
         "a first transfer is not held back"
     );
     w.run(&mut m, START + 999);
-    assert!(w.connects.len() <= 101 + 100, "{}", w.connects.len());
+    assert!(w.soa_queries.len() <= 100 + 100, "{}", w.soa_queries.len());
     w.run(&mut m, START + 4_000);
-    assert_eq!(w.connects.len(), 501, "all done after 4 s at 100 a second");
+    assert_eq!(
+        w.soa_queries.len(),
+        500,
+        "all done after 4 s at 100 a second"
+    );
     let mut per_second = [0usize; 5];
-    for &(t, _) in &w.connects {
+    for &(t, _) in &w.soa_queries {
         per_second[((t - START) / 1000) as usize] += 1;
     }
     assert!(per_second[1..].iter().all(|&n| n <= 101), "{per_second:?}");
@@ -641,4 +656,72 @@ fn a_removed_zones_place_is_reused() {
     assert!(m.zone_id(&name("gone.example.")).is_none());
     let third = m.add_zone(START + 2, zone("third.example.", vec![p]), None);
     assert_eq!(third.0, 2, "no free place: a new one");
+}
+
+/// Refreshes from one primary go over the connections the ones before
+/// left open (RFC 7766 §6.2.1), as many as run at once; kept ones are
+/// closed once idle for [`IDLE_KEEP_MS`].
+#[test]
+fn transfers_to_one_primary_share_kept_connections() {
+    let mut w = World::new();
+    let p = w.primary(53, 7, Behaviour::Answers);
+    let mut m = Secondary::new(settings(4, 4), 1);
+    let zones: Vec<ZoneId> = (0..50)
+        .map(|i| m.add_zone(START, zone(&format!("z{i}.example."), vec![p]), None))
+        .collect();
+    w.run(&mut m, START);
+    assert!(zones.iter().all(|&z| m.serial(z) == Some(7)));
+    assert_eq!(w.connects.len(), 4, "one per transfer that may run at once");
+    assert_eq!(w.primaries[&p].asked.len(), 50, "one AXFR per zone");
+    assert_eq!(w.conns.len(), 4, "kept open for the next refreshes");
+    w.run(&mut m, START + IDLE_KEEP_MS);
+    assert!(w.conns.is_empty(), "closed once idle");
+    // A later refresh connects anew.
+    m.add_zone(
+        START + IDLE_KEEP_MS + 1,
+        zone("late.example.", vec![p]),
+        None,
+    );
+    w.run(&mut m, START + IDLE_KEEP_MS + 1);
+    assert_eq!(w.connects.len(), 5);
+}
+
+/// A primary may close a kept connection at any time: a refresh that
+/// finds it closed before any answer starts over on a new connection,
+/// and that is no failure of the primary (no retry, no failover).
+#[test]
+fn a_kept_connection_closed_by_the_primary_is_replaced_without_a_failure() {
+    let mut w = World::new();
+    let p = w.primary(53, 7, Behaviour::Answers);
+    let backup = w.primary(54, 7, Behaviour::Answers);
+    let mut m = Secondary::new(settings(4, 4), 1);
+    m.add_zone(START, zone("a.example.", vec![p, backup]), None);
+    w.run(&mut m, START);
+    let kept = *w.conns.keys().next().unwrap();
+    let b = m.add_zone(START + 10, zone("b.example.", vec![p, backup]), None);
+    m.handle_timeout(START + 10);
+    // B's query goes out on the kept connection; the primary had closed
+    // it: the read ends before any answer.
+    let mut sent_on_kept = false;
+    while let Some(a) = m.poll_action() {
+        match a {
+            Action::Send { conn, .. } if conn == kept => sent_on_kept = true,
+            Action::Serve(z) => w.served.push(z),
+            other => panic!("{other:?}"),
+        }
+    }
+    assert!(sent_on_kept);
+    m.handle_closed(START + 10, kept, ConnError::Closed);
+    w.settle(&mut m, START + 10);
+    assert_eq!(
+        m.serial(b),
+        Some(7),
+        "transferred at once on a new connection"
+    );
+    assert_eq!(
+        w.connects_to(p),
+        [START, START + 10],
+        "from the same primary"
+    );
+    assert!(w.connects_to(backup).is_empty(), "no failover");
 }
