@@ -129,6 +129,18 @@ fn secondary_of(
     Zonecast::start_with_config(dir, &config)
 }
 
+/// zonecast as the secondary of the primary behind `proxy`, one
+/// connection per refresh so each meets the proxy's next fault.
+fn secondary_via(proxy: &FaultProxy, port: u16) -> Zonecast {
+    secondary(
+        tempfile::tempdir().unwrap(),
+        port,
+        proxy.addr,
+        None,
+        ONE_CONNECTION_EACH,
+    )
+}
+
 /// The SOA serial zonecast serves, if it answers NOERROR.
 fn serial(addr: SocketAddr) -> Option<u32> {
     let r = udp(
@@ -592,13 +604,7 @@ fn a_primary_dripping_octets_is_cut_after_one_message_time() {
             Fault::Pass,
         ],
     );
-    let mut zc = secondary(
-        tempfile::tempdir().unwrap(),
-        port,
-        proxy.addr,
-        None,
-        ONE_CONNECTION_EACH,
-    );
+    let mut zc = secondary_via(&proxy, port);
     assert!(wait_serial(zc.addr, 1), "{}", zc.process.log());
     update(&knot, &zone_text(2, (3600, 1, 86400), "www A 192.0.2.2\n"));
     // An octet every 250 ms keeps every read within 2 s; the SOA answer
@@ -748,13 +754,7 @@ fn primary_dying_mid_axfr_keeps_the_old_zone_and_a_retry_succeeds() {
             Fault::Pass,
         ],
     );
-    let mut zc = secondary(
-        tempfile::tempdir().unwrap(),
-        port,
-        proxy.addr,
-        None,
-        ONE_CONNECTION_EACH,
-    );
+    let mut zc = secondary_via(&proxy, port);
     assert!(wait_serial(zc.addr, 1), "{}", zc.process.log());
     update(&knot, &big(2, 2));
     // The cut transfers fail; serial 1 is served meanwhile, whole.

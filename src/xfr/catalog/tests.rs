@@ -45,6 +45,15 @@ fn catalog(apex: &str, templates: Vec<MemberTemplate>) -> CatalogConfig {
 
 const V2: &str = "version TXT \"2\"\n";
 
+/// Hands `c` version `serial` of `catalog`, a good one (schema version
+/// 2) listing `body`; what changed.
+fn lists(c: &mut Consumer, catalog: &str, serial: u32, body: &str) -> Vec<MemberChange> {
+    c.update(
+        &name(catalog),
+        &version(catalog, serial, &format!("{V2}{body}")),
+    )
+}
+
 fn added(changes: &[MemberChange]) -> Vec<String> {
     let mut v: Vec<String> = changes
         .iter()
@@ -117,13 +126,11 @@ fn members_come_and_go_with_their_catalog() {
         vec![catalog("cat.invalid.", vec![template("t", 5300)])],
         &[],
     );
-    let ch = c.update(
-        &cat,
-        &version(
-            "cat.invalid.",
-            1,
-            &format!("{V2}a.zones PTR a.example.\nb.zones PTR b.example.\n"),
-        ),
+    let ch = lists(
+        &mut c,
+        "cat.invalid.",
+        1,
+        "a.zones PTR a.example.\nb.zones PTR b.example.\n",
     );
     assert_eq!(added(&ch), ["a.example.", "b.example."]);
     let MemberChange::Add(z) = &ch[0] else {
@@ -141,10 +148,7 @@ fn members_come_and_go_with_their_catalog() {
     );
     assert!(c.update(&cat, &same).is_empty());
     // §5.3: dropped from the catalog, the zone goes.
-    let ch = c.update(
-        &cat,
-        &version("cat.invalid.", 3, &format!("{V2}a.zones PTR a.example.\n")),
-    );
+    let ch = lists(&mut c, "cat.invalid.", 3, "a.zones PTR a.example.\n");
     assert_eq!(ch, vec![MemberChange::Remove(name("b.example."))]);
     assert!(!c.is_member(&name("b.example.")));
 }
@@ -156,10 +160,7 @@ fn a_broken_version_changes_nothing_until_fixed() {
         vec![catalog("cat.invalid.", vec![template("t", 5300)])],
         &[],
     );
-    c.update(
-        &cat,
-        &version("cat.invalid.", 1, &format!("{V2}a.zones PTR a.example.\n")),
-    );
+    lists(&mut c, "cat.invalid.", 1, "a.zones PTR a.example.\n");
     // No version record: the member list it shows (nothing) is not applied.
     assert!(c.update(&cat, &version("cat.invalid.", 2, "")).is_empty());
     // Two PTRs at one member: nothing applied, not even the good member.
@@ -185,22 +186,8 @@ fn a_new_member_id_resets_the_zone() {
         vec![catalog("cat.invalid.", vec![template("t", 5300)])],
         &[],
     );
-    c.update(
-        &cat,
-        &version(
-            "cat.invalid.",
-            1,
-            &format!("{V2}old.zones PTR a.example.\n"),
-        ),
-    );
-    let ch = c.update(
-        &cat,
-        &version(
-            "cat.invalid.",
-            2,
-            &format!("{V2}new.zones PTR a.example.\n"),
-        ),
-    );
+    lists(&mut c, "cat.invalid.", 1, "old.zones PTR a.example.\n");
+    let ch = lists(&mut c, "cat.invalid.", 2, "new.zones PTR a.example.\n");
     assert!(
         matches!(&ch[..], [MemberChange::Reset(z)] if z.apex == name("a.example.")),
         "{ch:?}"
@@ -225,22 +212,13 @@ fn clashes_are_ignored_and_the_zone_there_first_keeps_the_name() {
         &["static.example."],
     );
     // b lists the zone first; a (first by name) lists it later.
-    let ch = c.update(
-        &b,
-        &version(
-            "b.invalid.",
-            1,
-            &format!("{V2}m.zones PTR shared.example.\n"),
-        ),
-    );
+    let ch = lists(&mut c, "b.invalid.", 1, "m.zones PTR shared.example.\n");
     assert_eq!(added(&ch), ["shared.example."]);
-    let ch = c.update(
-        &a,
-        &version(
-            "a.invalid.",
-            1,
-            &format!("{V2}m.zones PTR shared.example.\ns.zones PTR static.example.\nx.zones PTR b.invalid.\n"),
-        ),
+    let ch = lists(
+        &mut c,
+        "a.invalid.",
+        1,
+        "m.zones PTR shared.example.\ns.zones PTR static.example.\nx.zones PTR b.invalid.\n",
     );
     assert!(ch.is_empty(), "{ch:?}");
     assert_eq!(c.owner_of(&name("shared.example.")), Some(&b));
@@ -266,35 +244,29 @@ fn coo_moves_a_member_once_the_new_catalog_lists_it() {
         ],
         &[],
     );
-    c.update(
-        &old,
-        &version(
-            "old.invalid.",
-            1,
-            &format!("{V2}m.zones PTR z.example.\nk.zones PTR k.example.\n"),
-        ),
+    lists(
+        &mut c,
+        "old.invalid.",
+        1,
+        "m.zones PTR z.example.\nk.zones PTR k.example.\n",
     );
     // The old catalog names the new owner; the new one does not list the
     // zone yet: nothing moves.
-    let ch = c.update(
-        &old,
-        &version(
-            "old.invalid.",
-            2,
-            &format!("{V2}m.zones PTR z.example.\ncoo.m.zones PTR new.invalid.\nk.zones PTR k.example.\ncoo.k.zones PTR new.invalid.\n"),
-        ),
+    let ch = lists(
+        &mut c,
+        "old.invalid.",
+        2,
+        "m.zones PTR z.example.\ncoo.m.zones PTR new.invalid.\nk.zones PTR k.example.\ncoo.k.zones PTR new.invalid.\n",
     );
     assert!(ch.is_empty(), "{ch:?}");
     assert_eq!(c.owner_of(&name("z.example.")), Some(&old));
     // The new catalog lists both: z with the same label keeps its copy
     // and takes the new template; k under a new label is reset.
-    let ch = c.update(
-        &new,
-        &version(
-            "new.invalid.",
-            1,
-            &format!("{V2}m.zones PTR z.example.\nother.zones PTR k.example.\n"),
-        ),
+    let ch = lists(
+        &mut c,
+        "new.invalid.",
+        1,
+        "m.zones PTR z.example.\nother.zones PTR k.example.\n",
     );
     assert_eq!(c.owner_of(&name("z.example.")), Some(&new));
     assert_eq!(c.owner_of(&name("k.example.")), Some(&new));
@@ -317,7 +289,6 @@ fn coo_moves_a_member_once_the_new_catalog_lists_it() {
 
 #[test]
 fn the_group_property_picks_the_template() {
-    let cat = name("cat.invalid.");
     let mut c = consumer(
         vec![catalog(
             "cat.invalid.",
@@ -325,13 +296,11 @@ fn the_group_property_picks_the_template() {
         )],
         &[],
     );
-    let ch = c.update(
-        &cat,
-        &version(
-            "cat.invalid.",
-            1,
-            &format!("{V2}a.zones PTR a.example.\ngroup.a.zones TXT \"gold\"\nb.zones PTR b.example.\ngroup.b.zones TXT \"unknown\"\n"),
-        ),
+    let ch = lists(
+        &mut c,
+        "cat.invalid.",
+        1,
+        "a.zones PTR a.example.\ngroup.a.zones TXT \"gold\"\nb.zones PTR b.example.\ngroup.b.zones TXT \"unknown\"\n",
     );
     let port = |apex: &str| {
         ch.iter()
@@ -348,15 +317,11 @@ fn the_group_property_picks_the_template() {
         "an unknown group takes the default"
     );
     // A new group moves the member to another template.
-    let ch = c.update(
-        &cat,
-        &version(
-            "cat.invalid.",
-            2,
-            &format!(
-                "{V2}a.zones PTR a.example.\nb.zones PTR b.example.\ngroup.b.zones TXT \"gold\"\n"
-            ),
-        ),
+    let ch = lists(
+        &mut c,
+        "cat.invalid.",
+        2,
+        "a.zones PTR a.example.\nb.zones PTR b.example.\ngroup.b.zones TXT \"gold\"\n",
     );
     assert_eq!(ch.len(), 2, "{ch:?}");
     assert!(ch.iter().all(|c| matches!(c, MemberChange::Update(_))));
@@ -367,13 +332,11 @@ fn the_configuration_wins_over_catalogs_and_takes_members_with_a_catalog() {
     let cat = name("cat.invalid.");
     let cfg = || vec![catalog("cat.invalid.", vec![template("t", 5300)])];
     let mut c = consumer(cfg(), &[]);
-    c.update(
-        &cat,
-        &version(
-            "cat.invalid.",
-            1,
-            &format!("{V2}a.zones PTR a.example.\nb.zones PTR b.example.\n"),
-        ),
+    lists(
+        &mut c,
+        "cat.invalid.",
+        1,
+        "a.zones PTR a.example.\nb.zones PTR b.example.\n",
     );
     // A reload names a.example. as a zone of its own: the member goes.
     let names: HashSet<Name> = [name("a.example.")].into();
@@ -419,7 +382,7 @@ fn restarted(before: &mut Consumer, catalogs: Vec<CatalogConfig>) -> Consumer {
 
 #[test]
 fn after_a_restart_the_owner_keeps_its_zone_and_a_changed_label_still_resets() {
-    let (a, b) = (name("a.invalid."), name("b.invalid."));
+    let b = name("b.invalid.");
     let cfg = || {
         vec![
             catalog("a.invalid.", vec![template("ta", 5301)]),
@@ -427,42 +390,24 @@ fn after_a_restart_the_owner_keeps_its_zone_and_a_changed_label_still_resets() {
         ]
     };
     let mut c = consumer(cfg(), &[]);
-    c.update(
-        &b,
-        &version(
-            "b.invalid.",
-            1,
-            &format!("{V2}m.zones PTR shared.example.\nk.zones PTR k.example.\n"),
-        ),
+    lists(
+        &mut c,
+        "b.invalid.",
+        1,
+        "m.zones PTR shared.example.\nk.zones PTR k.example.\n",
     );
-    c.update(
-        &a,
-        &version(
-            "a.invalid.",
-            1,
-            &format!("{V2}m.zones PTR shared.example.\n"),
-        ),
-    );
+    lists(&mut c, "a.invalid.", 1, "m.zones PTR shared.example.\n");
     assert_eq!(c.owner_of(&name("shared.example.")), Some(&b));
     let mut c = restarted(&mut c, cfg());
     // a's copy is read first: the zone waits for b, which had it.
-    let ch = c.update(
-        &a,
-        &version(
-            "a.invalid.",
-            1,
-            &format!("{V2}m.zones PTR shared.example.\n"),
-        ),
-    );
+    let ch = lists(&mut c, "a.invalid.", 1, "m.zones PTR shared.example.\n");
     assert!(ch.is_empty(), "{ch:?}");
     // b's copy, read next, shows k under a new label: reset.
-    let ch = c.update(
-        &b,
-        &version(
-            "b.invalid.",
-            2,
-            &format!("{V2}m.zones PTR shared.example.\nnew.zones PTR k.example.\n"),
-        ),
+    let ch = lists(
+        &mut c,
+        "b.invalid.",
+        2,
+        "m.zones PTR shared.example.\nnew.zones PTR k.example.\n",
     );
     assert_eq!(c.owner_of(&name("shared.example.")), Some(&b));
     assert!(ch.contains(&MemberChange::Add(c_zone(&c, "shared.example.").unwrap())));
