@@ -574,7 +574,7 @@ fn catalog_configs(
         out.push(CatalogConfig {
             zone: SecondaryZone {
                 apex: name,
-                file: file_path,
+                file: file_path.into(),
                 primaries: own.primaries,
                 key: own.key,
                 source: own.source,

@@ -82,7 +82,7 @@ fn provisioning(config: &Config) -> Provisioning {
             let s = z.secondary.as_ref()?;
             Some(SecondaryZone {
                 apex: z.name.clone(),
-                file: z.file.clone(),
+                file: z.file.as_path().into(),
                 primaries: s.primaries.clone(),
                 key: s.key.clone(),
                 source: s.source,

@@ -424,7 +424,7 @@ fn member_zone(catalog: &Name, cat: &Catalog, m: &Member) -> Owner {
         id: m.id.clone(),
         zone: SecondaryZone {
             apex: m.zone.clone(),
-            file: t.directory.join(file_name(&m.zone)),
+            file: t.directory.join(file_name(&m.zone)).into(),
             primaries: t.primaries.clone(),
             key: t.key.clone(),
             source: t.source,

@@ -178,12 +178,12 @@ pub struct Persister {
 
 #[derive(Default)]
 struct Pending {
-    requests: HashMap<PathBuf, PersistRequest>,
+    requests: HashMap<Arc<Path>, PersistRequest>,
     /// Other files to replace whole (a catalog's members), the newest
     /// text of each.
     files: HashMap<PathBuf, Vec<u8>>,
     /// Zone files to delete, with their state files.
-    deletes: Vec<PathBuf>,
+    deletes: Vec<Arc<Path>>,
     stop: bool,
 }
 
@@ -223,18 +223,18 @@ impl Persister {
     pub fn write_file(&self, path: PathBuf, text: Vec<u8>) {
         let (lock, wake) = &*self.shared;
         let mut p = lock.lock().unwrap_or_else(|e| e.into_inner());
-        p.deletes.retain(|f| *f != path);
+        p.deletes.retain(|f| **f != *path);
         p.files.insert(path, text);
         wake.notify_one();
     }
 
     /// Deletes a zone's copy and state (a zone taken out of the
     /// configuration); a write still waiting for it is dropped.
-    pub fn forget(&self, file: PathBuf) {
+    pub fn forget(&self, file: Arc<Path>) {
         let (lock, wake) = &*self.shared;
         let mut p = lock.lock().unwrap_or_else(|e| e.into_inner());
         p.requests.remove(&file);
-        p.files.remove(&file);
+        p.files.remove(&*file);
         p.deletes.push(file);
         wake.notify_one();
     }
@@ -285,7 +285,7 @@ fn write_loop(shared: &(Mutex<Pending>, Condvar)) {
         };
         let mut gone = Vec::with_capacity(deletes.len());
         for file in deletes {
-            for f in [state_path(&file), file.clone()] {
+            for f in [state_path(&file), file.to_path_buf()] {
                 match std::fs::remove_file(&f) {
                     Ok(()) => tracing::debug!("deleted {}", f.display()),
                     Err(e) if e.kind() == io::ErrorKind::NotFound => {}
@@ -359,7 +359,7 @@ fn write_batch(batch: Vec<PersistRequest>, log: &mut LogWriter) {
                 Ok(w) => files.push(w),
                 Err(err) => {
                     tracing::error!("[{}] cannot write {}: {err}", req.apex, req.file.display());
-                    failed.insert(req.file.clone());
+                    failed.insert(req.file.to_path_buf());
                 }
             }
         }
@@ -376,9 +376,9 @@ fn write_batch(batch: Vec<PersistRequest>, log: &mut LogWriter) {
             }
         }
     }
-    let states: Vec<(PathBuf, LogEntry)> = batch
+    let states: Vec<(Arc<Path>, LogEntry)> = batch
         .iter()
-        .filter(|r| !failed.contains(&r.file))
+        .filter(|r| !failed.contains(&*r.file))
         .map(|r| (r.file.clone(), LogEntry::State(r.state)))
         .collect();
     log.append(&states);
@@ -387,7 +387,7 @@ fn write_batch(batch: Vec<PersistRequest>, log: &mut LogWriter) {
     }
     for req in &batch {
         if let Some(s) = &req.snapshot
-            && written.contains(&req.file)
+            && written.contains(&*req.file)
         {
             tracing::debug!(
                 "[{}] wrote serial {} to {} in {:.1} ms (a batch of {})",
@@ -474,7 +474,7 @@ mod tests {
             files.push((file.clone(), apex.clone(), i as u32));
             p.submit(PersistRequest {
                 apex,
-                file,
+                file: file.into(),
                 snapshot: Some(Arc::new(snap)),
                 state: SavedState {
                     serial: i as u32,
@@ -484,7 +484,7 @@ mod tests {
             });
         }
         // A zone taken out before its write is not written at all.
-        p.forget(files[7].0.clone());
+        p.forget(files[7].0.clone().into());
         p.stop();
         let states = StateIndex::for_files(files.iter().map(|f| f.0.as_path()));
         for (k, (file, apex, serial)) in files.iter().enumerate() {

@@ -14,7 +14,7 @@
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::fmt;
 use std::net::{IpAddr, SocketAddr};
-use std::path::PathBuf;
+use std::path::Path;
 use std::sync::Arc;
 
 use super::TransferSettings;
@@ -35,7 +35,8 @@ pub type Millis = u64;
 #[derive(Debug, Clone, PartialEq)]
 pub struct SecondaryZone {
     pub apex: Name,
-    pub file: PathBuf,
+    /// Shared with the copies on their way to disk.
+    pub file: Arc<Path>,
     /// Shared by the zones that name the same list.
     pub primaries: Arc<[SocketAddr]>,
     pub key: Option<Arc<TsigKey>>,
@@ -145,14 +146,14 @@ pub enum Action {
     Unserve(Arc<Zone>),
     /// Delete this zone file and its state file: the zone is gone from
     /// the configuration.
-    Forget(PathBuf),
+    Forget(Arc<Path>),
 }
 
 /// A copy to keep across restarts.
 #[derive(Debug, Clone)]
 pub struct PersistRequest {
     pub apex: Name,
-    pub file: PathBuf,
+    pub file: Arc<Path>,
     pub snapshot: Option<Arc<Snapshot>>,
     pub state: SavedState,
 }

@@ -258,7 +258,7 @@ fn load_all_from_disk(
     settings: &TransferSettings,
     now: Millis,
 ) -> Vec<Option<LoadedCopy>> {
-    let states = StateIndex::for_files(zones.iter().map(|z| z.file.as_path()));
+    let states = StateIndex::for_files(zones.iter().map(|z| &*z.file));
     let states = &states;
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let per = zones.len().div_ceil(threads).max(64);
@@ -416,7 +416,7 @@ impl TransferLoop {
             if !wanted.contains_key(&z.apex.to_lowercase()) {
                 self.machine.remove_zone(&z.apex);
                 if z.catalog {
-                    self.persister.forget(members_path(&z.file));
+                    self.persister.forget(members_path(&z.file).into());
                 }
                 removed += 1;
             }
@@ -472,7 +472,7 @@ impl TransferLoop {
         if old.file != new.file || old.catalog != new.catalog {
             // Another file is another copy: start over from it.
             self.machine.remove_zone(&new.apex);
-            let states = StateIndex::for_files([new.file.as_path()]);
+            let states = StateIndex::for_files([&*new.file]);
             let copy = load_from_disk(&new, &self.settings, &states, now);
             self.machine.add_zone(now, new, copy);
         } else {

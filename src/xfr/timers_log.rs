@@ -152,9 +152,10 @@ impl LogWriter {
     /// Appends `entries` (zone file, change) to their directories' logs
     /// and makes them durable; a log that grew past twice its live lines
     /// is rewritten.
-    pub fn append(&mut self, entries: &[(PathBuf, LogEntry)]) {
+    pub fn append(&mut self, entries: &[(impl AsRef<Path>, LogEntry)]) {
         let mut by_dir: HashMap<&Path, Vec<u8>> = HashMap::new();
         for (file, entry) in entries {
+            let file = file.as_ref();
             let Some(name) = file.file_name() else {
                 continue;
             };

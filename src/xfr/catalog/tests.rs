@@ -33,7 +33,7 @@ fn catalog(apex: &str, templates: Vec<MemberTemplate>) -> CatalogConfig {
     CatalogConfig {
         zone: SecondaryZone {
             apex: name(apex),
-            file: PathBuf::from(format!("/var/lib/zonecast/{apex}zone")),
+            file: PathBuf::from(format!("/var/lib/zonecast/{apex}zone")).into(),
             primaries: vec!["127.0.0.1:53".parse().unwrap()].into(),
             key: None,
             source: None,

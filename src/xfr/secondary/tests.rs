@@ -91,7 +91,7 @@ struct World {
     /// Queries a silent primary got, to answer late with `release`.
     held: Vec<(ConnId, Vec<u8>)>,
     unserved: Vec<Name>,
-    forgotten: Vec<PathBuf>,
+    forgotten: Vec<Arc<Path>>,
 }
 
 impl World {
@@ -243,7 +243,7 @@ impl World {
 fn zone(apex: &str, primaries: Vec<SocketAddr>) -> SecondaryZone {
     SecondaryZone {
         apex: name(apex),
-        file: PathBuf::from(format!("/nonexistent/{apex}zone")),
+        file: Path::new(&format!("/nonexistent/{apex}zone")).into(),
         primaries: primaries.into(),
         key: None,
         source: None,
@@ -612,7 +612,9 @@ fn a_reload_removes_a_zone_and_moves_another_to_new_primaries() {
     assert_eq!(w.unserved, [name("gone.example.")]);
     assert_eq!(
         w.forgotten,
-        [PathBuf::from("/nonexistent/gone.example.zone")]
+        [Arc::<Path>::from(Path::new(
+            "/nonexistent/gone.example.zone"
+        ))]
     );
     assert!(m.next_refresh(gone).is_none());
     assert!(m.zone_id(&name("gone.example.")).is_none());
