@@ -581,67 +581,95 @@ pub fn table(r: &Report) -> String {
         r.zone_octets as f64 / r.zones as f64,
         r.zones
     );
-    t.push_str(&format!(
-        "| initial sync, every zone answering | {} | {} | {} |\n",
-        secs(k.and_then(|k| k.sync_s)),
+    let mut row = |label: &str, knot: String, zonecast: String, ratio: String| {
+        t.push_str(&format!("| {label} | {knot} | {zonecast} | {ratio} |\n"));
+    };
+    // A figure of zonecast's alone.
+    let dash = || "-".to_string();
+    let knot_sync = k.and_then(|k| k.sync_s);
+    let knot_pss = k.and_then(|k| k.pss_mib);
+    row(
+        "initial sync, every zone answering",
+        secs(knot_sync),
         secs(z.sync_s),
-        ratio(z.sync_s, k.and_then(|k| k.sync_s))
-    ));
-    t.push_str(&format!(
-        "| zonecast's own log, from its first line to its last transfer | - | {} | - |\n",
-        secs(z.log_sync_s)
-    ));
-    t.push_str(&format!(
-        "| CPU during the sync: the primary's, the secondary's | {} | {} | - |\n",
+        ratio(z.sync_s, knot_sync),
+    );
+    row(
+        "zonecast's own log, from its first line to its last transfer",
+        dash(),
+        secs(z.log_sync_s),
+        dash(),
+    );
+    row(
+        "CPU during the sync: the primary's, the secondary's",
         cpu_pair(k.map(|k| (k.primary_cpu_s, k.own_cpu_s))),
-        cpu_pair(Some((z.primary_cpu_s, z.own_cpu_s)))
-    ));
-    t.push_str(&format!(
-        "| memory (PSS) after sync | {} | {} | {} |\n",
-        mib(k.and_then(|k| k.pss_mib)),
+        cpu_pair(Some((z.primary_cpu_s, z.own_cpu_s))),
+        dash(),
+    );
+    row(
+        "memory (PSS) after sync",
+        mib(knot_pss),
         mib(z.pss_mib),
-        ratio(z.pss_mib, k.and_then(|k| k.pss_mib))
-    ));
-    t.push_str(&format!(
-        "| zonecast memory per zone, less an empty server's ({:.1} MiB) | - | {} | - |\n",
-        r.empty_pss_mib,
-        per_zone.map_or("-".into(), |b| format!("{b:.0} octets"))
-    ));
-    t.push_str(&format!(
-        "| every copy and its timers on disk, from start | - | {} | - |\n",
-        secs(z.persisted_s)
-    ));
-    t.push_str(&format!(
-        "| memory (PSS) then, nothing left to write | {} | {} | {} |\n",
-        mib(k.and_then(|k| k.pss_mib)),
+        ratio(z.pss_mib, knot_pss),
+    );
+    row(
+        &format!(
+            "zonecast memory per zone, less an empty server's ({:.1} MiB)",
+            r.empty_pss_mib
+        ),
+        dash(),
+        per_zone.map_or_else(dash, |b| format!("{b:.0} octets")),
+        dash(),
+    );
+    row(
+        "every copy and its timers on disk, from start",
+        dash(),
+        secs(z.persisted_s),
+        dash(),
+    );
+    row(
+        "memory (PSS) then, nothing left to write",
+        mib(knot_pss),
         mib(z.settled_pss_mib),
-        ratio(z.settled_pss_mib, k.and_then(|k| k.pss_mib))
-    ));
-    t.push_str(&format!(
-        "| restart, every zone served from its copy, primary gone | - | {} | - |\n",
-        secs(z.restart_s)
-    ));
-    t.push_str(&format!(
-        "| the same files named as zones served from files: start until every zone answers | - | {} | - |\n",
-        secs(z.files_start_s)
-    ));
-    t.push_str(&format!(
-        "| memory (PSS) after that restart | - | {} | - |\n",
-        mib(z.restart_pss_mib)
-    ));
-    t.push_str(&format!(
-        "| connections to the primary within 2 s of that restart | - | {} | - |\n",
-        z.restart_connects.map_or("-".into(), |c| c.to_string())
-    ));
-    t.push_str(&format!(
-        "| one zone reloaded on the primary to its new serial served (NOTIFY, SOA, IXFR) | - | {} | - |\n",
+        ratio(z.settled_pss_mib, knot_pss),
+    );
+    row(
+        "restart, every zone served from its copy, primary gone",
+        dash(),
+        secs(z.restart_s),
+        dash(),
+    );
+    row(
+        "the same files named as zones served from files: start until every zone answers",
+        dash(),
+        secs(z.files_start_s),
+        dash(),
+    );
+    row(
+        "memory (PSS) after that restart",
+        dash(),
+        mib(z.restart_pss_mib),
+        dash(),
+    );
+    row(
+        "connections to the primary within 2 s of that restart",
+        dash(),
+        z.restart_connects.map_or_else(dash, |c| c.to_string()),
+        dash(),
+    );
+    row(
+        "one zone reloaded on the primary to its new serial served (NOTIFY, SOA, IXFR)",
+        dash(),
         z.notify_to_served_ms
-            .map_or("-".into(), |m| format!("{m:.1} ms"))
-    ));
-    t.push_str(&format!(
-        "| of that, zonecast's own: NOTIFY in to the new serial served (its log, whole ms) | - | {} | - |\n",
-        z.own_notify_ms.map_or("-".into(), |m| format!("{m:.0} ms"))
-    ));
+            .map_or_else(dash, |m| format!("{m:.1} ms")),
+        dash(),
+    );
+    row(
+        "of that, zonecast's own: NOTIFY in to the new serial served (its log, whole ms)",
+        dash(),
+        z.own_notify_ms.map_or_else(dash, |m| format!("{m:.0} ms")),
+        dash(),
+    );
     t
 }
 
