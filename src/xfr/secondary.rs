@@ -214,8 +214,8 @@ const DUE_LOOKAHEAD: usize = 1024;
 /// 7766 §6.2.1: a connection may carry many queries, AXFR and IXFR among
 /// them). Opening one per zone was most of what a first sync of many
 /// small zones cost the primary: measured with Knot DNS, 10,000 AXFRs
-/// took 1.9-3.0 s on fresh connections and 0.4 s over kept ones. Short, so an
-/// idle primary does not hold our sockets.
+/// took 1.9-3.0 s on fresh connections and 0.4 s over kept ones. Short,
+/// so an idle primary does not hold our sockets.
 pub const IDLE_KEEP_MS: Millis = 2000;
 
 /// How long a transfer may go without a whole message before a NOTIFY
