@@ -1,3 +1,7 @@
+//! The consumer's rules (RFC 9432 §5) on catalog versions built from
+//! zone text, one rule per test (compiled only under `#[cfg(test)]`,
+//! declared in `catalog.rs`).
+
 use std::collections::HashSet;
 use std::path::PathBuf;
 
