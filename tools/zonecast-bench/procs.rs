@@ -140,7 +140,12 @@ fn tree(pid: u32) -> Vec<u32> {
 /// Field `n` of /proc/PID/stat counted from 0 (3 is the parent, 13 and
 /// 14 user and system time); `n` is at least 3.
 fn stat_field(pid: u32, n: usize) -> Option<u64> {
-    let s = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    stat_field_at(Path::new(&format!("/proc/{pid}/stat")), n)
+}
+
+/// The same field of any `stat` file: a process's or a thread's.
+fn stat_field_at(stat: &Path, n: usize) -> Option<u64> {
+    let s = std::fs::read_to_string(stat).ok()?;
     // The command name (field 1) may hold spaces: count from after it;
     // field 2, the state, comes first there.
     let after = &s[s.rfind(')')? + 2..];
@@ -152,6 +157,24 @@ fn cpu_ticks(pid: u32) -> (u64, u64) {
         stat_field(pid, 13).unwrap_or(0),
         stat_field(pid, 14).unwrap_or(0),
     )
+}
+
+/// User plus system CPU ticks of each thread of `pid`, with its name.
+pub fn thread_cpu_ticks(pid: u32) -> Vec<(String, u64)> {
+    let tasks = std::fs::read_dir(format!("/proc/{pid}/task"));
+    tasks
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|t| {
+            let p = t.path();
+            let name = std::fs::read_to_string(p.join("comm")).unwrap_or_default();
+            let stat = p.join("stat");
+            let ticks =
+                stat_field_at(&stat, 13).unwrap_or(0) + stat_field_at(&stat, 14).unwrap_or(0);
+            (name.trim().to_string(), ticks)
+        })
+        .collect()
 }
 
 fn pss_kib(pid: u32) -> u64 {

@@ -53,23 +53,9 @@ pub struct Side {
 /// CPU seconds by thread name, the busiest first.
 fn threads_cpu(pid: u32) -> String {
     let mut by: std::collections::BTreeMap<String, f64> = Default::default();
-    // SAFETY: sysconf has no preconditions.
-    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
-    for t in std::fs::read_dir(format!("/proc/{pid}/task"))
-        .into_iter()
-        .flatten()
-        .flatten()
-    {
-        let p = t.path();
-        let name = std::fs::read_to_string(p.join("comm")).unwrap_or_default();
-        let stat = std::fs::read_to_string(p.join("stat")).unwrap_or_default();
-        let after = stat.rsplit(')').next().unwrap_or("");
-        let f: Vec<u64> = after
-            .split_whitespace()
-            .map(|w| w.parse().unwrap_or(0))
-            .collect();
-        let ticks = f.get(11).copied().unwrap_or(0) + f.get(12).copied().unwrap_or(0);
-        *by.entry(name.trim().to_string()).or_default() += ticks as f64 / hz;
+    let hz = procs::ticks_per_second();
+    for (name, ticks) in procs::thread_cpu_ticks(pid) {
+        *by.entry(name).or_default() += ticks as f64 / hz;
     }
     let mut v: Vec<_> = by.into_iter().collect();
     v.sort_by(|a, b| b.1.total_cmp(&a.1));
@@ -82,9 +68,7 @@ fn threads_cpu(pid: u32) -> String {
 /// CPU seconds a server has used so far.
 fn cpu_s(s: &Server) -> f64 {
     let (u, k) = s.cpu_ticks();
-    // SAFETY: sysconf has no preconditions.
-    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
-    (u + k) as f64 / hz
+    (u + k) as f64 / procs::ticks_per_second()
 }
 
 pub struct Report {
