@@ -218,6 +218,9 @@ const DUE_LOOKAHEAD: usize = 1024;
 /// so an idle primary does not hold our sockets.
 pub const IDLE_KEEP_MS: Millis = 2000;
 
+/// Room for actions kept once the queue is empty.
+const ACTIONS_KEPT: usize = 64;
+
 /// How long a transfer may go without a whole message before a NOTIFY
 /// for a newer serial replaces it.
 pub const NOTIFY_STALL_MS: Millis = 1000;
@@ -491,7 +494,13 @@ impl Secondary {
 
     /// The next action for the driver, in order.
     pub fn poll_action(&mut self) -> Option<Action> {
-        self.actions.pop_front()
+        let next = self.actions.pop_front();
+        if next.is_none() && self.actions.capacity() > ACTIONS_KEPT {
+            // A start or a catalog queues an action per zone; its room
+            // would otherwise stay (about 120 octets a zone).
+            self.actions.shrink_to(ACTIONS_KEPT);
+        }
+        next
     }
 
     /// When [`handle_timeout`](Self::handle_timeout) has work next, if

@@ -15,7 +15,6 @@ use super::node::{RRsetParts, encode_node, encode_records, flags, own_flags, set
 use super::node_map::NodeMap;
 use super::nsec3::{Nsec3Chain, Params, Sets, is_chain_record, precompute_hashes};
 use super::rr::Rr;
-use super::rrset::{OwnedRRset, RRset};
 use super::snapshot::Snapshot;
 use crate::wire::Name;
 use crate::wire::iana::rtype;
@@ -379,16 +378,16 @@ impl SnapshotBuilder {
             chain_sets(std::mem::take(&mut self.chain)),
         );
         let mut snapshot = Snapshot {
-            apex_labels: apex.label_count(),
+            apex_labels: apex.label_count() as u8,
             apex_hash,
             serial: 0,
             // Read from the apex below.
-            soa: OwnedRRset::copy_of(&RRset::from_parts(rtype::SOA, 0, 0, &[])),
+            soa: super::node_map::SetPlace::NONE,
             soa_sigs: None,
             nsec: false,
             nodes,
             order,
-            record_count: kept.len() + nsec3.record_count(),
+            record_count: u32::try_from(kept.len() + nsec3.record_count()).unwrap_or(u32::MAX),
             nsec3: nsec3.shared(),
             apex,
         };

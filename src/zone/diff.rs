@@ -161,7 +161,7 @@ pub fn apply(base: &Snapshot, diffs: &[Diff]) -> Result<Snapshot, DiffError> {
         serial = d.to_serial();
     }
     next.serial = serial;
-    next.record_count = records.max(0) as usize;
+    next.record_count = u32::try_from(records.max(0)).unwrap_or(u32::MAX);
     rebuild_touched(&mut next, touched)?;
     let param = next
         .apex_node()

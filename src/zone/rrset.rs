@@ -97,27 +97,3 @@ impl<'a> Iterator for RecordIter<'a> {
         Some(rec)
     }
 }
-
-/// An RRset that owns its octets (the SOA a snapshot keeps at hand).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct OwnedRRset {
-    rtype: u16,
-    ttl: u32,
-    count: u16,
-    wire: Box<[u8]>,
-}
-
-impl OwnedRRset {
-    pub fn copy_of(s: &RRset<'_>) -> OwnedRRset {
-        OwnedRRset {
-            rtype: s.rtype,
-            ttl: s.ttl,
-            count: s.count,
-            wire: s.wire.into(),
-        }
-    }
-
-    pub fn view(&self) -> RRset<'_> {
-        RRset::from_parts(self.rtype, self.ttl, self.count, &self.wire)
-    }
-}

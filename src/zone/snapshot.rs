@@ -2,9 +2,9 @@
 
 use super::canonical::CanonicalOrder;
 use super::node::Node;
-use super::node_map::NodeMap;
+use super::node_map::{NodeMap, SetPlace};
 use super::nsec3::Nsec3Chain;
-use super::rrset::{OwnedRRset, RRset};
+use super::rrset::RRset;
 use crate::wire::Name;
 use crate::wire::iana::rtype;
 use crate::wire::name::hash_name;
@@ -15,23 +15,26 @@ use std::sync::Arc;
 #[derive(Clone)]
 pub struct Snapshot {
     pub(super) apex: Name,
-    pub(super) apex_labels: usize,
+    /// At most 127 (RFC 1035 §3.1: 255 octets).
+    pub(super) apex_labels: u8,
     pub(super) apex_hash: u64,
     pub(super) serial: u32,
-    /// The apex SOA, at hand for every negative answer: a copy, because
-    /// reading it from the apex node costs a negative answer a quarter
-    /// more instructions (callgrind: NXDOMAIN 4637 -> 5814), for about
-    /// 100 octets a version.
-    pub(super) soa: OwnedRRset,
+    /// The apex SOA, at hand for every negative answer: where it lies in
+    /// the apex node, so no answer looks the apex up for it (that cost a
+    /// negative answer a quarter more instructions, callgrind: NXDOMAIN
+    /// 4637 -> 5814).
+    pub(super) soa: SetPlace,
     /// Its RRSIGs: present when the zone is signed (as Knot decides it).
-    pub(super) soa_sigs: Option<OwnedRRset>,
+    pub(super) soa_sigs: Option<SetPlace>,
     /// The apex has an NSEC: denial is proved with NSEC (RFC 4035 §3.1.3).
     pub(super) nsec: bool,
     pub(super) nodes: NodeMap,
     pub(super) order: CanonicalOrder,
     /// NSEC3 records, apart from the names (RFC 5155 §7.2.8).
     pub(super) nsec3: Arc<Nsec3Chain>,
-    pub(super) record_count: usize,
+    /// Held in 32 bits, as a snapshot is held per zone: a transfer is
+    /// limited far below (`transfer.max_records`).
+    pub(super) record_count: u32,
 }
 
 impl core::fmt::Debug for Snapshot {
@@ -55,7 +58,7 @@ impl Snapshot {
 
     /// Labels in the apex name.
     pub fn apex_labels(&self) -> usize {
-        self.apex_labels
+        usize::from(self.apex_labels)
     }
 
     pub fn serial(&self) -> u32 {
@@ -68,12 +71,12 @@ impl Snapshot {
 
     /// The SOA RRset.
     pub fn soa(&self) -> RRset<'_> {
-        self.soa.view()
+        self.nodes.set_at(&self.soa)
     }
 
     /// The RRSIGs of the SOA, when the zone is signed.
     pub fn soa_sigs(&self) -> Option<RRset<'_>> {
-        self.soa_sigs.as_ref().map(OwnedRRset::view)
+        self.soa_sigs.as_ref().map(|p| self.nodes.set_at(p))
     }
 
     /// Whether the zone is signed: its apex SOA has an RRSIG.
@@ -98,13 +101,12 @@ impl Snapshot {
     /// apex SOA is an error.
     pub(super) fn read_apex_facts(&mut self) -> Result<(), super::ZoneError> {
         let apex = self.apex_node();
+        let place = |s: RRset<'_>| self.nodes.place_of(self.apex_hash, &s);
         let soa = apex
             .and_then(|n| n.rrset(rtype::SOA))
-            .map(|s| OwnedRRset::copy_of(&s))
+            .and_then(place)
             .ok_or_else(|| super::ZoneError::MissingSoa(self.apex.clone()))?;
-        let sigs = apex
-            .and_then(|n| n.rrsigs(rtype::SOA))
-            .map(|s| OwnedRRset::copy_of(&s));
+        let sigs = apex.and_then(|n| n.rrsigs(rtype::SOA)).and_then(place);
         let nsec = apex.is_some_and(|n| n.rrset(rtype::NSEC).is_some());
         self.soa = soa;
         self.serial = soa_field(self.soa_rdata(), 0);
@@ -121,7 +123,7 @@ impl Snapshot {
 
     /// The SOA record's RDATA.
     pub fn soa_rdata(&self) -> &[u8] {
-        self.soa.view().rdatas().next().unwrap_or(&[])
+        self.soa().rdatas().next().unwrap_or(&[])
     }
 
     /// SOA timer `i` (0 serial, 1 refresh, 2 retry, 3 expire, 4 minimum).
@@ -163,7 +165,7 @@ impl Snapshot {
     }
 
     pub fn record_count(&self) -> usize {
-        self.record_count
+        self.record_count as usize
     }
 
     /// Names in canonical order.

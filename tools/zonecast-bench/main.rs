@@ -410,6 +410,14 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    // For looking into a run afterwards (configurations, copies, logs).
+    let path = dir.path().to_path_buf();
+    let _dir = if std::env::var_os("ZONECAST_BENCH_KEEP").is_some() {
+        eprintln!("keeping {}", dir.keep().display());
+        None
+    } else {
+        Some(dir)
+    };
     if let Cmd::Soak(a) = &cmd {
         let s = soak::Settings {
             names: a.names,
@@ -417,7 +425,7 @@ fn main() -> ExitCode {
             flood_pps: a.flood_pps,
             update_every: std::time::Duration::from_millis(a.update_every_ms.max(1)),
         };
-        return match soak::run(&s, dir.path()) {
+        return match soak::run(&s, path.as_path()) {
             Ok((report, pass)) => {
                 write(&a.out, &format!("{}\n{report}", environment()));
                 if pass {
@@ -435,17 +443,16 @@ fn main() -> ExitCode {
         };
     }
     let result = match &cmd {
-        Cmd::Qps(a) => {
-            qps_section(a, dir.path()).map(|t| (a.out.clone(), format!("{}\n{t}", environment())))
-        }
-        Cmd::Scale(a) => scale_section(&a.sizes, a.workers, dir.path())
+        Cmd::Qps(a) => qps_section(a, path.as_path())
+            .map(|t| (a.out.clone(), format!("{}\n{t}", environment()))),
+        Cmd::Scale(a) => scale_section(&a.sizes, a.workers, path.as_path())
             .map(|t| (a.out.clone(), format!("{}\n{t}", environment()))),
         Cmd::Zones(a) => zones::run(
             &zones::Settings {
                 zones: a.zones,
                 knot: !a.no_knot,
             },
-            dir.path(),
+            path.as_path(),
         )
         .map(|r| {
             (
@@ -459,7 +466,7 @@ fn main() -> ExitCode {
                 changes: a.changes,
                 knot: !a.no_knot,
             },
-            dir.path(),
+            path.as_path(),
         )
         .map(|r| {
             (
@@ -479,7 +486,7 @@ fn main() -> ExitCode {
                 reloads: a.reloads,
                 batch: a.batch,
             };
-            reload::run(&s, dir.path()).map(|r| {
+            reload::run(&s, path.as_path()).map(|r| {
                 (
                     a.out.clone(),
                     format!(
@@ -498,7 +505,7 @@ fn main() -> ExitCode {
                 fractions: a.fractions.clone(),
                 signed: a.signed_file.clone(),
             };
-            resign::run(&s, dir.path()).map(|r| {
+            resign::run(&s, path.as_path()).map(|r| {
                 (
                     a.out.clone(),
                     format!(
@@ -509,8 +516,8 @@ fn main() -> ExitCode {
                 )
             })
         }
-        Cmd::All(a) => qps_section(&a.qps, dir.path()).and_then(|q| {
-            let s = scale_section(&a.sizes, a.qps.workers, dir.path())?;
+        Cmd::All(a) => qps_section(&a.qps, path.as_path()).and_then(|q| {
+            let s = scale_section(&a.sizes, a.qps.workers, path.as_path())?;
             Ok((a.report.clone(), format!("{}\n{q}\n{s}", environment())))
         }),
         Cmd::Reflect { .. } | Cmd::Instructions { .. } | Cmd::Soak(_) | Cmd::Generate { .. } => {
