@@ -392,6 +392,7 @@ impl SnapshotBuilder {
             apex,
         };
         snapshot.read_apex_facts()?;
+        snapshot.settle_order();
         Ok(Built {
             snapshot,
             warnings: self.warnings,

@@ -86,6 +86,7 @@ impl Parts {
 /// Applies the sequences in order to `base`.
 pub fn apply(base: &Snapshot, diffs: &[Diff]) -> Result<Snapshot, DiffError> {
     let mut next = base.clone();
+    next.ensure_order();
     let mut touched: HashMap<Name, Parts> = HashMap::new();
     // NSEC3 records (and their RRSIGs) live in the chain, apart.
     let mut chain: BTreeMap<Vec<u8>, Vec<EditedRRset>> = BTreeMap::new();
@@ -174,6 +175,7 @@ pub fn apply(base: &Snapshot, diffs: &[Diff]) -> Result<Snapshot, DiffError> {
     if !chain.is_empty() || params_changed {
         next.nsec3 = next.nsec3.with_changes(param.as_deref(), chain).shared();
     }
+    next.settle_order();
     Ok(next)
 }
 

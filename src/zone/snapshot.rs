@@ -1,13 +1,13 @@
 //! One immutable version of one zone.
 
 use super::canonical::CanonicalOrder;
-use super::node::Node;
+use super::node::{Node, flags};
 use super::node_map::{NodeMap, SetPlace};
 use super::nsec3::Nsec3Chain;
 use super::rrset::RRset;
 use crate::wire::Name;
 use crate::wire::iana::rtype;
-use crate::wire::name::hash_name;
+use crate::wire::name::{canonical_cmp, hash_name};
 use std::sync::Arc;
 
 /// A zone as the answer engine sees it: built once (from a file, an AXFR,
@@ -29,6 +29,8 @@ pub struct Snapshot {
     /// The apex has an NSEC: denial is proved with NSEC (RFC 4035 §3.1.3).
     pub(super) nsec: bool,
     pub(super) nodes: NodeMap,
+    /// Empty for a small zone without NSEC, whose order is sorted when
+    /// asked for ([`Snapshot::settle_order`]).
     pub(super) order: CanonicalOrder,
     /// NSEC3 records, apart from the names (RFC 5155 §7.2.8).
     pub(super) nsec3: Arc<Nsec3Chain>,
@@ -168,14 +170,56 @@ impl Snapshot {
         self.record_count as usize
     }
 
-    /// Names in canonical order.
+    /// Names in canonical order (sorted now for a small zone without
+    /// NSEC; never on the query path, which reads the order only for
+    /// NSEC proofs).
     pub fn names_in_order(&self) -> impl Iterator<Item = &[u8]> {
-        self.order.iter()
+        let sorted = self.order.is_empty().then(|| self.sorted_names());
+        let kept = sorted.is_none().then(|| self.order.iter());
+        kept.into_iter()
+            .flatten()
+            .chain(sorted.into_iter().flatten())
+    }
+
+    /// Every name, sorted into canonical order.
+    fn sorted_names(&self) -> Vec<&[u8]> {
+        let mut names: Vec<&[u8]> = self.nodes.iter().map(|n| n.owner()).collect();
+        names.sort_unstable_by(|a, b| canonical_cmp(a, b));
+        names
+    }
+
+    /// Drops the canonical order of a zone that can do without it: one
+    /// without NSEC (the order's marks serve only NSEC proofs, RFC 4035
+    /// §3.1.3) and so small that sorting its names when a transfer or a
+    /// zone file needs them costs nothing. A node of 100,000 small zones
+    /// then keeps no second copy of every name.
+    pub(super) fn settle_order(&mut self) {
+        if !self.nsec && self.nodes.len() <= DERIVED_ORDER_MAX_NAMES {
+            self.order = CanonicalOrder::default();
+        }
+    }
+
+    /// The canonical order, made again from the nodes if it was dropped
+    /// (an IXFR edits it, and may add NSEC).
+    pub(super) fn ensure_order(&mut self) {
+        if !self.order.is_empty() {
+            return;
+        }
+        let owns_nsec =
+            |n: Node<'_>| !n.has_flag(flags::OCCLUDED) && n.rrset(rtype::NSEC).is_some();
+        let order = {
+            let names = self.sorted_names();
+            CanonicalOrder::from_sorted(names.into_iter().map(|name| {
+                let mark = self.nodes.get(name, hash_name(name)).is_some_and(owns_nsec);
+                (name, mark)
+            }))
+        };
+        self.order = order;
     }
 
     /// Nodes in canonical order.
     pub fn nodes_in_order(&self) -> impl Iterator<Item = Node<'_>> {
-        self.order.iter().filter_map(|n| self.node_by_wire(n))
+        self.names_in_order().filter_map(|n| self.node_by_wire(n))
     }
 
     /// Every record as (owner, TTL, type, RDATA): the SOA first, then the
@@ -217,6 +261,10 @@ impl Snapshot {
         self.nodes.shard_count()
     }
 }
+
+/// Zones of at most this many names without NSEC keep no canonical
+/// order: sorting them takes a few microseconds.
+const DERIVED_ORDER_MAX_NAMES: usize = 64;
 
 /// Field `i` of SOA RDATA counted among the five 32-bit numbers after the
 /// two names.

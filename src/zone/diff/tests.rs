@@ -393,3 +393,59 @@ fn a_name_added_and_deleted_in_one_transfer_is_gone() {
         );
     }
 }
+
+/// A small zone without NSEC at its apex keeps no canonical order of
+/// its own, yet its names still come out in order; an IXFR that gives
+/// the apex its NSEC brings the order back, with the NSEC owners the
+/// diff did not touch marked too, and one that takes it away drops it
+/// again.
+#[test]
+fn a_small_unsigned_zone_keeps_no_order_until_nsec_comes() {
+    let chain = "b NSEC a.b A NSEC\na.b NSEC ns A NSEC\nns NSEC @ A NSEC\n";
+    let text = format!(
+        "$TTL 60\n@ 300 SOA ns hm 1 2 3 4 5\n@ NS ns\nns A 192.0.2.1\nb A 192.0.2.2\na.b A 192.0.2.3\n{chain}"
+    );
+    let base = build(&text);
+    assert!(!base.uses_nsec());
+    assert!(
+        base.order.is_empty(),
+        "no order kept for 4 names without apex NSEC"
+    );
+    let names: Vec<String> = base
+        .names_in_order()
+        .map(|w| Name::from_wire(w).unwrap().to_string())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "example.com.",
+            "b.example.com.",
+            "a.b.example.com.",
+            "ns.example.com."
+        ]
+    );
+    let apex_nsec = "@ NSEC b NS SOA NSEC\n";
+    let signed = apply(&base, &[diff(1, "", 2, apex_nsec)]).unwrap();
+    assert!(signed.uses_nsec());
+    assert_eq!(signed.order.len(), 4, "the order is back");
+    let before = |s: &Snapshot, n: &str| {
+        s.nsec_owner_before(parse_name_text(n, None).unwrap().as_wire())
+            .map(|w| Name::from_wire(w).unwrap().to_string())
+    };
+    assert_eq!(
+        before(&signed, "c.example.com.").as_deref(),
+        Some("a.b.example.com.")
+    );
+    assert_eq!(
+        before(&signed, "z.example.com.").as_deref(),
+        Some("ns.example.com.")
+    );
+    assert_eq!(
+        before(&signed, "a.example.com.").as_deref(),
+        Some("example.com.")
+    );
+    let unsigned = apply(&signed, &[diff(2, apex_nsec, 3, "")]).unwrap();
+    assert!(!unsigned.uses_nsec());
+    assert!(unsigned.order.is_empty());
+    assert_eq!(unsigned.names_in_order().count(), 4);
+}
