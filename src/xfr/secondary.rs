@@ -288,7 +288,7 @@ pub struct Secondary {
     free: Vec<usize>,
     /// Zones by the hash of their lowercase apex (the names themselves
     /// are in the zones' configurations; not a second copy of each).
-    by_apex: HashMap<u64, smallvec::SmallVec<[usize; 1]>>,
+    by_apex: apex_index::ApexIndex,
     transfers: HashMap<ConnId, Transfer>,
     per_primary: HashMap<SocketAddr, usize>,
     /// Zones with a copy, not transferring, by next refresh.
@@ -330,7 +330,7 @@ impl Secondary {
             settings,
             zones: Vec::new(),
             free: Vec::new(),
-            by_apex: HashMap::new(),
+            by_apex: apex_index::ApexIndex::new(),
             transfers: HashMap::new(),
             per_primary: HashMap::new(),
             refresh_queue: BTreeSet::new(),
@@ -372,10 +372,7 @@ impl Secondary {
         // The load line already says whether the copy has expired.
         let expiry_logged = timers.is_expired(now);
         let i = self.free.pop().unwrap_or(self.zones.len());
-        self.by_apex
-            .entry(apex_hash(&config.apex))
-            .or_default()
-            .push(i);
+        self.by_apex.insert(apex_hash(&config.apex), i);
         let policy = notify_policy(&config, &mut self.last_policy);
         let served = Arc::new(config.served(
             snapshot.clone(),
@@ -412,6 +409,7 @@ impl Secondary {
     /// usual doubling, so adding zones one by one stays cheap.
     pub fn reserve(&mut self, additional: usize) {
         let needed = additional.saturating_sub(self.free.len());
+        self.by_apex.reserve(needed);
         if needed >= self.zones.len() {
             self.zones.reserve_exact(needed);
         } else {
@@ -421,11 +419,9 @@ impl Secondary {
 
     /// The place of the zone with this apex (any case).
     fn find(&self, apex: &Name) -> Option<usize> {
-        self.by_apex
-            .get(&apex_hash(apex))?
-            .iter()
-            .copied()
-            .find(|&i| self.zones[i].config.apex.eq_ignore_case(apex))
+        self.by_apex.find(apex_hash(apex), |i| {
+            !self.zones[i].removed && self.zones[i].config.apex.eq_ignore_case(apex)
+        })
     }
 
     /// The zone with this apex, if it is configured.
@@ -444,13 +440,7 @@ impl Secondary {
         let Some(i) = self.find(apex) else {
             return;
         };
-        let h = apex_hash(apex);
-        if let Some(list) = self.by_apex.get_mut(&h) {
-            list.retain(|&mut j| j != i);
-            if list.is_empty() {
-                self.by_apex.remove(&h);
-            }
-        }
+        self.by_apex.remove(apex_hash(apex), i);
         if let Some(conn) = self.zones[i].transfer.take() {
             self.drop_transfer(conn);
         }
@@ -1115,3 +1105,5 @@ impl Secondary {
 
 #[cfg(test)]
 mod tests;
+
+mod apex_index;
