@@ -418,7 +418,7 @@ pub fn transfer(data: &[u8]) {
         return;
     };
     let new = &t.snapshot;
-    assert_eq!(new.apex().as_wire(), apex.as_wire());
+    assert_eq!(new.apex_wire(), apex.as_wire());
     assert_eq!(new.soa().rtype(), rtype::SOA);
     if let Some(old) = &current {
         assert!(

@@ -147,7 +147,7 @@ impl<'z> Resolver<'z, '_, '_, '_> {
             // The name just produced becomes the one resolved.
             std::mem::swap(&mut cur, &mut next);
             // Only data of this zone is followed (Knot does the same).
-            if !is_subdomain(cur.as_wire(), self.zone.apex().as_wire()) {
+            if !is_subdomain(cur.as_wire(), self.zone.apex_wire()) {
                 return;
             }
             hashes.compute_into(cur);
@@ -479,7 +479,7 @@ impl<'z> Resolver<'z, '_, '_, '_> {
         let z: &'z Snapshot = self.zone;
         let mut child = node;
         while let Ok((_, parent)) = split_name(child.owner()) {
-            if !is_subdomain(parent, z.apex().as_wire()) {
+            if !is_subdomain(parent, z.apex_wire()) {
                 return;
             }
             let Some(up) = z.node_by_wire(parent) else {
@@ -661,7 +661,7 @@ impl<'z> Resolver<'z, '_, '_, '_> {
     fn put_additional(&mut self, scratch: &mut LookupScratch) {
         let lower = &mut scratch.names[0];
         let hashes = &mut scratch.hashes;
-        let apex = self.zone.apex().as_wire();
+        let apex = self.zone.apex_wire();
         for i in 0..self.additional.len() {
             let Additional {
                 target,

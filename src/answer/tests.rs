@@ -915,7 +915,7 @@ fn lookahead_starts_the_lookup_the_answer_starts_with() {
     let snapshot = zone.snapshot();
     let snapshot = snapshot.as_deref().unwrap();
     let key = b"\x03www\x07example\x03com\x00";
-    assert_eq!(snapshot.apex().as_wire(), b"\x07example\x03com\x00");
+    assert_eq!(snapshot.apex_wire(), b"\x07example\x03com\x00");
     assert_eq!(hash, crate::wire::name::hash_name(key));
     assert!(snapshot.get(key, hash).is_some());
     // A name that is not there still has a lookup to start (NXDOMAIN).

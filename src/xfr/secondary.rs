@@ -236,8 +236,9 @@ struct ZoneState {
     served: Arc<Zone>,
     snapshot: Option<Arc<Snapshot>>,
     transfer: Option<ConnId>,
-    /// The primary to try next in the current round.
-    next_primary: usize,
+    /// The primary to try next in the current round (32 bits, to pack
+    /// with the flags: a node holds a state per zone).
+    next_primary: u32,
     /// The first NOTIFY not yet answered by a new version: when it came
     /// and the serial it announced (for the NOTIFY-to-served figure).
     notified: Option<(Millis, Option<u32>)>,
@@ -738,7 +739,7 @@ impl Secondary {
                 return false;
             }
             let z = &self.zones[i];
-            let primary = z.next_primary.min(z.config.primaries.len() - 1);
+            let primary = (z.next_primary as usize).min(z.config.primaries.len() - 1);
             let addr = z.config.primaries[primary];
             if self.per_primary.get(&addr).copied().unwrap_or(0) >= self.settings.max_per_primary {
                 self.blocked = true;
@@ -965,7 +966,7 @@ impl Secondary {
         tracing::warn!("[{}] refresh from {addr} failed: {why}", z.config.apex);
         if primary + 1 < z.config.primaries.len() {
             // Fail over to the next primary at once.
-            z.next_primary = primary + 1;
+            z.next_primary = u32::try_from(primary + 1).unwrap_or(u32::MAX);
             z.timers.next_refresh = now;
             return;
         }

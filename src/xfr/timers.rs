@@ -97,7 +97,9 @@ pub struct ZoneTimers {
     /// Shared by every zone of the machine.
     policy: std::sync::Arc<TimerPolicy>,
     /// This zone's share of the jitter, in [0, 1).
-    spread: f64,
+    /// 32 bits are plenty for a share of a refresh interval, and pack
+    /// with `failures`.
+    spread: f32,
     pub next_refresh: u64,
     /// When the data stops being served; `None` before the first copy.
     pub expires_at: Option<u64>,
@@ -107,7 +109,7 @@ pub struct ZoneTimers {
 
 impl ZoneTimers {
     pub fn new(zone: &Name, policy: std::sync::Arc<TimerPolicy>, now: u64) -> Self {
-        let spread = (hash_name(zone.to_lowercase().as_wire()) >> 11) as f64 / (1u64 << 53) as f64;
+        let spread = (hash_name(zone.to_lowercase().as_wire()) >> 40) as f32 / (1u64 << 24) as f32;
         ZoneTimers {
             policy,
             spread,
@@ -155,7 +157,9 @@ impl ZoneTimers {
     /// later, up to the zone's share of the jitter early.
     fn due_after(&self, at: u64, soa: SoaTimers) -> u64 {
         let refresh_ms = self.clamp(soa).refresh as u64 * 1000;
-        let early = (refresh_ms as f64 * self.policy.jitter.clamp(0.0, 0.5) * self.spread) as u64;
+        let early = (refresh_ms as f64
+            * self.policy.jitter.clamp(0.0, 0.5)
+            * f64::from(self.spread)) as u64;
         at + refresh_ms - early
     }
 

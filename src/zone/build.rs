@@ -377,21 +377,21 @@ impl SnapshotBuilder {
             param.as_deref(),
             chain_sets(std::mem::take(&mut self.chain)),
         );
+        let apex_view = super::apex::Apex::read(&nodes, apex.as_wire(), apex_hash)
+            .ok_or_else(|| ZoneError::MissingSoa(apex.clone()))?;
         let mut snapshot = Snapshot {
             apex_labels: apex.label_count() as u8,
             apex_hash,
+            // Both read from the apex below.
             serial: 0,
-            // Read from the apex below.
-            soa: super::node_map::SetPlace::NONE,
-            soa_sigs: None,
             nsec: false,
             nodes,
             order,
             record_count: u32::try_from(kept.len() + nsec3.record_count()).unwrap_or(u32::MAX),
             nsec3: nsec3.shared(),
-            apex,
+            apex: apex_view,
         };
-        snapshot.read_apex_facts()?;
+        snapshot.read_apex_facts(apex.as_wire())?;
         snapshot.settle_order();
         Ok(Built {
             snapshot,

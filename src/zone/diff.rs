@@ -151,7 +151,7 @@ pub fn apply(base: &Snapshot, diffs: &[Diff]) -> Result<Snapshot, DiffError> {
             records += 1;
         }
         // The SOA itself is replaced, not diffed record by record.
-        let apex = next.apex.clone();
+        let apex = base.apex();
         let parts = touched
             .entry(apex.clone())
             .or_insert_with(|| Parts::of(base.apex_node()));
@@ -206,7 +206,7 @@ fn in_zone(s: &Snapshot, rr: &Rr) -> Result<Name, DiffError> {
         return Err(DiffError::StraySoa(rr.to_string()));
     }
     let owner = rr.owner.to_lowercase();
-    if !owner.is_subdomain_of(&s.apex) {
+    if !is_subdomain(owner.as_wire(), s.apex_wire()) {
         return Err(DiffError::OutOfZone(rr.to_string()));
     }
     Ok(owner)
@@ -233,7 +233,7 @@ fn has_children(order: &CanonicalOrder, name: &[u8]) -> bool {
 /// non-terminals, recomputes the flags derived from ancestors, checks the
 /// touched nodes, and applies it all to the node map in one batch.
 fn rebuild_touched(next: &mut Snapshot, touched: HashMap<Name, Parts>) -> Result<(), DiffError> {
-    let apex = next.apex.clone();
+    let apex = next.apex();
     let mut drafts: HashMap<Vec<u8>, Draft> = HashMap::with_capacity(touched.len());
     for (owner, mut parts) in touched {
         check_types(parts.rrsets.iter().map(|(t, _, r)| (*t, r.len())))
@@ -424,7 +424,7 @@ fn rebuild_touched(next: &mut Snapshot, touched: HashMap<Name, Parts>) -> Result
         next.order.set_mark(&name, mark);
     }
     next.nodes.apply(changes);
-    next.read_apex_facts()?;
+    next.read_apex_facts(apex.as_wire())?;
     Ok(())
 }
 

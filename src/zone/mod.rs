@@ -6,6 +6,7 @@
 //! built from shared pieces so that the next version after an IXFR copies
 //! only what the diff touches. A [`ZoneSet`] maps query names to zones.
 
+pub mod apex;
 pub mod build;
 pub mod canonical;
 pub mod diff;

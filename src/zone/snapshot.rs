@@ -1,8 +1,9 @@
 //! One immutable version of one zone.
 
+use super::apex::Apex;
 use super::canonical::CanonicalOrder;
 use super::node::{Node, flags};
-use super::node_map::{NodeMap, SetPlace};
+use super::node_map::NodeMap;
 use super::nsec3::Nsec3Chain;
 use super::rrset::RRset;
 use crate::wire::Name;
@@ -14,18 +15,12 @@ use std::sync::Arc;
 /// or the previous version plus an IXFR diff), then only read.
 #[derive(Clone)]
 pub struct Snapshot {
-    pub(super) apex: Name,
+    /// The apex node and its SOA, at hand for every answer.
+    pub(super) apex: Apex,
     /// At most 127 (RFC 1035 §3.1: 255 octets).
     pub(super) apex_labels: u8,
     pub(super) apex_hash: u64,
     pub(super) serial: u32,
-    /// The apex SOA, at hand for every negative answer: where it lies in
-    /// the apex node, so no answer looks the apex up for it (that cost a
-    /// negative answer a quarter more instructions, callgrind: NXDOMAIN
-    /// 4637 -> 5814).
-    pub(super) soa: SetPlace,
-    /// Its RRSIGs: present when the zone is signed (as Knot decides it).
-    pub(super) soa_sigs: Option<SetPlace>,
     /// The apex has an NSEC: denial is proved with NSEC (RFC 4035 §3.1.3).
     pub(super) nsec: bool,
     pub(super) nodes: NodeMap,
@@ -44,7 +39,7 @@ impl core::fmt::Debug for Snapshot {
         write!(
             f,
             "Snapshot({} serial {}, {} names, {} records)",
-            self.apex,
+            self.apex(),
             self.serial,
             self.nodes.len(),
             self.record_count
@@ -53,9 +48,15 @@ impl core::fmt::Debug for Snapshot {
 }
 
 impl Snapshot {
-    /// The apex, lowercase.
-    pub fn apex(&self) -> &Name {
-        &self.apex
+    /// The apex, lowercase (a copy: off the query path).
+    pub fn apex(&self) -> Name {
+        Name::from_wire(self.apex_wire()).unwrap_or_else(|_| Name::root())
+    }
+
+    /// The apex, lowercase wire form, read in place.
+    #[inline]
+    pub fn apex_wire(&self) -> &[u8] {
+        self.apex.owner()
     }
 
     /// Labels in the apex name.
@@ -67,23 +68,24 @@ impl Snapshot {
         self.serial
     }
 
+    #[inline]
     pub fn apex_node(&self) -> Option<Node<'_>> {
-        self.nodes.get(self.apex.as_wire(), self.apex_hash)
+        Some(self.apex.node())
     }
 
     /// The SOA RRset.
     pub fn soa(&self) -> RRset<'_> {
-        self.nodes.set_at(&self.soa)
+        self.apex.soa()
     }
 
     /// The RRSIGs of the SOA, when the zone is signed.
     pub fn soa_sigs(&self) -> Option<RRset<'_>> {
-        self.soa_sigs.as_ref().map(|p| self.nodes.set_at(p))
+        self.apex.soa_sigs()
     }
 
     /// Whether the zone is signed: its apex SOA has an RRSIG.
     pub fn is_signed(&self) -> bool {
-        self.soa_sigs.is_some()
+        self.apex.soa_sigs().is_some()
     }
 
     /// Whether denial of existence uses NSEC records.
@@ -101,19 +103,12 @@ impl Snapshot {
     /// Reads what the apex says (where it is, its SOA's signatures,
     /// whether it has NSEC) after the nodes changed; a version without an
     /// apex SOA is an error.
-    pub(super) fn read_apex_facts(&mut self) -> Result<(), super::ZoneError> {
-        let apex = self.apex_node();
-        let place = |s: RRset<'_>| self.nodes.place_of(self.apex_hash, &s);
-        let soa = apex
-            .and_then(|n| n.rrset(rtype::SOA))
-            .and_then(place)
-            .ok_or_else(|| super::ZoneError::MissingSoa(self.apex.clone()))?;
-        let sigs = apex.and_then(|n| n.rrsigs(rtype::SOA)).and_then(place);
-        let nsec = apex.is_some_and(|n| n.rrset(rtype::NSEC).is_some());
-        self.soa = soa;
+    pub(super) fn read_apex_facts(&mut self, apex: &[u8]) -> Result<(), super::ZoneError> {
+        self.apex = Apex::read(&self.nodes, apex, self.apex_hash).ok_or_else(|| {
+            super::ZoneError::MissingSoa(Name::from_wire(apex).unwrap_or_else(|_| Name::root()))
+        })?;
         self.serial = soa_field(self.soa_rdata(), 0);
-        self.soa_sigs = sigs;
-        self.nsec = nsec;
+        self.nsec = self.apex.node().rrset(rtype::NSEC).is_some();
         Ok(())
     }
 
@@ -135,8 +130,9 @@ impl Snapshot {
 
     /// TTL of the SOA in negative answers: the lesser of its TTL and its
     /// MINIMUM field (RFC 2308 §3).
+    #[inline]
     pub fn negative_ttl(&self) -> u32 {
-        self.soa().ttl().min(self.soa_field(4))
+        self.apex.negative_ttl()
     }
 
     /// The node named `key` (lowercase, wire form) with hash `hash`.
@@ -226,7 +222,7 @@ impl Snapshot {
     /// rest in canonical order, as AXFR (RFC 5936 §2.2) and zone files
     /// want them.
     pub fn records(&self) -> impl Iterator<Item = (&[u8], u32, u16, &[u8])> {
-        let apex = self.apex.as_wire();
+        let apex = self.apex_wire();
         let soa = self.soa();
         let first = soa
             .rdatas()

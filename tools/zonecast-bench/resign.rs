@@ -70,7 +70,7 @@ fn resigned(rdata: &[u8]) -> Vec<u8> {
 
 /// The diff that replaces every `every`-th RRSIG, and the SOA's.
 fn resigning_diff(snap: &Snapshot, every: usize) -> Result<(Diff, usize), String> {
-    let apex = snap.apex().as_wire().to_vec();
+    let apex = snap.apex_wire().to_vec();
     let (mut removed, mut added) = (Vec::new(), Vec::new());
     let mut k = 0usize;
     for (owner, ttl, t, rd) in snap.records() {
