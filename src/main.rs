@@ -17,7 +17,6 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    zonecast::memory::share_one_arena();
     let args = Args::parse();
     tracing_subscriber::fmt()
         .with_env_filter(
