@@ -47,10 +47,24 @@ pub fn tool(name: &str) -> PathBuf {
 
 /// A port free for both UDP and TCP on 127.0.0.1 right now.
 pub fn free_port() -> u16 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static DRAWS: AtomicU64 = AtomicU64::new(0);
+    // Below the kernel's ephemeral range (32768-60999 by default): a port
+    // picked there now may be the local end of some program's outgoing
+    // connection by the time a server is started on it, and then the
+    // server cannot bind it.
+    let seed = u64::from(std::process::id()) << 32
+        ^ std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64);
     loop {
-        let u = UdpSocket::bind("127.0.0.1:0").expect("bind 127.0.0.1");
-        let port = u.local_addr().map(|a| a.port()).unwrap_or(0);
-        if port != 0 && TcpListener::bind(("127.0.0.1", port)).is_ok() {
+        let n = DRAWS.fetch_add(1, Ordering::Relaxed);
+        let mixed =
+            (seed ^ n.wrapping_mul(0x9e37_79b9_7f4a_7c15)).wrapping_mul(0xff51_afd7_ed55_8ccd);
+        let port = 20000 + (mixed >> 40) as u16 % 12000;
+        if UdpSocket::bind(("127.0.0.1", port)).is_ok()
+            && TcpListener::bind(("127.0.0.1", port)).is_ok()
+        {
             return port;
         }
     }
