@@ -117,7 +117,7 @@ mod tests {
     fn finds_every_place_through_growth_collisions_and_removals() {
         let mut idx = ApexIndex::new();
         // Hash i % 97: many share one, as apexes with colliding hashes.
-        let hash = |place: usize| (place % 97) as u64 * 0x9e37_79b9_7f4a_7c15;
+        let hash = |place: usize| ((place % 97) as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
         for place in 0..5000 {
             idx.insert(hash(place), place);
         }
