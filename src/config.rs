@@ -17,6 +17,7 @@ use crate::xfr::catalog::{CatalogConfig, MemberTemplate};
 use crate::xfr::secondary::SecondaryZone;
 use crate::xfr::stream::Limits;
 use crate::xfr::timers::TimerPolicy;
+use crate::zone::transfer_acl::TransferAcl;
 
 #[derive(Debug, Error)]
 pub enum ConfigError {
@@ -246,6 +247,9 @@ pub struct ZoneSection {
     pub tsig_key: Option<String>,
     /// Local address for this zone's SOA queries and transfers.
     pub transfer_source: Option<String>,
+    /// Who may transfer the zone from this server: addresses or
+    /// prefixes (RFC 5936 §5); nobody when absent.
+    pub allow_transfer: Option<Vec<String>>,
 }
 
 /// The configuration, checked and with paths resolved.
@@ -272,6 +276,8 @@ pub struct ZoneConfig {
     pub file: PathBuf,
     /// Set for a secondary zone.
     pub secondary: Option<SecondaryConfig>,
+    /// Who may transfer the zone out; nobody when `None`.
+    pub allow_transfer: Option<Arc<TransferAcl>>,
 }
 
 /// Where a secondary zone comes from.
@@ -374,10 +380,18 @@ impl Config {
                     }
                 }
             }
+            let allow_transfer = match &z.allow_transfer {
+                None => None,
+                Some(list) => Some(Arc::new(
+                    TransferAcl::parse(list.iter().map(String::as_str))
+                        .map_err(|e| format!("zone {name}: allow_transfer: {e}"))?,
+                )),
+            };
             zones.push(ZoneConfig {
                 name,
                 file: base.join(&z.file),
                 secondary,
+                allow_transfer,
             });
         }
         let catalogs = catalog_configs(
@@ -579,6 +593,8 @@ fn catalog_configs(
                 key: own.key,
                 source: own.source,
                 catalog: true,
+
+                allow_transfer: None,
             },
             templates,
         });

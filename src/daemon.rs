@@ -87,6 +87,8 @@ fn provisioning(config: &Config) -> Provisioning {
                 key: s.key.clone(),
                 source: s.source,
                 catalog: false,
+
+                allow_transfer: z.allow_transfer.clone(),
             })
         })
         .collect();
@@ -127,13 +129,15 @@ fn apply_primaries(
         .collect();
     let mut loaded = Vec::new();
     for (apex, z) in wanted {
-        let unchanged = served
-            .get(&apex)
-            .is_some_and(|f| f.file == z.file && f.modified == modified(&z.file));
+        let unchanged = served.get(&apex).is_some_and(|f| {
+            f.file == z.file
+                && f.modified == modified(&z.file)
+                && f.zone.transfer == z.allow_transfer
+        });
         if unchanged {
             continue;
         }
-        let zone = Arc::new(load_zone(z));
+        let zone = Arc::new(load_zone(z).with_transfer_acl(z.allow_transfer.clone()));
         served.insert(
             apex,
             FromFile {

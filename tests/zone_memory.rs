@@ -85,6 +85,8 @@ fn a_small_zone_costs_about_what_its_records_do() {
             key: None,
             source: None,
             catalog: false,
+
+            allow_transfer: None,
         })
         .collect();
     let config_octets = (held() - start) as usize / ZONES;

@@ -197,6 +197,14 @@ pub fn respond(data: &[u8]) {
     let n = match outcome {
         Outcome::Drop => return,
         Outcome::Reply(n) | Outcome::Notify(n, _) | Outcome::Refused(n, _) => n,
+        // A transfer (for a zone that allows it): every message parses.
+        Outcome::Transfer(mut t) => {
+            while let Ok(Some(n)) = t.0.next_message(&mut out) {
+                let m = Message::new_checked(&out[..n]).expect("a transfer message has a header");
+                m.parse().expect("a transfer message parses");
+            }
+            return;
+        }
     };
     // Never an answer to an answer (no reflection loops), nor to less
     // than a header.

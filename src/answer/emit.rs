@@ -46,21 +46,35 @@ pub fn put_rrset(
         if rdata_at.len() < NOTED_RECORDS {
             rdata_at.push(fixed_at + FIXED_LEN);
         }
-        if compress {
-            w.put(&rec[..FIXED_LEN - 2])?;
-            let rdlen_at = w.len();
-            w.put_u16(0)?;
-            put_compressed_rdata(w, set.rtype(), &rec[FIXED_LEN..])?;
-            w.end_rr(rdlen_at, section)?;
-        } else {
-            w.put(rec)?;
-            w.count_record(section);
-        }
+        put_record_body(w, set.rtype(), compress, rec, section)?;
         if let Some(t) = ttl {
             w.patch(fixed_at + TTL_AT, &t.to_be_bytes());
         }
     }
     Ok(())
+}
+
+/// Writes one record of `set`'s pre-encoded form (`rec`, from TYPE on)
+/// after its owner, compressing the names in RDATA when `compress` (what
+/// [`compresses_names`] says of the type, RFC 3597 §4).
+pub fn put_record_body(
+    w: &mut MessageWriter<'_>,
+    rtype: u16,
+    compress: bool,
+    rec: &[u8],
+    section: Section,
+) -> Result<(), WireError> {
+    if compress {
+        w.put(rec.get(..FIXED_LEN - 2).ok_or(WireError::Truncated)?)?;
+        let rdlen_at = w.len();
+        w.put_u16(0)?;
+        put_compressed_rdata(w, rtype, rec.get(FIXED_LEN..).ok_or(WireError::Truncated)?)?;
+        w.end_rr(rdlen_at, section)
+    } else {
+        w.put(rec)?;
+        w.count_record(section);
+        Ok(())
+    }
 }
 
 /// Writes the RDATA of a type whose names are compressed (RFC 1035 §3.3,

@@ -10,6 +10,7 @@ mod notify;
 mod opt;
 mod request;
 mod resolve;
+pub mod transfer_out;
 
 use std::net::{IpAddr, Ipv4Addr};
 
@@ -105,7 +106,7 @@ impl Default for Scratch {
 }
 
 /// What to do with a query.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, PartialEq, Eq)]
 pub enum Outcome {
     /// Send nothing.
     Drop,
@@ -116,7 +117,32 @@ pub enum Outcome {
     /// Send the reply (NOTAUTH), and count a request that was refused for
     /// who sent it, for the operator's log.
     Refused(usize, Refused),
+    /// Send a zone transfer, message by message (nothing was written to
+    /// the output buffer).
+    Transfer(StartedTransfer),
 }
+
+/// An outbound transfer handed to the connection that asked for it.
+pub struct StartedTransfer(pub Box<transfer_out::TransferOut>);
+
+impl core::fmt::Debug for StartedTransfer {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(
+            f,
+            "StartedTransfer({} serial {})",
+            self.0.zone(),
+            self.0.serial()
+        )
+    }
+}
+
+impl PartialEq for StartedTransfer {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.zone() == other.0.zone() && self.0.serial() == other.0.serial()
+    }
+}
+
+impl Eq for StartedTransfer {}
 
 /// A NOTIFY or zone-transfer request that was refused (NOTAUTH): not from
 /// a primary of the zone, unsigned where a key is required, for a zone
@@ -210,6 +236,11 @@ impl Responder {
             Err(Rejection::FormErr { question, edns }) => (question, edns),
             Err(Rejection::NotImp { edns }) => (false, edns),
         };
+        if parsed.is_ok()
+            && let Some(t) = transfer_out::start(zones, req, transport)
+        {
+            return Outcome::Transfer(StartedTransfer(Box::new(t)));
+        }
         let Ok(mut w) = MessageWriter::new(out, table) else {
             return Outcome::Drop;
         };

@@ -109,6 +109,8 @@ fn raw(zs: &ZoneSet, q: &[u8], t: Transport) -> Option<Vec<u8>> {
         Outcome::Reply(n) | Outcome::Notify(n, _) | Outcome::Refused(n, _) => {
             Some(out[..n].to_vec())
         }
+        // The first message of a transfer.
+        Outcome::Transfer(mut t) => t.0.next_message(&mut out).ok()?.map(|n| out[..n].to_vec()),
     }
 }
 
@@ -508,11 +510,68 @@ fn refused_transfers_are_reported() {
         outcome("www.example.com.", rtype::A),
         Outcome::Reply(_)
     ));
-    // Whatever the zone: zonecast serves transfers to no one yet.
+    // A zone not served is refused the same way.
     assert!(matches!(
         outcome("example.org.", rtype::AXFR),
         Outcome::Refused(_, Refused::Transfer)
     ));
+}
+
+/// AXFR is served over TCP to the clients `allow_transfer` names, for the
+/// apex only; everyone else, UDP, names below the apex and IXFR (not
+/// served yet) get what they got before.
+#[test]
+fn transfers_go_to_the_clients_allowed() {
+    let apex = parse_name_text("example.com.", None).unwrap();
+    let built = load_zone_text(ZONE.as_bytes(), "test", &apex).unwrap();
+    let acl = crate::zone::transfer_acl::TransferAcl::parse(["192.0.2.0/24"]).unwrap();
+    let zs = ZoneSet::new([
+        Zone::primary(Arc::new(built.snapshot)).with_transfer_acl(Some(Arc::new(acl)))
+    ]);
+    let mut out = vec![0u8; MAX_MESSAGE];
+    let mut s = Scratch::default();
+    let mut outcome = |name: &str, qtype: u16, protocol: Protocol, from: &str| {
+        let q = query(name, qtype, class::IN, None);
+        let t = Transport {
+            protocol,
+            source: from.parse().unwrap(),
+            now: 0,
+        };
+        responder().respond(&zs, &q, &t, &mut out, &mut s)
+    };
+    match outcome("EXAMPLE.com.", rtype::AXFR, Protocol::Tcp, "192.0.2.9") {
+        Outcome::Transfer(mut t) => {
+            let mut buf = vec![0u8; MAX_MESSAGE];
+            let n = t.0.next_message(&mut buf).unwrap().unwrap();
+            let m = Message::from_vec(&buf[..n]).unwrap();
+            assert_eq!(m.queries[0].name().to_string(), "EXAMPLE.com.");
+            assert_eq!(
+                m.answers[0].record_type(),
+                hickory_proto::rr::RecordType::SOA
+            );
+        }
+        other => panic!("not a transfer: {other:?}"),
+    }
+    for (name, qtype, protocol, from) in [
+        ("example.com.", rtype::AXFR, Protocol::Tcp, "192.0.3.9"),
+        ("www.example.com.", rtype::AXFR, Protocol::Tcp, "192.0.2.9"),
+        ("example.com.", rtype::IXFR, Protocol::Tcp, "192.0.2.9"),
+    ] {
+        assert!(
+            matches!(
+                outcome(name, qtype, protocol, from),
+                Outcome::Refused(_, Refused::Transfer)
+            ),
+            "{name} {qtype} from {from}"
+        );
+    }
+    let Outcome::Reply(n) = outcome("example.com.", rtype::AXFR, Protocol::Udp, "192.0.2.9") else {
+        panic!("AXFR over UDP gets a reply");
+    };
+    assert_eq!(
+        Message::from_vec(&out[..n]).unwrap().metadata.response_code,
+        hickory_proto::op::ResponseCode::NotImp
+    );
 }
 
 #[test]
@@ -758,6 +817,7 @@ mod notify {
                 (out[..n].to_vec(), None)
             }
             Outcome::Drop => panic!("dropped"),
+            Outcome::Transfer(_) => panic!("a transfer"),
         }
     }
 

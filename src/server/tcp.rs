@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use mio::net::TcpStream;
 
+use crate::answer::transfer_out::TransferOut;
 use crate::tcp_framing::{Frames, MAX_FRAME, Outbox};
 
 /// Output waiting to be sent beyond which no more queries are read: a
@@ -16,6 +17,17 @@ use crate::tcp_framing::{Frames, MAX_FRAME, Outbox};
 pub const MAX_PENDING_OUTPUT: usize = 128 * 1024;
 /// Octets read per system call.
 const READ_CHUNK: usize = 16 * 1024;
+
+/// What the answer engine made of one query.
+pub enum Answer {
+    /// Nothing to send.
+    Nothing,
+    /// The first octets of the output buffer.
+    Message(usize),
+    /// A zone transfer, sent message by message as the socket takes them;
+    /// later queries wait for its end (answers go out in order).
+    Transfer(Box<TransferOut>),
+}
 
 /// What the worker should do with the connection after an event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,6 +43,8 @@ pub struct Connection {
     output: Outbox,
     /// The peer closed its side; close once the answers are out.
     peer_done: bool,
+    /// An outbound transfer under way.
+    transfer: Option<Box<TransferOut>>,
     last_activity: Instant,
     /// While a query is arriving or an answer waits: the time of the last
     /// progress (a whole query read, octets written). The I/O timeout runs
@@ -47,6 +61,7 @@ impl Connection {
             input: Vec::new(),
             output: Outbox::default(),
             peer_done: false,
+            transfer: None,
             last_activity: now,
             busy_since: None,
         }
@@ -57,9 +72,9 @@ impl Connection {
     }
 
     /// Does what the socket allows after any readiness event: sends what
-    /// is waiting, answers every whole query with `answer(query, out) ->
-    /// reply length or None`, and reads more while the output waiting is
-    /// within [`MAX_PENDING_OUTPUT`]. Readiness is edge-triggered, so the
+    /// is waiting, continues a transfer, answers every whole query with
+    /// `answer(query, out)`, and reads more while the output waiting is
+    /// within [`MAX_PENDING_OUTPUT`] and no transfer runs. Readiness is edge-triggered, so the
     /// socket is read until it would block, except while writing is
     /// blocked beyond the limit; the writable event that must then follow
     /// brings reading back. Stopping anywhere else would strand queries in
@@ -68,7 +83,7 @@ impl Connection {
         &mut self,
         now: Instant,
         out: &mut [u8],
-        answer: &mut impl FnMut(&[u8], &mut [u8]) -> Option<usize>,
+        answer: &mut impl FnMut(&[u8], &mut [u8]) -> Answer,
     ) -> Status {
         loop {
             let Some(write_blocked) = self.flush(now) else {
@@ -77,11 +92,20 @@ impl Connection {
             if self.answer_whole_messages(now, out, answer) == Status::Close {
                 return Status::Close;
             }
+            if self.continue_transfer(out) == Status::Close {
+                return Status::Close;
+            }
             if self.pending_output() > 0 && !write_blocked {
                 // New answers and room to send them.
                 continue;
             }
-            if self.peer_done || self.pending_output() > MAX_PENDING_OUTPUT {
+            // While a transfer runs, the queries behind it wait in the
+            // kernel: the writable event that must come brings reading
+            // back, as for a full output.
+            if self.peer_done
+                || self.pending_output() > MAX_PENDING_OUTPUT
+                || self.transfer.is_some()
+            {
                 break;
             }
             let start = self.input.len();
@@ -114,6 +138,36 @@ impl Connection {
         Status::Open
     }
 
+    /// Queues the transfer's next messages while the output has room;
+    /// logs its end. A record that fits no message ends the connection:
+    /// the client sees a transfer cut short, never a malformed one.
+    fn continue_transfer(&mut self, out: &mut [u8]) -> Status {
+        while let Some(t) = self.transfer.as_mut() {
+            if self.output.pending() > MAX_PENDING_OUTPUT {
+                break;
+            }
+            match t.next_message(out) {
+                Ok(Some(n)) => self.output.push_message(&out[..n]),
+                Ok(None) => {
+                    let (messages, records) = t.sent();
+                    tracing::info!(
+                        "[{}] AXFR to {}: serial {}, {records} records in {messages} messages",
+                        t.zone(),
+                        self.peer,
+                        t.serial()
+                    );
+                    self.transfer = None;
+                }
+                Err(e) => {
+                    tracing::error!("[{}] AXFR to {} stopped: {e}", t.zone(), self.peer);
+                    self.transfer = None;
+                    return Status::Close;
+                }
+            }
+        }
+        Status::Open
+    }
+
     /// Writes pending output until it is all sent (`Some(false)`) or the
     /// socket would block (`Some(true)`); `None` when the connection is
     /// broken.
@@ -132,15 +186,17 @@ impl Connection {
         &mut self,
         now: Instant,
         out: &mut [u8],
-        answer: &mut impl FnMut(&[u8], &mut [u8]) -> Option<usize>,
+        answer: &mut impl FnMut(&[u8], &mut [u8]) -> Answer,
     ) -> Status {
         let mut frames = Frames::new(&self.input);
-        while self.output.pending() <= MAX_PENDING_OUTPUT {
+        while self.transfer.is_none() && self.output.pending() <= MAX_PENDING_OUTPUT {
             let Some(query) = frames.next() else {
                 break;
             };
-            if let Some(n) = answer(query, out) {
-                self.output.push_message(&out[..n]);
+            match answer(query, out) {
+                Answer::Nothing => {}
+                Answer::Message(n) => self.output.push_message(&out[..n]),
+                Answer::Transfer(t) => self.transfer = Some(t),
             }
         }
         let used = frames.consumed();

@@ -16,7 +16,7 @@ use mio::{Events, Interest, Poll, Token};
 
 use super::Shared;
 use super::report::EventReport;
-use super::tcp::{Connection, Status};
+use super::tcp::{Answer, Connection, Status};
 use super::udp::{BATCH, UdpBatch};
 use crate::answer::{Lookahead, MAX_MESSAGE, Outcome, Protocol, Refused, Scratch, Transport};
 use crate::zone::ZoneSet;
@@ -156,12 +156,19 @@ fn run_inner(
                         source: c.peer.ip(),
                         now: unix,
                     };
-                    let mut answer = |q: &[u8], o: &mut [u8]| {
-                        let outcome =
-                            shared
-                                .responder
-                                .respond(zone_set, q, &transport, o, &mut scratch);
-                        reply_len(shared, outcome, &mut reports, transport.source)
+                    let mut answer = |q: &[u8], o: &mut [u8]| match shared.responder.respond(
+                        zone_set,
+                        q,
+                        &transport,
+                        o,
+                        &mut scratch,
+                    ) {
+                        Outcome::Transfer(t) => Answer::Transfer(t.0),
+                        outcome => match reply_len(shared, outcome, &mut reports, transport.source)
+                        {
+                            Some(n) => Answer::Message(n),
+                            None => Answer::Nothing,
+                        },
                     };
                     let status = c.on_ready(now, &mut out, &mut answer);
                     if status == Status::Close || ev.is_error() {
@@ -316,6 +323,8 @@ fn reply_len(
             reports.drops.record(source);
             None
         }
+        // Only TCP starts transfers; its loop takes them before this.
+        Outcome::Transfer(_) => None,
     }
 }
 

@@ -429,6 +429,8 @@ fn member_zone(catalog: &Name, cat: &Catalog, m: &Member) -> Owner {
             key: t.key.clone(),
             source: t.source,
             catalog: false,
+
+            allow_transfer: None,
         },
     }
 }

@@ -43,6 +43,9 @@ pub struct SecondaryZone {
     pub source: Option<IpAddr>,
     /// A catalog zone (RFC 9432): kept like any other, never answered.
     pub catalog: bool,
+    /// Who may transfer the zone from this server (fan-out); nobody
+    /// when `None`.
+    pub allow_transfer: Option<Arc<crate::zone::transfer_acl::TransferAcl>>,
 }
 
 impl SecondaryZone {
@@ -54,7 +57,8 @@ impl SecondaryZone {
         expires_at: Option<u64>,
         policy: Arc<NotifyPolicy>,
     ) -> Zone {
-        let zone = Zone::new(self.apex.clone(), snapshot, expires_at, Some(policy));
+        let zone = Zone::new(self.apex.clone(), snapshot, expires_at, Some(policy))
+            .with_transfer_acl(self.allow_transfer.clone());
         if self.catalog {
             zone.into_catalog()
         } else {

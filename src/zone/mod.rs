@@ -19,6 +19,7 @@ pub mod rr;
 pub mod rrset;
 pub mod snapshot;
 pub mod text;
+pub mod transfer_acl;
 pub mod zone_set;
 
 pub use build::{Built, SnapshotBuilder, ZoneError};

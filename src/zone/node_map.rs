@@ -374,6 +374,12 @@ impl NodeMap {
 }
 
 impl NodeMap {
+    /// Shard `i`'s nodes, back to back: a cursor through every node that
+    /// outlives a borrow (an outbound transfer resumes where it stopped).
+    pub fn arena(&self, i: usize) -> Option<&[u8]> {
+        self.shards.get(i).map(Shard::arena)
+    }
+
     /// The octets of the shard holding the node named `key` (lowercase
     /// wire form, hashing to `hash`), shared, and where the node starts
     /// in them: for what is read of one node on every query (the apex).

@@ -340,6 +340,17 @@ impl Nsec3Chain {
         self.records
     }
 
+    /// Run `i` of the chain's node blobs, back to back: each chunk's,
+    /// then each stray owner's (see [`NodeMap::arena`]).
+    ///
+    /// [`NodeMap::arena`]: super::node_map::NodeMap::arena
+    pub fn blob_run(&self, i: usize) -> Option<&[u8]> {
+        match self.chunks.get(i) {
+            Some(c) => Some(&c.blobs),
+            None => self.stray.get(i - self.chunks.len()).map(|b| &b[..]),
+        }
+    }
+
     /// Every owner of the chain, in hash order, then any stray ones.
     pub fn nodes(&self) -> impl Iterator<Item = Node<'_>> {
         self.chunks

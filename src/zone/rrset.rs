@@ -75,6 +75,15 @@ impl<'a> RRset<'a> {
         RecordIter { rest: self.wire }
     }
 
+    /// The record starting `at` octets into [`wire`](Self::wire), from
+    /// TYPE to the end of RDATA.
+    pub fn record_at(&self, at: usize) -> Option<&'a [u8]> {
+        RecordIter {
+            rest: self.wire.get(at..)?,
+        }
+        .next()
+    }
+
     /// Each record's RDATA.
     pub fn rdatas(&self) -> impl Iterator<Item = &'a [u8]> + use<'a> {
         self.records().map(|r| &r[FIXED_LEN..])

@@ -243,6 +243,18 @@ impl Snapshot {
         first.chain(rest).chain(chain)
     }
 
+    /// Run `i` of node blobs back to back: the node map's shards, then
+    /// the NSEC3 chain's. Every node is in exactly one run, so a position
+    /// (run, offset) walks the whole zone without holding a borrow.
+    pub fn blob_run(&self, i: usize) -> Option<&[u8]> {
+        let shards = self.nodes.shard_count();
+        if i < shards {
+            self.nodes.arena(i)
+        } else {
+            self.nsec3.blob_run(i - shards)
+        }
+    }
+
     /// Heap octets held (shared parts counted fully).
     pub fn heap_size(&self) -> usize {
         self.nodes.heap_bytes() + self.order.heap_bytes() + self.nsec3.heap_bytes()

@@ -11,6 +11,7 @@ use arc_swap::{ArcSwapOption, Guard};
 
 use super::name_table::{Keyed, NameTable};
 use super::snapshot::Snapshot;
+use super::transfer_acl::TransferAcl;
 use crate::tsig::TsigKey;
 use crate::wire::Name;
 use crate::wire::name::{NameBuf, SuffixHashes, hash_name};
@@ -34,6 +35,8 @@ pub struct Zone {
     pub expiry: Expiry,
     /// For a secondary zone: who may send it NOTIFY.
     pub notify: Option<Arc<NotifyPolicy>>,
+    /// Who may transfer it out (AXFR); nobody when `None`.
+    pub transfer: Option<Arc<TransferAcl>>,
     /// A catalog zone (RFC 9432 §1): transferred and told of changes by
     /// NOTIFY like any secondary zone, but a list of zones for this
     /// server, not data for the public: queries get REFUSED.
@@ -89,11 +92,23 @@ impl Zone {
             snapshot: ArcSwapOption::new(snapshot),
             expiry: Expiry::new(expires_at),
             notify,
+            transfer: None,
             catalog: false,
         }
     }
 
     /// The same zone, as a catalog zone.
+    /// The zone, transferred out to the clients `acl` allows.
+    pub fn with_transfer_acl(mut self, acl: Option<Arc<TransferAcl>>) -> Zone {
+        self.transfer = acl;
+        self
+    }
+
+    /// Whether `client` may transfer the zone out.
+    pub fn allows_transfer(&self, client: IpAddr) -> bool {
+        !self.catalog && self.transfer.as_ref().is_some_and(|a| a.allows(client))
+    }
+
     pub fn into_catalog(mut self) -> Zone {
         self.catalog = true;
         self

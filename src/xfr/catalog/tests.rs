@@ -42,6 +42,8 @@ fn catalog(apex: &str, templates: Vec<MemberTemplate>) -> CatalogConfig {
             key: None,
             source: None,
             catalog: true,
+
+            allow_transfer: None,
         },
         templates,
     }

@@ -248,6 +248,8 @@ fn zone(apex: &str, primaries: Vec<SocketAddr>) -> SecondaryZone {
         key: None,
         source: None,
         catalog: false,
+
+        allow_transfer: None,
     }
 }
 

@@ -1,0 +1,324 @@
+//! Outbound AXFR (RFC 5936), sans I/O: the messages of one transfer,
+//! made one at a time from the version the transfer started on. The
+//! transfer holds that version (an `Arc`), so a new version published
+//! meanwhile changes nothing for it (§4.1.3 asks for one consistent
+//! version), and the zone is never copied: each message is written
+//! straight from the node blobs, at a position (blob run, offset, RRset,
+//! record) that outlives every borrow.
+//!
+//! Messages take at most [`MESSAGE_MAX`] octets, so compression pointers
+//! (14 bits) reach every name in them. A record that fits no message is
+//! an error: the transfer stops there rather than send a malformed
+//! stream.
+
+use std::sync::Arc;
+
+use super::emit::put_record_body;
+use super::request::Request;
+use super::{Protocol, Transport};
+use crate::wire::error::WireError;
+use crate::wire::header::flag;
+use crate::wire::iana::opcode;
+use crate::wire::iana::{class, rtype};
+use crate::wire::name::{NameBuf, SuffixHashes};
+use crate::wire::rdata::compresses_names;
+use crate::wire::writer::{CompressionTable, MessageWriter, Owner, Section};
+use crate::zone::node::Node;
+use crate::zone::{Snapshot, ZoneSet};
+
+/// The largest message of an outbound transfer (Knot's choice too): far
+/// below the 65535 of TCP framing, so every name written stays within
+/// reach of a compression pointer.
+pub const MESSAGE_MAX: usize = 16 * 1024;
+
+/// Compression slots per message: a 16 KiB message holds a few hundred
+/// names.
+const TABLE_SLOTS: usize = 2048;
+
+/// Why a transfer stopped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TransferError {
+    /// This record does not fit in a message of [`MESSAGE_MAX`] octets
+    /// with nothing else in it.
+    RecordTooLarge { owner: Vec<u8>, rtype: u16 },
+    /// The output buffer is smaller than a message may be.
+    BufferTooSmall,
+}
+
+impl std::fmt::Display for TransferError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TransferError::RecordTooLarge { owner, rtype: t } => {
+                write!(f, "a record of ")?;
+                crate::wire::name::fmt_name(owner, f)?;
+                write!(
+                    f,
+                    " type {} fits in no message of {MESSAGE_MAX} octets",
+                    rtype::Display(*t)
+                )
+            }
+            TransferError::BufferTooSmall => write!(f, "output buffer under {MESSAGE_MAX} octets"),
+        }
+    }
+}
+
+/// Where the transfer stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stage {
+    /// The opening SOA (§2.2), after the question.
+    Opening,
+    /// The next record: blob run, offset of its node in the run, RRset of
+    /// the node, offset of the record in the RRset's octets.
+    Body {
+        run: usize,
+        at: usize,
+        set: usize,
+        record: usize,
+    },
+    /// The closing SOA.
+    Closing,
+    Done,
+}
+
+/// An AXFR query (RFC 5936 §2.1) the answer engine accepts: over TCP,
+/// unsigned, class IN, for the apex of a zone served with a version, from
+/// a client the zone's `allow_transfer` names. Anything else takes the
+/// usual path (NOTAUTH, NOTIMP over UDP).
+pub(super) fn start(zones: &ZoneSet, req: &Request, transport: &Transport) -> Option<TransferOut> {
+    if req.opcode != opcode::QUERY
+        || req.qtype != rtype::AXFR
+        || req.qclass != class::IN
+        || transport.protocol != Protocol::Tcp
+        || req.tsig_pos.is_some()
+    {
+        return None;
+    }
+    let (zone, below) = zones.find(&req.lower, &req.hashes)?;
+    if below != 0 || !zone.allows_transfer(transport.source) || zone.is_expired(transport.now) {
+        return None;
+    }
+    let snapshot = zone.snapshot().as_ref().map(Arc::clone)?;
+    Some(TransferOut::new(snapshot, req.id, req.qname.clone()))
+}
+
+/// One outbound AXFR.
+pub struct TransferOut {
+    snapshot: Arc<Snapshot>,
+    id: u16,
+    /// The question as asked (its case kept, RFC 5936 §2.2.1), in the
+    /// first message only.
+    qname: NameBuf,
+    stage: Stage,
+    table: CompressionTable,
+    messages: usize,
+    records: usize,
+}
+
+impl TransferOut {
+    /// A transfer of `snapshot` answering the query with `id` for
+    /// `qname` (wire form, as asked).
+    pub fn new(snapshot: Arc<Snapshot>, id: u16, qname: NameBuf) -> Self {
+        TransferOut {
+            snapshot,
+            id,
+            qname,
+            stage: Stage::Opening,
+            table: CompressionTable::new(TABLE_SLOTS),
+            messages: 0,
+            records: 0,
+        }
+    }
+
+    pub fn is_done(&self) -> bool {
+        self.stage == Stage::Done
+    }
+
+    /// Messages and records sent so far.
+    pub fn sent(&self) -> (usize, usize) {
+        (self.messages, self.records)
+    }
+
+    /// The serial transferred.
+    pub fn serial(&self) -> u32 {
+        self.snapshot.serial()
+    }
+
+    /// The zone transferred.
+    pub fn zone(&self) -> crate::wire::Name {
+        self.snapshot.apex()
+    }
+
+    /// Writes the next message into `out`; its length, or `None` once
+    /// the closing SOA has gone.
+    pub fn next_message(&mut self, out: &mut [u8]) -> Result<Option<usize>, TransferError> {
+        if self.stage == Stage::Done {
+            return Ok(None);
+        }
+        if out.len() < MESSAGE_MAX {
+            return Err(TransferError::BufferTooSmall);
+        }
+        let snapshot = Arc::clone(&self.snapshot);
+        let mut w =
+            MessageWriter::new(out, &mut self.table).map_err(|_| TransferError::BufferTooSmall)?;
+        w.set_limit(MESSAGE_MAX);
+        let mut h = w.header();
+        h.set_id(self.id);
+        h.set_flags(flag::QR | flag::AA);
+        if self.messages == 0 {
+            let mut lower = NameBuf::root();
+            lower.copy_lowercase_from(&self.qname);
+            let hashes = SuffixHashes::compute(&lower);
+            w.write_question(&self.qname, &hashes, rtype::AXFR, class::IN)
+                .map_err(|_| TransferError::BufferTooSmall)?;
+        }
+        let mut in_message = 0usize;
+        loop {
+            let fitted = match self.stage {
+                Stage::Done => break,
+                Stage::Opening | Stage::Closing => {
+                    let mark = w.mark();
+                    match put_soa(&mut w, &snapshot) {
+                        Ok(()) => {
+                            self.stage = if self.stage == Stage::Opening {
+                                Stage::Body {
+                                    run: 0,
+                                    at: 0,
+                                    set: 0,
+                                    record: 0,
+                                }
+                            } else {
+                                Stage::Done
+                            };
+                            true
+                        }
+                        Err(_) => {
+                            w.rollback(mark);
+                            false
+                        }
+                    }
+                }
+                Stage::Body {
+                    run,
+                    at,
+                    set,
+                    record,
+                } => match next_record(&snapshot, run, at, set, record) {
+                    None => {
+                        self.stage = Stage::Closing;
+                        continue;
+                    }
+                    Some((node, pos)) => {
+                        let mark = w.mark();
+                        let rrset = node.rrsets().nth(pos.set);
+                        let written = rrset.and_then(|s| {
+                            let rec = s.record_at(pos.record)?;
+                            Some(put_one(&mut w, node.owner(), s.rtype(), rec).map(|()| rec.len()))
+                        });
+                        match written {
+                            Some(Ok(len)) => {
+                                self.stage = Stage::Body {
+                                    run: pos.run,
+                                    at: pos.at,
+                                    set: pos.set,
+                                    record: pos.record + len,
+                                };
+                                true
+                            }
+                            Some(Err(_)) if in_message == 0 => {
+                                return Err(TransferError::RecordTooLarge {
+                                    owner: node.owner().to_vec(),
+                                    rtype: rrset.map_or(0, |s| s.rtype()),
+                                });
+                            }
+                            _ => {
+                                w.rollback(mark);
+                                false
+                            }
+                        }
+                    }
+                },
+            };
+            if !fitted {
+                if in_message == 0 {
+                    // Only an SOA can get here: one that fits no message.
+                    return Err(TransferError::RecordTooLarge {
+                        owner: snapshot.apex_wire().to_vec(),
+                        rtype: rtype::SOA,
+                    });
+                }
+                break;
+            }
+            in_message += 1;
+        }
+        self.messages += 1;
+        self.records += in_message;
+        Ok(Some(w.finish()))
+    }
+}
+
+/// A record's place, normalised to one that exists.
+struct Pos {
+    run: usize,
+    at: usize,
+    set: usize,
+    record: usize,
+}
+
+/// The record at (run, at, set, record) or the first one after it, the
+/// apex SOA skipped (it opens and closes the transfer).
+fn next_record(
+    snapshot: &Snapshot,
+    mut run: usize,
+    mut at: usize,
+    mut set: usize,
+    mut record: usize,
+) -> Option<(Node<'_>, Pos)> {
+    let apex = snapshot.apex_wire();
+    loop {
+        let blobs = snapshot.blob_run(run)?;
+        if at >= blobs.len() {
+            (run, at, set, record) = (run + 1, 0, 0, 0);
+            continue;
+        }
+        let node = Node::at(&blobs[at..]);
+        match node.rrsets().nth(set) {
+            None => (at, set, record) = (at + node.blob().len(), 0, 0),
+            Some(s)
+                if record >= s.wire().len()
+                    || (s.rtype() == rtype::SOA && node.owner() == apex) =>
+            {
+                (set, record) = (set + 1, 0);
+            }
+            Some(_) => {
+                return Some((
+                    node,
+                    Pos {
+                        run,
+                        at,
+                        set,
+                        record,
+                    },
+                ));
+            }
+        }
+    }
+}
+
+fn put_one(
+    w: &mut MessageWriter<'_>,
+    owner: &[u8],
+    rtype: u16,
+    rec: &[u8],
+) -> Result<(), WireError> {
+    w.write_owner(Owner::Name(owner))?;
+    put_record_body(w, rtype, compresses_names(rtype), rec, Section::Answer)
+}
+
+fn put_soa(w: &mut MessageWriter<'_>, snapshot: &Snapshot) -> Result<(), WireError> {
+    let soa = snapshot.soa();
+    let rec = soa.records().next().ok_or(WireError::Truncated)?;
+    put_one(w, snapshot.apex_wire(), rtype::SOA, rec)
+}
+
+#[cfg(test)]
+mod tests;
