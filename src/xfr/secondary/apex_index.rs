@@ -56,8 +56,8 @@ impl ApexIndex {
         self.len += 1;
     }
 
-    /// The first place under `hash` that `is_it` accepts.
-    pub(super) fn find(&self, hash: u64, is_it: impl Fn(usize) -> bool) -> Option<usize> {
+    /// The slot of the first place under `hash` that `is_it` accepts.
+    fn slot_of(&self, hash: u64, is_it: impl Fn(usize) -> bool) -> Option<usize> {
         let h = hash as u32;
         let mask = self.mask();
         let mut i = h as usize & mask;
@@ -67,27 +67,23 @@ impl ApexIndex {
                 return None;
             }
             if sh == h && is_it(place as usize) {
-                return Some(place as usize);
+                return Some(i);
             }
             i = (i + 1) & mask;
         }
     }
 
+    /// The first place under `hash` that `is_it` accepts.
+    pub(super) fn find(&self, hash: u64, is_it: impl Fn(usize) -> bool) -> Option<usize> {
+        self.slot_of(hash, is_it).map(|i| self.slots[i].1 as usize)
+    }
+
     /// Takes `place` (filed under `hash`) out.
     pub(super) fn remove(&mut self, hash: u64, place: usize) {
-        let h = hash as u32;
+        let Some(i) = self.slot_of(hash, |p| p == place) else {
+            return;
+        };
         let mask = self.mask();
-        let mut i = h as usize & mask;
-        loop {
-            let (sh, p) = self.slots[i];
-            if p == EMPTY {
-                return;
-            }
-            if sh == h && p as usize == place {
-                break;
-            }
-            i = (i + 1) & mask;
-        }
         self.slots[i].1 = EMPTY;
         self.len -= 1;
         // Backward shift, so no tombstones build up as catalogs add and
