@@ -75,7 +75,7 @@ fn axfr_lines(
 #[test]
 fn a_knot_secondary_pulls_zones_from_zonecast_and_serves_the_same_records() {
     let many = many_names();
-    let zc = Zonecast::start(
+    let mut zc = Zonecast::start(
         "",
         "[[zone]]\nname = \"types.test.\"\nfile = \"types.zone\"\nallow_transfer = [\"127.0.0.1\"]\n\
          [[zone]]\nname = \"many.test.\"\nfile = \"many.zone\"\nallow_transfer = [\"127.0.0.0/30\", \"::1\"]\n\
@@ -159,6 +159,58 @@ fn a_knot_secondary_pulls_zones_from_zonecast_and_serves_the_same_records() {
         many_lines.len(),
         "127.0.0.2 lies in 127.0.0.0/30"
     );
+
+    // A new version on zonecast (the file changed, SIGHUP): Knot, which
+    // has serial 7, asks IXFR and gets the whole zone AXFR-style (RFC
+    // 1995 §4), then serves the new record.
+    let changed = many.replace("hostmaster 7 ", "hostmaster 8 ") + "new A 192.0.2.99\n";
+    std::fs::write(zc.dir.path().join("many.zone"), changed).unwrap();
+    zc.process.signal(libc::SIGHUP);
+    let q = build_query(7, "new.many.test.", 1, 1, None);
+    let has_new = |addr| {
+        udp(addr, &q, Duration::from_secs(1)).is_some_and(|r| {
+            parse(&r)
+                .answers
+                .iter()
+                .any(|a| a.to_string().contains("192.0.2.99"))
+        })
+    };
+    assert!(
+        wait_until(Duration::from_secs(10), || has_new(zc.addr)),
+        "zonecast did not reload:\n{}",
+        zc.process.log()
+    );
+    knot.knotc_ok(&["zone-refresh", "many.test."]);
+    assert!(
+        wait_until(Duration::from_secs(20), || has_new(knot.addr)),
+        "Knot did not take serial 8:\n{}\n{}",
+        knot.process.log(),
+        zc.process.log()
+    );
+    let log = zc.process.log();
+    assert!(
+        log.contains("[many.test.] IXFR (the whole zone, AXFR-style) to 127.0.0.1:"),
+        "{log}"
+    );
+    let (after, _) = axfr_lines(knot.addr, "many.test.", None);
+    assert_eq!(after.len(), 6000 * 2 + 10);
+    // A client as new as zonecast: our SOA alone (RFC 1995 §2).
+    let at = format!("@{}", zc.addr.ip());
+    let port = zc.addr.port().to_string();
+    let out = run("kdig", &[&at, "-p", &port, "many.test.", "IXFR=8"]);
+    let records: Vec<&str> = out
+        .lines()
+        .filter(|l| !l.starts_with(';') && !l.trim().is_empty())
+        .collect();
+    assert_eq!(records.len(), 1, "{out}");
+    assert!(
+        records[0].contains("SOA") && records[0].contains(" 8 "),
+        "{out}"
+    );
+    assert!(zc.process.wait_for_log(
+        "[many.test.] IXFR (our SOA alone) to 127.0.0.1:",
+        Duration::from_secs(5)
+    ));
 }
 
 /// Over UDP an AXFR gets NOTIMP (RFC 5936 §4.2), even from a client that

@@ -237,9 +237,16 @@ impl Responder {
             Err(Rejection::NotImp { edns }) => (false, edns),
         };
         if parsed.is_ok()
-            && let Some(t) = transfer_out::start(zones, req, transport)
+            && let Some(mut t) = transfer_out::start(zones, req, query, transport)
         {
-            return Outcome::Transfer(StartedTransfer(Box::new(t)));
+            if transport.protocol == Protocol::Tcp {
+                return Outcome::Transfer(StartedTransfer(Box::new(t)));
+            }
+            // IXFR over UDP: the one message of our SOA.
+            return match t.next_message(out) {
+                Ok(Some(n)) => Outcome::Reply(n),
+                _ => Outcome::Drop,
+            };
         }
         let Ok(mut w) = MessageWriter::new(out, table) else {
             return Outcome::Drop;

@@ -70,9 +70,20 @@ pub fn check_notify(
 /// The SOA serial in the answer section, if the NOTIFY has one.
 fn serial_hint(msg: &[u8], apex: &Name) -> Option<u32> {
     let s = Message::new_checked(msg).ok()?.parse().ok()?;
-    for r in s.answers() {
+    soa_serial(msg, s.answers(), apex.as_wire())
+}
+
+/// The serial of the first SOA of `apex` (lowercase wire form) among
+/// `records` of `msg`: a NOTIFY's hint (answer section), an IXFR
+/// client's version (authority section, RFC 1995 §3).
+pub(super) fn soa_serial(
+    msg: &[u8],
+    records: crate::wire::record::Records<'_>,
+    apex: &[u8],
+) -> Option<u32> {
+    for r in records {
         let r = r.ok()?;
-        if r.rtype == rtype::SOA && r.owner().as_wire().eq_ignore_ascii_case(apex.as_wire()) {
+        if r.rtype == rtype::SOA && r.owner().as_wire().eq_ignore_ascii_case(apex) {
             let mut rd = Vec::new();
             read_rdata(msg, r.rdata_pos, r.rdata_len, r.rtype, &mut rd).ok()?;
             return Some(soa_field(&rd, 0));

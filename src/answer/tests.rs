@@ -518,8 +518,8 @@ fn refused_transfers_are_reported() {
 }
 
 /// AXFR is served over TCP to the clients `allow_transfer` names, for the
-/// apex only; everyone else, UDP, names below the apex and IXFR (not
-/// served yet) get what they got before.
+/// apex only; everyone else, UDP and names below the apex get what they
+/// got before.
 #[test]
 fn transfers_go_to_the_clients_allowed() {
     let apex = parse_name_text("example.com.", None).unwrap();
@@ -555,7 +555,7 @@ fn transfers_go_to_the_clients_allowed() {
     for (name, qtype, protocol, from) in [
         ("example.com.", rtype::AXFR, Protocol::Tcp, "192.0.3.9"),
         ("www.example.com.", rtype::AXFR, Protocol::Tcp, "192.0.2.9"),
-        ("example.com.", rtype::IXFR, Protocol::Tcp, "192.0.2.9"),
+        ("example.com.", rtype::IXFR, Protocol::Tcp, "192.0.3.9"),
     ] {
         assert!(
             matches!(
@@ -572,6 +572,83 @@ fn transfers_go_to_the_clients_allowed() {
         Message::from_vec(&out[..n]).unwrap().metadata.response_code,
         hickory_proto::op::ResponseCode::NotImp
     );
+}
+
+/// IXFR without the diffs (RFC 1995): a client behind us gets the whole
+/// zone AXFR-style, one as new as we are gets our SOA alone, and so does
+/// one asking over UDP.
+#[test]
+fn ixfr_is_answered_axfr_style_or_by_one_soa() {
+    let apex = parse_name_text("example.com.", None).unwrap();
+    let built = load_zone_text(ZONE.as_bytes(), "test", &apex).unwrap();
+    let serial = built.snapshot.serial();
+    let acl = crate::zone::transfer_acl::TransferAcl::parse(["192.0.2.0/24"]).unwrap();
+    let zs = ZoneSet::new([
+        Zone::primary(Arc::new(built.snapshot)).with_transfer_acl(Some(Arc::new(acl)))
+    ]);
+    // An IXFR query with the client's SOA in the authority section.
+    let ixfr = |theirs: u32| {
+        let mut q = query("example.com.", rtype::IXFR, class::IN, None);
+        q[9] = 1;
+        q.extend_from_slice(apex.as_wire());
+        q.extend_from_slice(&[0, 6, 0, 1, 0, 0, 0, 60]);
+        let mut rd = vec![0u8, 0];
+        for v in [theirs, 1, 1, 1, 1] {
+            rd.extend_from_slice(&v.to_be_bytes());
+        }
+        q.extend_from_slice(&(rd.len() as u16).to_be_bytes());
+        q.extend_from_slice(&rd);
+        q
+    };
+    let mut s = Scratch::default();
+    let mut messages = |q: &[u8], protocol: Protocol| -> Vec<Message> {
+        let t = Transport {
+            protocol,
+            source: "192.0.2.9".parse().unwrap(),
+            now: 0,
+        };
+        let mut out = vec![0u8; MAX_MESSAGE];
+        match responder().respond(&zs, q, &t, &mut out, &mut s) {
+            Outcome::Transfer(mut t) => {
+                let mut all = Vec::new();
+                while let Some(n) = t.0.next_message(&mut out).unwrap() {
+                    all.push(Message::from_vec(&out[..n]).unwrap());
+                }
+                all
+            }
+            Outcome::Reply(n) => vec![Message::from_vec(&out[..n]).unwrap()],
+            other => panic!("{other:?}"),
+        }
+    };
+    let soas = |ms: &[Message]| -> Vec<String> {
+        ms.iter()
+            .flat_map(|m| m.answers.iter())
+            .filter(|r| r.record_type() == hickory_proto::rr::RecordType::SOA)
+            .map(|r| r.to_string())
+            .collect()
+    };
+    let behind = messages(&ixfr(serial.wrapping_sub(1)), Protocol::Tcp);
+    let records: usize = behind.iter().map(|m| m.answers.len()).sum();
+    assert!(records > 10, "the whole zone: {records} records");
+    assert_eq!(soas(&behind).len(), 2);
+    assert_eq!(
+        behind[0].queries[0].query_type(),
+        hickory_proto::rr::RecordType::IXFR
+    );
+    for (q, protocol) in [
+        (ixfr(serial), Protocol::Tcp),
+        (ixfr(serial.wrapping_add(5)), Protocol::Tcp),
+        (ixfr(serial.wrapping_sub(1)), Protocol::Udp),
+    ] {
+        let ms = messages(&q, protocol);
+        assert_eq!(ms.len(), 1, "{protocol:?}");
+        assert_eq!(ms[0].answers.len(), 1, "our SOA alone");
+        assert!(
+            soas(&ms)[0].contains(&format!(" {serial} ")),
+            "{:?}",
+            soas(&ms)
+        );
+    }
 }
 
 #[test]

@@ -14,14 +14,17 @@
 use std::sync::Arc;
 
 use super::emit::put_record_body;
+use super::notify::soa_serial;
 use super::request::Request;
 use super::{Protocol, Transport};
+use crate::wire::Message;
 use crate::wire::error::WireError;
 use crate::wire::header::flag;
 use crate::wire::iana::opcode;
 use crate::wire::iana::{class, rtype};
 use crate::wire::name::{NameBuf, SuffixHashes};
 use crate::wire::rdata::compresses_names;
+use crate::wire::serial::Serial;
 use crate::wire::writer::{CompressionTable, MessageWriter, Owner, Section};
 use crate::zone::node::Node;
 use crate::zone::{Snapshot, ZoneSet};
@@ -41,7 +44,7 @@ pub enum TransferError {
     /// This record does not fit in a message of [`MESSAGE_MAX`] octets
     /// with nothing else in it.
     RecordTooLarge { owner: Vec<u8>, rtype: u16 },
-    /// The output buffer is smaller than a message may be.
+    /// The output buffer cannot hold a header and the question.
     BufferTooSmall,
 }
 
@@ -57,7 +60,7 @@ impl std::fmt::Display for TransferError {
                     rtype::Display(*t)
                 )
             }
-            TransferError::BufferTooSmall => write!(f, "output buffer under {MESSAGE_MAX} octets"),
+            TransferError::BufferTooSmall => write!(f, "no room for the question"),
         }
     }
 }
@@ -84,12 +87,18 @@ enum Stage {
 /// unsigned, class IN, for the apex of a zone served with a version, from
 /// a client the zone's `allow_transfer` names. Anything else takes the
 /// usual path (NOTAUTH, NOTIMP over UDP).
-pub(super) fn start(zones: &ZoneSet, req: &Request, transport: &Transport) -> Option<TransferOut> {
+pub(super) fn start(
+    zones: &ZoneSet,
+    req: &Request,
+    query: &[u8],
+    transport: &Transport,
+) -> Option<TransferOut> {
     if req.opcode != opcode::QUERY
-        || req.qtype != rtype::AXFR
+        || !matches!(req.qtype, rtype::AXFR | rtype::IXFR)
         || req.qclass != class::IN
-        || transport.protocol != Protocol::Tcp
         || req.tsig_pos.is_some()
+        // RFC 5936 §4.2: no AXFR over UDP (NOTIMP, on the usual path).
+        || (req.qtype == rtype::AXFR && transport.protocol != Protocol::Tcp)
     {
         return None;
     }
@@ -98,7 +107,23 @@ pub(super) fn start(zones: &ZoneSet, req: &Request, transport: &Transport) -> Op
         return None;
     }
     let snapshot = zone.snapshot().as_ref().map(Arc::clone)?;
-    Some(TransferOut::new(snapshot, req.id, req.qname.clone()))
+    let mut t = TransferOut::new(snapshot, req.id, req.qname.clone());
+    if req.qtype == rtype::IXFR {
+        // RFC 1995 §4: without the diffs, the whole zone, AXFR-style;
+        // §2: a client as new as we are gets our SOA alone, and so does
+        // one asking over UDP (the zone would not fit).
+        let theirs = Message::new_checked(query)
+            .ok()
+            .and_then(|m| m.parse().ok())
+            .and_then(|s| soa_serial(query, s.authorities(), t.snapshot.apex_wire()));
+        let current = theirs.is_some_and(|c| !Serial(t.serial()).is_newer_than(Serial(c)));
+        t.qtype = rtype::IXFR;
+        if current || transport.protocol != Protocol::Tcp {
+            t.stage = Stage::Closing;
+            t.single_soa = true;
+        }
+    }
+    Some(t)
 }
 
 /// One outbound AXFR.
@@ -108,6 +133,10 @@ pub struct TransferOut {
     /// The question as asked (its case kept, RFC 5936 §2.2.1), in the
     /// first message only.
     qname: NameBuf,
+    /// AXFR, or IXFR answered AXFR-style or by one SOA.
+    qtype: u16,
+    /// Only the SOA goes (an IXFR client up to date, or over UDP).
+    single_soa: bool,
     stage: Stage,
     table: CompressionTable,
     messages: usize,
@@ -122,6 +151,8 @@ impl TransferOut {
             snapshot,
             id,
             qname,
+            qtype: rtype::AXFR,
+            single_soa: false,
             stage: Stage::Opening,
             table: CompressionTable::new(TABLE_SLOTS),
             messages: 0,
@@ -143,6 +174,15 @@ impl TransferOut {
         self.snapshot.serial()
     }
 
+    /// What was asked and how it is answered, for the log.
+    pub fn kind(&self) -> &'static str {
+        match (self.qtype, self.single_soa) {
+            (rtype::AXFR, _) => "AXFR",
+            (_, false) => "IXFR (the whole zone, AXFR-style)",
+            (_, true) => "IXFR (our SOA alone)",
+        }
+    }
+
     /// The zone transferred.
     pub fn zone(&self) -> crate::wire::Name {
         self.snapshot.apex()
@@ -154,13 +194,12 @@ impl TransferOut {
         if self.stage == Stage::Done {
             return Ok(None);
         }
-        if out.len() < MESSAGE_MAX {
-            return Err(TransferError::BufferTooSmall);
-        }
         let snapshot = Arc::clone(&self.snapshot);
+        let room = out.len();
         let mut w =
             MessageWriter::new(out, &mut self.table).map_err(|_| TransferError::BufferTooSmall)?;
-        w.set_limit(MESSAGE_MAX);
+        // A smaller buffer (a UDP answer's) makes smaller messages.
+        w.set_limit(MESSAGE_MAX.min(room));
         let mut h = w.header();
         h.set_id(self.id);
         h.set_flags(flag::QR | flag::AA);
@@ -168,7 +207,7 @@ impl TransferOut {
             let mut lower = NameBuf::root();
             lower.copy_lowercase_from(&self.qname);
             let hashes = SuffixHashes::compute(&lower);
-            w.write_question(&self.qname, &hashes, rtype::AXFR, class::IN)
+            w.write_question(&self.qname, &hashes, self.qtype, class::IN)
                 .map_err(|_| TransferError::BufferTooSmall)?;
         }
         let mut in_message = 0usize;

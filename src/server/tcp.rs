@@ -151,15 +151,16 @@ impl Connection {
                 Ok(None) => {
                     let (messages, records) = t.sent();
                     tracing::info!(
-                        "[{}] AXFR to {}: serial {}, {records} records in {messages} messages",
+                        "[{}] {} to {}: serial {}, {records} records in {messages} messages",
                         t.zone(),
+                        t.kind(),
                         self.peer,
                         t.serial()
                     );
                     self.transfer = None;
                 }
                 Err(e) => {
-                    tracing::error!("[{}] AXFR to {} stopped: {e}", t.zone(), self.peer);
+                    tracing::error!("[{}] {} to {} stopped: {e}", t.zone(), t.kind(), self.peer);
                     self.transfer = None;
                     return Status::Close;
                 }
