@@ -236,7 +236,9 @@ impl Responder {
             Err(Rejection::FormErr { question, edns }) => (question, edns),
             Err(Rejection::NotImp { edns }) => (false, edns),
         };
-        if parsed.is_ok()
+        // (The type first: every query passes here.)
+        if matches!(req.qtype, rtype::AXFR | rtype::IXFR)
+            && parsed.is_ok()
             && let Some(mut t) = transfer_out::start(zones, req, query, transport)
         {
             if transport.protocol == Protocol::Tcp {
