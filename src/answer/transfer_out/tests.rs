@@ -1,5 +1,5 @@
 //! Outbound AXFR streams, read back by an independent parser
-//! (hickory-proto); compiled for `cfg(test)` only.
+//! (hickory-proto); compiled under `#[cfg(test)]` only.
 
 use super::*;
 use crate::wire::name::parse_name_text;
