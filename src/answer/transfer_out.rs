@@ -70,14 +70,8 @@ impl std::fmt::Display for TransferError {
 enum Stage {
     /// The opening SOA (§2.2), after the question.
     Opening,
-    /// The next record: blob run, offset of its node in the run, RRset of
-    /// the node, offset of the record in the RRset's octets.
-    Body {
-        run: usize,
-        at: usize,
-        set: usize,
-        record: usize,
-    },
+    /// The record at this position, or the first one after it.
+    Body(Pos),
     /// The closing SOA.
     Closing,
     Done,
@@ -219,12 +213,7 @@ impl TransferOut {
                     match put_soa(&mut w, &snapshot) {
                         Ok(()) => {
                             self.stage = if self.stage == Stage::Opening {
-                                Stage::Body {
-                                    run: 0,
-                                    at: 0,
-                                    set: 0,
-                                    record: 0,
-                                }
+                                Stage::Body(Pos::default())
                             } else {
                                 Stage::Done
                             };
@@ -236,12 +225,7 @@ impl TransferOut {
                         }
                     }
                 }
-                Stage::Body {
-                    run,
-                    at,
-                    set,
-                    record,
-                } => match next_record(&snapshot, run, at, set, record) {
+                Stage::Body(from) => match next_record(&snapshot, from) {
                     None => {
                         self.stage = Stage::Closing;
                         continue;
@@ -255,12 +239,10 @@ impl TransferOut {
                         });
                         match written {
                             Some(Ok(len)) => {
-                                self.stage = Stage::Body {
-                                    run: pos.run,
-                                    at: pos.at,
-                                    set: pos.set,
+                                self.stage = Stage::Body(Pos {
                                     record: pos.record + len,
-                                };
+                                    ..pos
+                                });
                                 true
                             }
                             Some(Err(_)) if in_message == 0 => {
@@ -295,7 +277,9 @@ impl TransferOut {
     }
 }
 
-/// A record's place, normalised to one that exists.
+/// A record's place in a version: blob run, offset of its node in the
+/// run, RRset of the node, offset of the record in the RRset's octets.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 struct Pos {
     run: usize,
     at: usize,
@@ -303,15 +287,15 @@ struct Pos {
     record: usize,
 }
 
-/// The record at (run, at, set, record) or the first one after it, the
+/// The record at `from` or the first one after it, with its place; the
 /// apex SOA skipped (it opens and closes the transfer).
-fn next_record(
-    snapshot: &Snapshot,
-    mut run: usize,
-    mut at: usize,
-    mut set: usize,
-    mut record: usize,
-) -> Option<(Node<'_>, Pos)> {
+fn next_record(snapshot: &Snapshot, from: Pos) -> Option<(Node<'_>, Pos)> {
+    let Pos {
+        mut run,
+        mut at,
+        mut set,
+        mut record,
+    } = from;
     let apex = snapshot.apex_wire();
     loop {
         let blobs = snapshot.blob_run(run)?;

@@ -425,7 +425,7 @@ impl Secondary {
     /// The place of the zone with this apex (any case).
     fn find(&self, apex: &Name) -> Option<usize> {
         self.by_apex.find(apex_hash(apex), |i| {
-            !self.zones[i].removed && self.zones[i].config.apex.eq_ignore_case(apex)
+            self.zones[i].config.apex.eq_ignore_case(apex)
         })
     }
 

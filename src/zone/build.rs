@@ -382,7 +382,7 @@ impl SnapshotBuilder {
         let mut snapshot = Snapshot {
             apex_labels: apex.label_count() as u8,
             apex_hash,
-            // Both read from the apex below.
+            // Both taken from the apex below.
             serial: 0,
             nsec: false,
             nodes,
@@ -391,7 +391,7 @@ impl SnapshotBuilder {
             nsec3: nsec3.shared(),
             apex: apex_view,
         };
-        snapshot.read_apex_facts(apex.as_wire())?;
+        snapshot.take_apex_facts();
         snapshot.settle_order();
         Ok(Built {
             snapshot,

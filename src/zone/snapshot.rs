@@ -107,9 +107,14 @@ impl Snapshot {
         self.apex = Apex::read(&self.nodes, apex, self.apex_hash).ok_or_else(|| {
             super::ZoneError::MissingSoa(Name::from_wire(apex).unwrap_or_else(|_| Name::root()))
         })?;
+        self.take_apex_facts();
+        Ok(())
+    }
+
+    /// The serial and the denial in use, from the apex held.
+    pub(super) fn take_apex_facts(&mut self) {
         self.serial = soa_field(self.soa_rdata(), 0);
         self.nsec = self.apex.node().rrset(rtype::NSEC).is_some();
-        Ok(())
     }
 
     /// The owner of the authoritative NSEC nearest before `name` in
