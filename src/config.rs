@@ -125,6 +125,12 @@ pub struct TransferSection {
     pub io_timeout_ms: u64,
     /// Most NSEC3 iterations a transferred zone may name (RFC 9276).
     pub nsec3_max_iterations: u16,
+    /// Changes applied by IXFR that each zone keeps for IXFR out, at most
+    /// (Knot's `journal-max-depth`); 0 keeps none.
+    pub journal_max_depth: usize,
+    /// Octets of those changes each zone keeps, at most (Knot's
+    /// `journal-max-usage`, NSD's `ixfr-size`).
+    pub journal_max_usage: usize,
     /// A connection to a primary is kept open this long after a refresh,
     /// for the next zone's (as Knot's `remote-pool-timeout`); 0: a new
     /// connection per refresh.
@@ -153,6 +159,8 @@ impl Default for TransferSection {
             connect_timeout_ms: 3_000,
             io_timeout_ms: 5_000,
             nsec3_max_iterations: 150,
+            journal_max_depth: 20,
+            journal_max_usage: 1 << 20,
             connection_keep_ms: 2_000,
         }
     }
@@ -642,6 +650,10 @@ fn transfer_settings(t: &TransferSection) -> Result<TransferSettings, String> {
             max_bytes: t.max_bytes,
             max_messages: t.max_messages,
             nsec3_max_iterations: t.nsec3_max_iterations,
+            journal: crate::zone::journal::JournalLimits {
+                max_depth: t.journal_max_depth,
+                max_usage: t.journal_max_usage,
+            },
         },
         max_concurrent: t.max_concurrent,
         max_per_primary: t.max_per_primary,

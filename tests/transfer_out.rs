@@ -227,3 +227,243 @@ fn axfr_over_udp_is_not_implemented() {
     assert_eq!(rcode(&r), 4, "NOTIMP");
     assert!(r.answers.is_empty());
 }
+
+/// The zone of the IXFR chain below at `serial`: one record per version
+/// added, one changed, so every version differs from the one before.
+fn chain_zone(serial: u32) -> String {
+    let mut text = format!(
+        "$ORIGIN chain.test.\n$TTL 300\n@ SOA ns hostmaster {serial} 3600 1 600 60\n@ NS ns\nns A 192.0.2.1\n\
+         www A 192.0.2.{serial}\n"
+    );
+    for i in 0..300 {
+        text.push_str(&format!("h{i} A 198.18.1.{}\n", i % 250));
+    }
+    for s in 2..=serial {
+        text.push_str(&format!("v{s} TXT \"version {s}\"\n"));
+    }
+    text
+}
+
+/// The serial `server` answers for chain.test., if it answers.
+fn chain_serial(server: std::net::SocketAddr) -> Option<u32> {
+    let q = build_query(9, "chain.test.", 6, 1, None);
+    let r = parse(&udp(server, &q, Duration::from_millis(500))?);
+    r.answers.iter().find_map(|a| match a.data {
+        hickory_proto::rr::RData::SOA(ref s) => Some(s.serial),
+        _ => None,
+    })
+}
+
+/// How many times `needle` is in `text`.
+fn count(text: &str, needle: &str) -> usize {
+    text.matches(needle).count()
+}
+
+/// Issue 11, step 2: a Knot primary feeds zonecast by IXFR; zonecast
+/// keeps the changes it applied and feeds them on by IXFR to a Knot
+/// secondary and a zonecast secondary (RFC 1995 §4), from its journal on
+/// disk after a restart too; a client older than the journal reaches gets
+/// the zone AXFR-style. At each step all four serve the same records.
+#[test]
+fn changes_reach_knot_and_zonecast_secondaries_by_ixfr_from_our_journal() {
+    let zc_port = free_port();
+    let primary = Knot::start(
+        "",
+        &format!(
+            "remote:\n  - id: zc\n    address: 127.0.0.1@{zc_port}\n\
+             acl:\n  - id: xfr\n    address: 127.0.0.0/8\n    action: transfer\n\
+             zone:\n  - domain: chain.test.\n    notify: zc\n    acl: xfr\n    journal-content: all\n    zonefile-load: difference\n"
+        ),
+        &[("chain.test.zone", &chain_zone(1))],
+        "chain.test.",
+    );
+    let hub_config = format!(
+        "[server]\nlisten = [\"127.0.0.1:{zc_port}\"]\nworkers = 2\n\
+         [transfer]\njournal_max_depth = 3\n\
+         [[zone]]\nname = \"chain.test.\"\nfile = \"chain.zone\"\nprimaries = [\"{}\"]\nallow_transfer = [\"127.0.0.0/8\"]\n",
+        primary.addr
+    );
+    let mut hub = Zonecast::start_with_config(tempfile::tempdir().unwrap(), &hub_config);
+    assert!(
+        wait_until(Duration::from_secs(20), || chain_serial(hub.addr)
+            == Some(1)),
+        "{}",
+        hub.process.log()
+    );
+    let edge = Knot::start(
+        "",
+        &format!(
+            "remote:\n  - id: hub\n    address: {}@{}\n\
+             acl:\n  - id: from-hub\n    address: 127.0.0.0/8\n    action: [notify, transfer]\n\
+             zone:\n  - domain: chain.test.\n    master: hub\n    acl: from-hub\n    zonefile-sync: -1\n    journal-content: changes\n",
+            hub.addr.ip(),
+            hub.addr.port()
+        ),
+        &[],
+        "chain.test.",
+    );
+    // A zonecast edge whose refresh is clamped to a second, so it checks
+    // the hub by itself (zonecast sends no NOTIFY yet); the Knot edge
+    // refreshes when told.
+    let mut zc_edge = Zonecast::start(
+        "[transfer]\nrefresh_min_s = 1\nrefresh_max_s = 1\n",
+        &format!(
+            "[[zone]]\nname = \"chain.test.\"\nfile = \"chain.zone\"\nprimaries = [\"{}\"]\nallow_transfer = [\"127.0.0.1\"]\n",
+            hub.addr
+        ),
+        &[],
+    );
+    let all_at = |serial: u32| {
+        wait_until(Duration::from_secs(20), || {
+            [primary.addr, hub.addr, zc_edge.addr]
+                .iter()
+                .all(|a| chain_serial(*a) == Some(serial))
+                && {
+                    // Knot takes the change when asked to refresh.
+                    if chain_serial(edge.addr) != Some(serial) {
+                        edge.knotc(&["zone-refresh", "chain.test."]);
+                        std::thread::sleep(Duration::from_millis(200));
+                    }
+                    chain_serial(edge.addr) == Some(serial)
+                }
+        })
+    };
+    let same_everywhere = |serial: u32, hub: &Zonecast, zc_edge: &Zonecast| {
+        let (reference, raw) = axfr_lines(primary.addr, "chain.test.", None);
+        assert_eq!(reference.len(), 304 + serial as usize - 1, "{raw}");
+        for (who, addr) in [
+            ("hub", hub.addr),
+            ("Knot edge", edge.addr),
+            ("zonecast edge", zc_edge.addr),
+        ] {
+            let (lines, raw) = axfr_lines(addr, "chain.test.", None);
+            let first_difference = lines.iter().zip(&reference).find(|(a, b)| a != b);
+            assert!(
+                lines.len() == reference.len() && first_difference.is_none(),
+                "{who} at serial {serial}: {} records, {} at the primary; first difference {first_difference:?}\n{}",
+                lines.len(),
+                reference.len(),
+                raw.lines().take(8).collect::<Vec<_>>().join("\n")
+            );
+        }
+    };
+    assert!(
+        all_at(1),
+        "first sync:\n{}\n{}",
+        edge.process.log(),
+        hub.process.log()
+    );
+    same_everywhere(1, &hub, &zc_edge);
+
+    // One change: the primary's IXFR to the hub, the hub's to both edges.
+    let update = |serial: u32, hub: &Zonecast| {
+        write_atomically(
+            &primary.dir.path().join("chain.test.zone"),
+            &chain_zone(serial),
+            None,
+        );
+        primary.knotc_ok(&["-b", "zone-reload", "chain.test."]);
+        assert!(
+            wait_until(Duration::from_secs(20), || chain_serial(hub.addr)
+                == Some(serial)),
+            "the hub did not take serial {serial}:\n{}",
+            hub.process.log()
+        );
+    };
+    update(2, &hub);
+    assert!(all_at(2), "{}\n{}", edge.process.log(), hub.process.log());
+    same_everywhere(2, &hub, &zc_edge);
+    let hub_log = hub.process.log();
+    assert!(
+        hub_log.contains("IXFR from") && hub_log.contains("serial 1 -> 2"),
+        "{hub_log}"
+    );
+    assert!(
+        hub_log.contains("[chain.test.] IXFR (the changes from the journal) to 127.0.0.1:"),
+        "{hub_log}"
+    );
+    let edge_log = edge.process.log();
+    assert!(edge_log.contains("IXFR, incoming"), "{edge_log}");
+    assert!(!edge_log.contains("AXFR-style"), "{edge_log}");
+    assert!(
+        zc_edge
+            .process
+            .wait_for_log("IXFR from", Duration::from_secs(5))
+    );
+    assert!(
+        zc_edge
+            .process
+            .log()
+            .contains(&format!("IXFR from {}: serial 1 -> 2", hub.addr)),
+        "{}",
+        zc_edge.process.log()
+    );
+
+    // Two changes while the Knot edge is not told: one IXFR carries both.
+    let edge_ixfrs = count(&edge.process.log(), "IXFR, incoming");
+    update(3, &hub);
+    update(4, &hub);
+    assert!(all_at(4), "{}", edge.process.log());
+    same_everywhere(4, &hub, &zc_edge);
+    assert!(count(&edge.process.log(), "IXFR, incoming") > edge_ixfrs);
+    assert!(
+        !edge.process.log().contains("AXFR-style"),
+        "{}",
+        edge.process.log()
+    );
+
+    // The hub restarts: its journal comes back from disk with its copy.
+    update(5, &hub);
+    assert!(
+        wait_until(Duration::from_secs(20), || chain_serial(zc_edge.addr)
+            == Some(5)),
+        "{}",
+        zc_edge.process.log()
+    );
+    hub.process.terminate();
+    let dir = hub.dir;
+    assert!(dir.path().join("chain.zone.journal").exists());
+    let mut hub = Zonecast::start_with_config(dir, &hub_config);
+    assert!(wait_until(Duration::from_secs(10), || chain_serial(
+        hub.addr
+    ) == Some(5)));
+    let before = count(&edge.process.log(), "IXFR, incoming");
+    assert!(all_at(5), "{}\n{}", edge.process.log(), hub.process.log());
+    assert!(count(&edge.process.log(), "IXFR, incoming") > before);
+    assert!(
+        !edge.process.log().contains("AXFR-style"),
+        "{}",
+        edge.process.log()
+    );
+    assert!(
+        hub.process.wait_for_log(
+            "[chain.test.] IXFR (the changes from the journal) to 127.0.0.1:",
+            Duration::from_secs(5)
+        ),
+        "{}",
+        hub.process.log()
+    );
+    same_everywhere(5, &hub, &zc_edge);
+
+    // Four changes behind a journal of three: the Knot edge, at 5, gets
+    // the zone AXFR-style (RFC 1995 §4) and serves it all the same.
+    for s in 6..=9 {
+        update(s, &hub);
+    }
+    assert!(all_at(9), "{}\n{}", edge.process.log(), hub.process.log());
+    same_everywhere(9, &hub, &zc_edge);
+    assert!(
+        hub.process.wait_for_log(
+            "[chain.test.] IXFR (the whole zone, AXFR-style) to 127.0.0.1:",
+            Duration::from_secs(5)
+        ),
+        "{}",
+        hub.process.log()
+    );
+    assert!(
+        edge.process.log().contains("AXFR-style"),
+        "{}",
+        edge.process.log()
+    );
+    zc_edge.process.terminate();
+}

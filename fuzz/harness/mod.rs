@@ -395,6 +395,10 @@ pub fn transfer(data: &[u8]) {
         max_bytes: 1 << 20,
         max_messages: 200,
         nsec3_max_iterations: 150,
+        journal: zonecast::zone::journal::JournalLimits {
+            max_depth: 20,
+            max_usage: 1 << 20,
+        },
     };
     let key = (mode & 2 == 2).then(key);
     let mut ex = Exchange::new(&apex, key, limits, current.clone(), 7);

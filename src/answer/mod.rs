@@ -244,8 +244,15 @@ impl Responder {
             if transport.protocol == Protocol::Tcp {
                 return Outcome::Transfer(StartedTransfer(Box::new(t)));
             }
-            // IXFR over UDP: the one message of our SOA.
-            return match t.next_message(out) {
+            // IXFR over UDP: the changes if they fit in one message of
+            // the client's size, else our SOA alone (RFC 1995 §2).
+            t.set_limit(self.size_limit(req, transport));
+            let mut n = t.next_message(out);
+            if !t.is_done() {
+                t.answer_by_soa();
+                n = t.next_message(out);
+            }
+            return match n {
                 Ok(Some(n)) => Outcome::Reply(n),
                 _ => Outcome::Drop,
             };

@@ -1,5 +1,7 @@
-//! Outbound AXFR (RFC 5936), sans I/O: the messages of one transfer,
-//! made one at a time from the version the transfer started on. The
+//! Outbound AXFR (RFC 5936) and IXFR (RFC 1995), sans I/O: the messages
+//! of one transfer, made one at a time from the version the transfer
+//! started on, and for an incremental IXFR from that version's journal
+//! ([`crate::zone::journal`]). The
 //! transfer holds that version (an `Arc`), so a new version published
 //! meanwhile changes nothing for it (§4.1.3 asks for one consistent
 //! version), and the zone is never copied: each message is written
@@ -26,6 +28,7 @@ use crate::wire::name::{NameBuf, SuffixHashes};
 use crate::wire::rdata::compresses_names;
 use crate::wire::serial::Serial;
 use crate::wire::writer::{CompressionTable, MessageWriter, Owner, Section};
+use crate::zone::journal::ChangeRecords;
 use crate::zone::node::Node;
 use crate::zone::{Snapshot, ZoneSet};
 
@@ -46,6 +49,9 @@ pub enum TransferError {
     RecordTooLarge { owner: Vec<u8>, rtype: u16 },
     /// The output buffer cannot hold a header and the question.
     BufferTooSmall,
+    /// A journal change holds a malformed record (checked when it was
+    /// made or read from disk: not expected).
+    BadJournal,
 }
 
 impl std::fmt::Display for TransferError {
@@ -61,6 +67,7 @@ impl std::fmt::Display for TransferError {
                 )
             }
             TransferError::BufferTooSmall => write!(f, "no room for the question"),
+            TransferError::BadJournal => write!(f, "a journal change holds a malformed record"),
         }
     }
 }
@@ -72,6 +79,12 @@ enum Stage {
     Opening,
     /// The record at this position, or the first one after it.
     Body(Pos),
+    /// The record of journal change `change` at offset `at` of its
+    /// octets (an incremental IXFR, RFC 1995 §4).
+    Changes {
+        change: usize,
+        at: usize,
+    },
     /// The closing SOA.
     Closing,
     Done,
@@ -101,23 +114,36 @@ pub(super) fn start(
         return None;
     }
     let snapshot = zone.snapshot().as_ref().map(Arc::clone)?;
-    let mut t = TransferOut::new(snapshot, req.id, req.qname.clone());
-    if req.qtype == rtype::IXFR {
-        // RFC 1995 §4: without the diffs, the whole zone, AXFR-style;
-        // §2: a client as new as we are gets our SOA alone, and so does
-        // one asking over UDP (the zone would not fit).
-        let theirs = Message::new_checked(query)
-            .ok()
-            .and_then(|m| m.parse().ok())
-            .and_then(|s| soa_serial(query, s.authorities(), t.snapshot.apex_wire()));
-        let current = theirs.is_some_and(|c| !Serial(t.serial()).is_newer_than(Serial(c)));
-        t.qtype = rtype::IXFR;
-        if current || transport.protocol != Protocol::Tcp {
-            t.stage = Stage::Closing;
-            t.single_soa = true;
-        }
+    if req.qtype == rtype::AXFR {
+        return Some(TransferOut::new(snapshot, req.id, req.qname.clone()));
     }
-    Some(t)
+    let theirs = Message::new_checked(query)
+        .ok()
+        .and_then(|m| m.parse().ok())
+        .and_then(|s| soa_serial(query, s.authorities(), snapshot.apex_wire()));
+    let tcp = transport.protocol == Protocol::Tcp;
+    Some(TransferOut::ixfr(
+        snapshot,
+        req.id,
+        req.qname.clone(),
+        theirs,
+        tcp,
+    ))
+}
+
+/// Where the changes from serial `theirs` start in the journal of
+/// `snapshot`, if they are there and carry less than the whole zone
+/// (RFC 1995 §2 lets a server send the zone instead when that is
+/// shorter).
+fn incremental_start(snapshot: &Snapshot, theirs: u32) -> Option<usize> {
+    let journal = snapshot.journal()?;
+    let start = journal.start_of(theirs)?;
+    let octets: usize = journal
+        .chain_from(theirs)?
+        .iter()
+        .map(|c| c.wire().len())
+        .sum();
+    (octets <= snapshot.wire_size()).then_some(start)
 }
 
 /// One outbound AXFR.
@@ -131,6 +157,10 @@ pub struct TransferOut {
     qtype: u16,
     /// Only the SOA goes (an IXFR client up to date, or over UDP).
     single_soa: bool,
+    /// An IXFR answered from the journal, from this change on.
+    incremental: Option<usize>,
+    /// The largest message to make.
+    limit: usize,
     stage: Stage,
     table: CompressionTable,
     messages: usize,
@@ -147,6 +177,8 @@ impl TransferOut {
             qname,
             qtype: rtype::AXFR,
             single_soa: false,
+            incremental: None,
+            limit: MESSAGE_MAX,
             stage: Stage::Opening,
             table: CompressionTable::new(TABLE_SLOTS),
             messages: 0,
@@ -154,8 +186,46 @@ impl TransferOut {
         }
     }
 
+    /// An IXFR of `snapshot` for a client at serial `theirs` (the SOA of
+    /// its query's authority section, RFC 1995 §3).
+    pub fn ixfr(
+        snapshot: Arc<Snapshot>,
+        id: u16,
+        qname: NameBuf,
+        theirs: Option<u32>,
+        tcp: bool,
+    ) -> Self {
+        let mut t = TransferOut::new(snapshot, id, qname);
+        t.qtype = rtype::IXFR;
+        // §4: the changes from the journal when it has them, else the
+        // whole zone, AXFR-style; §2: a client as new as we are gets our
+        // SOA alone, and so does one over UDP whose changes we lack.
+        let current = theirs.is_some_and(|c| !Serial(t.serial()).is_newer_than(Serial(c)));
+        t.incremental = theirs.and_then(|c| incremental_start(&t.snapshot, c));
+        if current || (t.incremental.is_none() && !tcp) {
+            t.answer_by_soa();
+        }
+        t
+    }
+
     pub fn is_done(&self) -> bool {
         self.stage == Stage::Done
+    }
+
+    /// Messages of at most `limit` octets (and never above
+    /// [`MESSAGE_MAX`]): a UDP answer's size.
+    pub fn set_limit(&mut self, limit: usize) {
+        self.limit = limit.min(MESSAGE_MAX);
+    }
+
+    /// Answers by the current SOA alone, from the start: an IXFR client
+    /// as new as we are, or one over UDP whose changes do not fit in one
+    /// message (RFC 1995 §2).
+    pub fn answer_by_soa(&mut self) {
+        self.single_soa = true;
+        self.incremental = None;
+        self.stage = Stage::Closing;
+        (self.messages, self.records) = (0, 0);
     }
 
     /// Messages and records sent so far.
@@ -170,10 +240,11 @@ impl TransferOut {
 
     /// What was asked and how it is answered, for the log.
     pub fn kind(&self) -> &'static str {
-        match (self.qtype, self.single_soa) {
-            (rtype::AXFR, _) => "AXFR",
-            (_, false) => "IXFR (the whole zone, AXFR-style)",
-            (_, true) => "IXFR (our SOA alone)",
+        match (self.qtype, self.single_soa, self.incremental) {
+            (rtype::AXFR, _, _) => "AXFR",
+            (_, true, _) => "IXFR (our SOA alone)",
+            (_, false, Some(_)) => "IXFR (the changes from the journal)",
+            (_, false, None) => "IXFR (the whole zone, AXFR-style)",
         }
     }
 
@@ -193,7 +264,7 @@ impl TransferOut {
         let mut w =
             MessageWriter::new(out, &mut self.table).map_err(|_| TransferError::BufferTooSmall)?;
         // A smaller buffer (a UDP answer's) makes smaller messages.
-        w.set_limit(MESSAGE_MAX.min(room));
+        w.set_limit(self.limit.min(room));
         let mut h = w.header();
         h.set_id(self.id);
         h.set_flags(flag::QR | flag::AA);
@@ -212,12 +283,49 @@ impl TransferOut {
                     let mark = w.mark();
                     match put_soa(&mut w, &snapshot) {
                         Ok(()) => {
-                            self.stage = if self.stage == Stage::Opening {
-                                Stage::Body(Pos::default())
-                            } else {
-                                Stage::Done
+                            self.stage = match (self.stage, self.incremental) {
+                                (Stage::Opening, Some(change)) => Stage::Changes { change, at: 0 },
+                                (Stage::Opening, None) => Stage::Body(Pos::default()),
+                                _ => Stage::Done,
                             };
                             true
+                        }
+                        Err(_) => {
+                            w.rollback(mark);
+                            false
+                        }
+                    }
+                }
+                Stage::Changes { change, at } => {
+                    let Some(c) = snapshot.journal().and_then(|j| j.change(change)) else {
+                        self.stage = Stage::Closing;
+                        continue;
+                    };
+                    let Some(rest) = c.wire().get(at..).filter(|r| !r.is_empty()) else {
+                        self.stage = Stage::Changes {
+                            change: change + 1,
+                            at: 0,
+                        };
+                        continue;
+                    };
+                    let r = ChangeRecords::of(rest)
+                        .next()
+                        .and_then(Result::ok)
+                        .ok_or(TransferError::BadJournal)?;
+                    let mark = w.mark();
+                    match put_one(&mut w, r.owner, r.rtype, r.rec) {
+                        Ok(()) => {
+                            self.stage = Stage::Changes {
+                                change,
+                                at: at + r.owner.len() + r.rec.len(),
+                            };
+                            true
+                        }
+                        Err(_) if in_message == 0 => {
+                            return Err(TransferError::RecordTooLarge {
+                                owner: r.owner.to_vec(),
+                                rtype: r.rtype,
+                            });
                         }
                         Err(_) => {
                             w.rollback(mark);

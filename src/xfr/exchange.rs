@@ -18,6 +18,7 @@ use crate::wire::iana::{class, rcode, rtype};
 use crate::wire::serial::Serial;
 use crate::wire::{Message, Name};
 use crate::zone::diff::apply;
+use crate::zone::journal::{Change, Journal};
 use crate::zone::snapshot::soa_field;
 use crate::zone::{Snapshot, ZoneError};
 
@@ -302,6 +303,14 @@ impl Exchange {
                 };
                 match apply(&current, &diffs) {
                     Ok(snapshot) => {
+                        // What this node applied is what it can give the
+                        // secondaries it feeds (RFC 1995 §4).
+                        let journal = Journal::extended(
+                            current.journal().map(|j| &**j),
+                            diffs.iter().map(Change::from_diff),
+                            self.limits.journal,
+                        );
+                        let snapshot = snapshot.with_journal(journal);
                         self.check_iterations(&snapshot)?;
                         Ok(Step::Done(Outcome::Transferred(Box::new(Transferred {
                             kind: TransferKind::Ixfr,

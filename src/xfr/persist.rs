@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use super::secondary::PersistRequest;
 use super::timers_log::{LogEntry, LogWriter, dir_of};
 use crate::zone::Snapshot;
+use crate::zone::journal::Journal;
 use crate::zone::text::write_zone_file;
 
 /// What survives a restart besides the zone itself.
@@ -35,6 +36,32 @@ pub fn state_path(zone_file: &Path) -> PathBuf {
     let mut p = zone_file.as_os_str().to_owned();
     p.push(".state");
     PathBuf::from(p)
+}
+
+/// The journal file beside a zone's copy: the changes that led to the
+/// copy's version ([`crate::zone::journal`]), for IXFR out after a
+/// restart.
+pub fn journal_path(zone_file: &Path) -> PathBuf {
+    let mut p = zone_file.as_os_str().to_owned();
+    p.push(".journal");
+    PathBuf::from(p)
+}
+
+/// The journal kept beside the copy of serial `serial`, if there is one
+/// that leads to it; a journal that does not is an error, and the copy
+/// is served without one (clients behind get the zone AXFR-style).
+pub fn load_journal(zone_file: &Path, serial: u32) -> Result<Option<Arc<Journal>>, String> {
+    let path = journal_path(zone_file);
+    let file = match std::fs::read(&path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
+    };
+    match Journal::decode(&file, serial) {
+        Ok(j) if j.depth() == 0 => Ok(None),
+        Ok(j) => Ok(Some(Arc::new(j))),
+        Err(e) => Err(format!("{}: {e}", path.display())),
+    }
 }
 
 /// A file written beside the one it will replace (and closed: a batch
@@ -285,7 +312,7 @@ fn write_loop(shared: &(Mutex<Pending>, Condvar)) {
         };
         let mut gone = Vec::with_capacity(deletes.len());
         for file in deletes {
-            for f in [state_path(&file), file.to_path_buf()] {
+            for f in [state_path(&file), journal_path(&file), file.to_path_buf()] {
                 match std::fs::remove_file(&f) {
                     Ok(()) => tracing::debug!("deleted {}", f.display()),
                     Err(e) if e.kind() == io::ErrorKind::NotFound => {}
@@ -353,6 +380,9 @@ fn write_batch(batch: Vec<PersistRequest>, log: &mut LogWriter) {
     let started = std::time::Instant::now();
     let mut files = Vec::with_capacity(batch.len());
     let mut failed = std::collections::HashSet::new();
+    // Journals of versions taken whole: the changes before no longer
+    // lead to the copy.
+    let mut stale_journals = Vec::new();
     for req in &batch {
         if let Some(s) = &req.snapshot {
             match write_beside(&req.file, |w| zone_text(w, s)) {
@@ -360,7 +390,22 @@ fn write_batch(batch: Vec<PersistRequest>, log: &mut LogWriter) {
                 Err(err) => {
                     tracing::error!("[{}] cannot write {}: {err}", req.apex, req.file.display());
                     failed.insert(req.file.to_path_buf());
+                    continue;
                 }
+            }
+            let path = journal_path(&req.file);
+            match s.journal() {
+                // A loaded copy checks that its journal ends at its
+                // serial: a crash between the two renames loses the
+                // journal, never serves a wrong one.
+                Some(j) => match write_beside(&path, |w| w.write_all(&j.encode())) {
+                    Ok(w) => files.push(w),
+                    Err(err) => {
+                        tracing::error!("[{}] cannot write {}: {err}", req.apex, path.display());
+                        stale_journals.push(path);
+                    }
+                },
+                None => stale_journals.push(path),
             }
         }
     }
@@ -374,6 +419,13 @@ fn write_batch(batch: Vec<PersistRequest>, log: &mut LogWriter) {
                 tracing::error!("cannot write {}: {err}", path.display());
                 failed.insert(path);
             }
+        }
+    }
+    for path in stale_journals {
+        match std::fs::remove_file(&path) {
+            Ok(()) => tracing::debug!("deleted {}", path.display()),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => tracing::error!("cannot delete {}: {e}", path.display()),
         }
     }
     let states: Vec<(Arc<Path>, LogEntry)> = batch
@@ -444,6 +496,72 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(names.len(), 2, "{names:?}");
+    }
+
+    /// A version with a journal is written with it; the journal reads
+    /// back for that copy only, and goes when a version taken whole
+    /// replaces the copy.
+    #[test]
+    fn the_journal_goes_to_disk_with_its_copy() {
+        use crate::zone::journal::{Change, Journal, JournalLimits};
+        let dir = tempfile::tempdir().unwrap();
+        let apex = parse_name_text("example.com.", None).unwrap();
+        let zone = |serial: u32, a: u8| {
+            let text =
+                format!("$TTL 60\n@ SOA ns hm {serial} 2 3 4 5\n@ NS ns\nns A 192.0.2.{a}\n");
+            crate::zone::load_zone_text(text.as_bytes(), "t", &apex)
+                .unwrap()
+                .snapshot
+        };
+        let rr = |text: &str| {
+            let text = format!("$TTL 60\n{text}");
+            crate::zone::text::ZoneFileReader::new(text.as_bytes(), "t", apex.clone())
+                .next_record()
+                .unwrap()
+                .unwrap()
+        };
+        let diff = crate::zone::Diff {
+            old_soa: rr("@ SOA ns hm 1 2 3 4 5"),
+            removed: vec![rr("ns A 192.0.2.1")],
+            new_soa: rr("@ SOA ns hm 2 2 3 4 5"),
+            added: vec![rr("ns A 192.0.2.2")],
+        };
+        let limits = JournalLimits {
+            max_depth: 5,
+            max_usage: 1 << 16,
+        };
+        let journal = Journal::extended(None, [Change::from_diff(&diff)], limits);
+        let v2 = zone(2, 2).with_journal(journal.clone());
+        assert!(v2.journal().is_some());
+        let file: Arc<Path> = dir.path().join("example.com.zone").into();
+        let request = |snapshot: Snapshot| PersistRequest {
+            apex: apex.clone(),
+            file: file.clone(),
+            state: SavedState {
+                serial: snapshot.serial(),
+                refreshed_at: 1,
+                expires_at: 2,
+            },
+            snapshot: Some(Arc::new(snapshot)),
+        };
+        let p = Persister::start().unwrap();
+        p.submit(request(v2));
+        p.stop();
+        assert_eq!(load_journal(&file, 2).unwrap(), journal);
+        let wrong = load_journal(&file, 3).unwrap_err();
+        assert!(
+            wrong.contains("journal ends at serial 2, the copy is at 3"),
+            "{wrong}"
+        );
+        // A version taken whole: no journal beside it any more.
+        let p = Persister::start().unwrap();
+        p.submit(request(zone(7, 9)));
+        p.stop();
+        assert!(!journal_path(&file).exists());
+        assert_eq!(load_journal(&file, 7).unwrap(), None);
+        // A damaged journal is an error, not a crash.
+        std::fs::write(journal_path(&file), b"zcjrnl\x00\x01\x00\x00").unwrap();
+        assert!(load_journal(&file, 7).is_err());
     }
 
     /// A batch larger than the open-file limit is written whole: files

@@ -21,7 +21,7 @@ use mio::{Events, Interest, Poll, Token, Waker};
 
 use super::TransferSettings;
 use super::catalog::{CatalogConfig, Consumer, MemberChange, members_path};
-use super::persist::Persister;
+use super::persist::{Persister, load_journal};
 pub use super::secondary::SecondaryZone;
 use super::secondary::{Action, ConnError, ConnId, LoadedCopy, Millis, Secondary};
 use super::timers::SoaTimers;
@@ -314,6 +314,13 @@ fn load_from_disk(
                 z.apex
             );
             return None;
+        }
+    };
+    let snapshot = match load_journal(&z.file, snapshot.serial()) {
+        Ok(journal) => snapshot.with_journal(journal),
+        Err(e) => {
+            tracing::warn!("[{}] journal not usable, serving without it: {e}", z.apex);
+            snapshot
         }
     };
     let expire = settings.policy.clamp(SoaTimers::of(&snapshot)).expire as u64 * 1000;

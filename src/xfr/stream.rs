@@ -23,6 +23,9 @@ pub struct Limits {
     /// Most NSEC3 iterations a zone may name (RFC 9276 §3.2): every
     /// NXDOMAIN costs that many hashes, plus one, per name hashed.
     pub nsec3_max_iterations: u16,
+    /// How many of the changes applied by IXFR each zone keeps, for the
+    /// secondaries it feeds.
+    pub journal: crate::zone::journal::JournalLimits,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Error)]

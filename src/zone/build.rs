@@ -390,6 +390,7 @@ impl SnapshotBuilder {
             record_count: u32::try_from(kept.len() + nsec3.record_count()).unwrap_or(u32::MAX),
             nsec3: nsec3.shared(),
             apex: apex_view,
+            journal: None,
         };
         snapshot.take_apex_facts();
         snapshot.settle_order();

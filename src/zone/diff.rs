@@ -162,6 +162,9 @@ pub fn apply(base: &Snapshot, diffs: &[Diff]) -> Result<Snapshot, DiffError> {
         serial = d.to_serial();
     }
     next.serial = serial;
+    // The base's journal ends at the base's serial; the caller, who knows
+    // the limits, gives the new version its own.
+    next.journal = None;
     next.record_count = u32::try_from(records.max(0)).unwrap_or(u32::MAX);
     rebuild_touched(&mut next, touched)?;
     let param = next

@@ -10,6 +10,7 @@ pub mod apex;
 pub mod build;
 pub mod canonical;
 pub mod diff;
+pub mod journal;
 pub mod load;
 pub mod name_table;
 pub mod node;

@@ -2,6 +2,7 @@
 
 use super::apex::Apex;
 use super::canonical::CanonicalOrder;
+use super::journal::Journal;
 use super::node::{Node, flags};
 use super::node_map::NodeMap;
 use super::nsec3::Nsec3Chain;
@@ -32,6 +33,9 @@ pub struct Snapshot {
     /// Held in 32 bits, as a snapshot is held per zone: a transfer is
     /// limited far below (`transfer.max_records`).
     pub(super) record_count: u32,
+    /// The changes that led here, for IXFR out; none for a zone read
+    /// from a file or taken whole.
+    pub(super) journal: Option<Arc<Journal>>,
 }
 
 impl core::fmt::Debug for Snapshot {
@@ -258,6 +262,25 @@ impl Snapshot {
         } else {
             self.nsec3.blob_run(i - shards)
         }
+    }
+
+    /// The changes that led to this version, if any were kept.
+    pub fn journal(&self) -> Option<&Arc<Journal>> {
+        self.journal.as_ref()
+    }
+
+    /// This version with `journal`, whose newest change must end at its
+    /// serial (a journal of another version would tell a client wrong
+    /// changes; one that does not fit is dropped).
+    pub fn with_journal(mut self, journal: Option<Arc<Journal>>) -> Snapshot {
+        self.journal = journal.filter(|j| j.newest() == Some(self.serial));
+        self
+    }
+
+    /// The octets a whole transfer of this version carries, about: its
+    /// node blobs. An IXFR whose changes are more is sent AXFR-style.
+    pub fn wire_size(&self) -> usize {
+        (0..).map_while(|i| self.blob_run(i)).map(<[u8]>::len).sum()
     }
 
     /// Heap octets held (shared parts counted fully).

@@ -14,6 +14,10 @@ const LIMITS: Limits = Limits {
     max_bytes: 1 << 22,
     max_messages: 1000,
     nsec3_max_iterations: 150,
+    journal: crate::zone::journal::JournalLimits {
+        max_depth: 20,
+        max_usage: 1 << 20,
+    },
 };
 
 fn apex() -> Name {
@@ -186,6 +190,31 @@ fn newer_serial_brings_an_ixfr() {
         www.rrset(rtype::A).unwrap().rdatas().next().unwrap(),
         &[192, 0, 2, 3]
     );
+    // The change applied is kept for the secondaries of this node.
+    let journal = t.snapshot.journal().expect("a journal");
+    assert_eq!(
+        (journal.oldest(), journal.newest(), journal.depth()),
+        (Some(5), Some(6), 1)
+    );
+    let types: Vec<u16> = journal
+        .change(0)
+        .unwrap()
+        .records()
+        .map(|r| r.unwrap().rtype)
+        .collect();
+    assert_eq!(types, [rtype::SOA, rtype::A, rtype::SOA, rtype::A]);
+}
+
+/// A version taken whole (AXFR) holds no journal: the changes before it
+/// no longer lead to it.
+#[test]
+fn a_whole_zone_starts_without_a_journal() {
+    let mut p = Primary::new(6, "www A 192.0.2.3\n");
+    p.ixfr_rcode = Some(4);
+    let mut ex = Exchange::new(&apex(), None, LIMITS, Some(snapshot(5, "")), 1);
+    let t = transferred(drive(&mut ex, &mut p).unwrap());
+    assert_eq!(t.kind, TransferKind::Axfr);
+    assert!(t.snapshot.journal().is_none());
 }
 
 #[test]

@@ -29,6 +29,10 @@ fn settings(max_concurrent: usize, max_per_primary: usize) -> TransferSettings {
             max_bytes: 1 << 22,
             max_messages: 1000,
             nsec3_max_iterations: 150,
+            journal: crate::zone::journal::JournalLimits {
+                max_depth: 20,
+                max_usage: 1 << 20,
+            },
         },
         max_concurrent,
         max_per_primary,

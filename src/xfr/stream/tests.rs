@@ -25,6 +25,10 @@ const LIMITS: Limits = Limits {
     max_bytes: 1 << 20,
     max_messages: 100,
     nsec3_max_iterations: 150,
+    journal: crate::zone::journal::JournalLimits {
+        max_depth: 20,
+        max_usage: 1 << 20,
+    },
 };
 
 fn run(qtype: u16, ours: Option<u32>, records: &[Rr], per: usize) -> Result<Received, StreamError> {
