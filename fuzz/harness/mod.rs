@@ -9,6 +9,7 @@
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::{Arc, OnceLock};
 
+use zonecast::answer::transfer_out::TransferOut;
 use zonecast::answer::{
     Lookahead, MAX_MESSAGE, MIN_UDP_PAYLOAD, Outcome, Protocol, Request, Responder,
     ResponderConfig, Scratch, Transport,
@@ -23,9 +24,8 @@ use zonecast::wire::rdata::{Fields, check_rdata, read_rdata};
 use zonecast::wire::serial::Serial;
 use zonecast::wire::tsig::TsigRdata;
 use zonecast::wire::{Message, Name, Sections};
-use zonecast::xfr::encode::encode_transfer;
 use zonecast::xfr::exchange::{Exchange, Outcome as XfrOutcome, Step};
-use zonecast::xfr::stream::Limits;
+use zonecast::xfr::stream::{Limits, Received, TransferStream};
 use zonecast::zone::text::{RdataDisplay, write_zone_file};
 use zonecast::zone::{NotifyPolicy, Rr, Snapshot, Zone, ZoneSet, load_zone_text};
 
@@ -377,6 +377,27 @@ fn records_of(s: &Snapshot) -> Vec<Rr> {
         .collect()
 }
 
+/// Two zones' records are the same; else the records only one has.
+fn assert_same(got: &[Rr], want: &[Rr], what: &str) {
+    if got != want {
+        let only_got: Vec<String> = got
+            .iter()
+            .filter(|r| !want.contains(r))
+            .map(Rr::to_string)
+            .collect();
+        let only_want: Vec<String> = want
+            .iter()
+            .filter(|r| !got.contains(r))
+            .map(Rr::to_string)
+            .collect();
+        panic!(
+            "{what}: {} records against {}; only in what came back: {only_got:?}; only in the zone: {only_want:?}",
+            got.len(),
+            want.len()
+        );
+    }
+}
+
 /// A refresh driven by arbitrary messages from the "primary". The first
 /// octet picks the case: bit 0 holds a zone (SOA query, then IXFR) or
 /// not (AXFR at once); bit 1 signs with a key; bit 2 leaves the message
@@ -440,35 +461,63 @@ pub fn transfer(data: &[u8]) {
             new.serial()
         );
     }
-    // The new zone goes out by AXFR and comes back the same.
+    // The new zone goes out as we serve it, by AXFR, and our own inbound
+    // stream reads it back as the same zone.
     let records = records_of(new);
-    let mut check = Exchange::new(&apex, None, limits, None, 9);
-    let q = check.start(NOW);
-    let id = u16::from_be_bytes([q[2], q[3]]);
-    let mut soa_first = records.clone();
-    let soa = soa_first
-        .iter()
-        .position(|r| r.rtype == rtype::SOA)
-        .expect("a zone has an SOA");
-    let soa = soa_first.remove(soa);
-    let mut ordered = vec![soa.clone()];
-    ordered.extend(soa_first);
-    ordered.push(soa);
-    let mut again = None;
-    for m in encode_transfer(id, apex.as_wire(), rtype::AXFR, &ordered, 50) {
-        match check
-            .on_message(&m, NOW)
-            .expect("our own AXFR of a good zone")
-        {
-            Step::Done(o) => again = Some(o),
-            Step::Continue => {}
-            Step::Send(_) => panic!("AXFR does not ask again"),
+    let new = Arc::new(t.snapshot);
+    let back = serve_and_receive(&new, rtype::AXFR, None, limits);
+    let Received::Zone { builder, .. } = back else {
+        panic!("our AXFR read back as something else");
+    };
+    let back = builder.finish().expect("our own AXFR builds");
+    assert_same(&records_of(&back.snapshot), &records, "AXFR round trip");
+    // After an IXFR the change went to the journal: served by IXFR to a
+    // client at the old serial, it makes the new zone from the old.
+    if let (Some(old), Some(_)) = (&current, new.journal()) {
+        match serve_and_receive(&new, rtype::IXFR, Some(old.serial()), limits) {
+            Received::Diffs { diffs, .. } => {
+                let applied =
+                    zonecast::zone::diff::apply(old, &diffs).expect("our own diffs apply");
+                assert_same(&records_of(&applied), &records, "IXFR round trip");
+            }
+            Received::Zone { builder, .. } => {
+                let back = builder.finish().expect("our own AXFR-style IXFR builds");
+                assert_same(&records_of(&back.snapshot), &records, "IXFR round trip");
+            }
+            Received::UpToDate { serial } => {
+                panic!("IXFR from {} answered up to date at {serial}", old.serial())
+            }
         }
     }
-    let Some(XfrOutcome::Transferred(back)) = again else {
-        panic!("the AXFR of the new zone did not finish");
-    };
-    assert_eq!(records_of(&back.snapshot), records, "AXFR round trip");
+}
+
+/// Every message of a transfer of `zone` as we serve it (AXFR, or IXFR
+/// for a client at `theirs`), read by our own inbound stream.
+fn serve_and_receive(
+    zone: &Arc<Snapshot>,
+    qtype: u16,
+    theirs: Option<u32>,
+    limits: Limits,
+) -> Received {
+    let apex = Name::from_wire(zone.apex_wire()).expect("an apex is a name");
+    let qname =
+        zonecast::wire::name::NameBuf::from_wire(zone.apex_wire()).expect("an apex is a name");
+    let mut out = TransferOut::new(Arc::clone(zone), 9, qname.clone());
+    if qtype == rtype::IXFR {
+        out = TransferOut::ixfr(Arc::clone(zone), 9, qname, theirs, true);
+    }
+    let mut stream = TransferStream::new(&apex, qtype, 9, theirs, limits);
+    let mut buf = vec![0u8; zonecast::answer::transfer_out::MESSAGE_MAX];
+    let mut done = false;
+    while let Some(n) = out
+        .next_message(&mut buf)
+        .expect("a zone we hold can be served")
+    {
+        assert!(!done, "messages after the closing SOA");
+        done = stream.on_message(&buf[..n]).expect("our own stream reads");
+    }
+    assert!(done, "the stream we served ended early");
+    stream.finish().expect("our own stream finishes")
 }
 
 /// TSIG over arbitrary messages. The first octet picks the check: even,

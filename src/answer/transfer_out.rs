@@ -180,7 +180,7 @@ impl TransferOut {
             incremental: None,
             limit: MESSAGE_MAX,
             stage: Stage::Opening,
-            table: CompressionTable::new(TABLE_SLOTS),
+            table: CompressionTable::new(TABLE_SLOTS).case_exact(),
             messages: 0,
             records: 0,
         }

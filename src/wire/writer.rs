@@ -39,6 +39,9 @@ pub struct CompressionTable {
     /// compress nothing and never pay for them.
     pending: [(u64, u16); PENDING],
     pending_len: usize,
+    /// Names point only at names of the same case (see
+    /// [`CompressionTable::case_exact`]).
+    case_exact: bool,
 }
 
 /// Question suffixes held back; a longer name enters the rest at once.
@@ -61,7 +64,18 @@ impl CompressionTable {
             hashes,
             pending: [(0, 0); PENDING],
             pending_len: 0,
+            case_exact: false,
         }
+    }
+
+    /// This table compresses a name only into an earlier one of the same
+    /// case, so every name reads back as it was written: what a zone
+    /// transfer must carry. Answers may compress regardless of case (RFC
+    /// 1034 §3.1: names compare without it); a transfer hands on the
+    /// zone itself.
+    pub fn case_exact(mut self) -> Self {
+        self.case_exact = true;
+        self
     }
 
     /// Enters the held-back question suffixes.
@@ -304,7 +318,11 @@ impl<'a> MessageWriter<'a> {
         let n = t.lower.label_count();
         let mut hit = None;
         for i in 0..n {
-            if let Some(off) = t.find(t.hashes.get(i), &self.buf[..self.pos], t.lower.suffix(i)) {
+            let msg = &self.buf[..self.pos];
+            if let Some(off) = t.find(t.hashes.get(i), msg, t.lower.suffix(i))
+                && (!t.case_exact
+                    || name::eq_at_exact(msg, off as usize, &wire[t.lower.suffix_start(i)..]))
+            {
                 hit = Some((i, off));
                 break;
             }
@@ -448,6 +466,36 @@ mod tests {
         ];
         assert_eq!(name_at, 43);
         assert_eq!(&buf[..len], expect);
+    }
+
+    /// A case-exact table points a name only at the same octets: the
+    /// second name keeps its own "eXample" and points at "com" alone. The
+    /// first occurrence of a name stays its only target, so the third,
+    /// in the second's case, does the same (mixed case is rare: the cost
+    /// is a few octets).
+    #[test]
+    fn a_case_exact_table_keeps_every_name_as_written() {
+        let mut buf = [0u8; 512];
+        let mut t = CompressionTable::new(256).case_exact();
+        let mut w = MessageWriter::new(&mut buf, &mut t).unwrap();
+        let first = w.write_name(b"\x01a\x07example\x03com\x00", true).unwrap();
+        let second = w.write_name(b"\x01b\x07eXample\x03com\x00", true).unwrap();
+        let third = w.write_name(b"\x01c\x07eXample\x03com\x00", true).unwrap();
+        let len = w.finish();
+        assert_eq!((first, second, third), (12, 27, 39));
+        assert_eq!(len, 51);
+        let com = 12 + 2 + 8;
+        assert_eq!(&buf[second..third], b"\x01b\x07eXample\xc0\x16");
+        assert_eq!(buf[com], 3);
+        assert_eq!(&buf[third..len], b"\x01c\x07eXample\xc0\x16");
+        // Without it, the second would point at the first's "example".
+        let mut buf = [0u8; 512];
+        let mut t = CompressionTable::new(256);
+        let mut w = MessageWriter::new(&mut buf, &mut t).unwrap();
+        w.write_name(b"\x01a\x07example\x03com\x00", true).unwrap();
+        let second = w.write_name(b"\x01b\x07eXample\x03com\x00", true).unwrap();
+        let len = w.finish();
+        assert_eq!(&buf[second..len], b"\x01b\xc0\x0e");
     }
 
     #[test]

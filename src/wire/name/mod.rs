@@ -109,7 +109,20 @@ pub fn eq_at(msg: &[u8], pos: usize, wire: &[u8]) -> bool {
 /// uncompressed lowercase name. The compressor's check: a tight loop that
 /// lowercases one side only.
 #[inline]
-pub fn eq_at_lower(msg: &[u8], mut pos: usize, lower: &[u8]) -> bool {
+pub fn eq_at_lower(msg: &[u8], pos: usize, lower: &[u8]) -> bool {
+    eq_at_by(msg, pos, lower, |x, y| lower_byte(x) == y)
+}
+
+/// Whether the (validated) name at `pos` in `msg` is `wire` octet for
+/// octet, case included: the compressor's check where case must survive
+/// (a zone transfer, as BIND compresses by default).
+#[inline]
+pub fn eq_at_exact(msg: &[u8], pos: usize, wire: &[u8]) -> bool {
+    eq_at_by(msg, pos, wire, |x, y| x == y)
+}
+
+#[inline(always)]
+fn eq_at_by(msg: &[u8], mut pos: usize, lower: &[u8], same: impl Fn(u8, u8) -> bool) -> bool {
     let mut i = 0usize;
     // Backward pointers end the walk; the bound only guards against a
     // message that was not written by the writer.
@@ -135,7 +148,7 @@ pub fn eq_at_lower(msg: &[u8], mut pos: usize, lower: &[u8]) -> bool {
         else {
             return false;
         };
-        if !a.iter().zip(b).all(|(x, y)| lower_byte(*x) == *y) {
+        if !a.iter().zip(b).all(|(x, y)| same(*x, *y)) {
             return false;
         }
         pos += 1 + n;
