@@ -258,6 +258,9 @@ pub struct ZoneSection {
     /// Who may transfer the zone from this server: addresses or
     /// prefixes (RFC 5936 §5); nobody when absent.
     pub allow_transfer: Option<Vec<String>>,
+    /// A `[[key]]` name: requests to transfer the zone from this server
+    /// must be signed with it (and come from `allow_transfer`).
+    pub transfer_key: Option<String>,
 }
 
 /// The configuration, checked and with paths resolved.
@@ -388,11 +391,22 @@ impl Config {
                     }
                 }
             }
+            let transfer_key = match &z.transfer_key {
+                None => None,
+                Some(k) => Some(find_key(&format!("zone[{i}].transfer_key"), k, &keys)?),
+            };
             let allow_transfer = match &z.allow_transfer {
+                None if transfer_key.is_some() => {
+                    return Err(format!(
+                        "zone {name}: transfer_key without allow_transfer: name the clients too \
+                         (all of them: [\"0.0.0.0/0\", \"::/0\"])"
+                    ));
+                }
                 None => None,
                 Some(list) => Some(Arc::new(
                     TransferAcl::parse(list.iter().map(String::as_str))
-                        .map_err(|e| format!("zone {name}: allow_transfer: {e}"))?,
+                        .map_err(|e| format!("zone {name}: allow_transfer: {e}"))?
+                        .with_key(transfer_key),
                 )),
             };
             zones.push(ZoneConfig {
@@ -429,6 +443,17 @@ impl Config {
             transfer,
         })
     }
+}
+
+/// The `[[key]]` named `name`, for the setting `at`.
+fn find_key(at: &str, name: &str, keys: &[Arc<TsigKey>]) -> Result<Arc<TsigKey>, String> {
+    let wanted = parse_name_text(name, Some(&Name::root()))
+        .map_err(|e| format!("{at}: '{name}': {e}"))?
+        .to_lowercase();
+    keys.iter()
+        .find(|key| key.name == wanted)
+        .cloned()
+        .ok_or_else(|| format!("{at}: no [[key]] is named '{name}'"))
 }
 
 fn parse_keys(sections: &[KeySection]) -> Result<Vec<Arc<TsigKey>>, String> {
@@ -490,17 +515,7 @@ fn secondary_config(
         })?);
     }
     let key = match tsig_key {
-        Some(k) => {
-            let wanted = parse_name_text(k, Some(&Name::root()))
-                .map_err(|e| format!("{at}.tsig_key: '{k}': {e}"))?
-                .to_lowercase();
-            Some(
-                keys.iter()
-                    .find(|key| key.name == wanted)
-                    .cloned()
-                    .ok_or_else(|| format!("{at}.tsig_key: no [[key]] is named '{k}'"))?,
-            )
-        }
+        Some(k) => Some(find_key(&format!("{at}.tsig_key"), k, keys)?),
         None => None,
     };
     let source = match transfer_source {

@@ -607,16 +607,34 @@ impl ResponseSigner {
     /// Signs `msg` in place.
     pub fn sign(&mut self, msg: &mut Vec<u8>, now: u64) {
         let len = msg.len();
-        let mut h = core::mem::replace(&mut self.running, Running::new(&self.key));
-        h.update(msg);
+        msg.resize(len + 512, 0);
+        let end = self.sign_in(msg, len, now).unwrap_or(len);
+        msg.truncate(end);
+    }
+
+    /// Signs the message `buf[..len]`, appending its TSIG record in
+    /// `buf`; the new length, or `None` when `buf` has no room (nothing
+    /// is then counted as sent).
+    pub fn sign_in(&mut self, buf: &mut [u8], len: usize, now: u64) -> Option<usize> {
+        let mut h = self.running.clone();
+        h.update(buf.get(..len)?);
         feed_variables(&mut h, &self.key, now, FUDGE, 0, &[], !self.first);
         let mac = h.finalize();
-        let id = u16::from_be_bytes([msg[0], msg[1]]);
-        msg.resize(len + 512, 0);
-        let end = write_record(msg, len, &self.key, now, mac.as_slice(), id, 0, &[]).unwrap_or(len);
-        msg.truncate(end);
+        let id = u16::from_be_bytes([*buf.first()?, *buf.get(1)?]);
+        let end = write_record(buf, len, &self.key, now, mac.as_slice(), id, 0, &[])?;
+        self.running = Running::new(&self.key);
         feed_prior(&mut self.running, mac.as_slice());
         self.first = false;
+        Some(end)
+    }
+
+    /// Octets the TSIG record of a message takes at most.
+    pub fn reserve(&self) -> usize {
+        self.key.name.len()
+            + 10
+            + self.key.algorithm.wire_name().len()
+            + 16
+            + self.key.algorithm.output_len()
     }
 
     /// Sends `msg` unsigned: it is covered by the next signature.

@@ -467,3 +467,180 @@ fn changes_reach_knot_and_zonecast_secondaries_by_ixfr_from_our_journal() {
     );
     zc_edge.process.terminate();
 }
+
+const SECRET: &str = "c2VjcmV0LWtleS1mb3ItdGVzdHMtb25seS0wMTIzNDU2Nzg5";
+const WRONG: &str = "b3RoZXIta2V5LWZvci10ZXN0cy1vbmx5LTAxMjM0NTY3ODk=";
+
+/// The zone of the signed-transfer test at `serial`.
+fn signed_zone(apex: &str, serial: u32) -> String {
+    let mut text = format!(
+        "$ORIGIN {apex}\n$TTL 300\n@ SOA ns hostmaster {serial} 3600 600 604800 300\n@ NS ns\nns A 192.0.2.1\n"
+    );
+    for i in 0..400 {
+        text.push_str(&format!("h{i} TXT \"host {i} at {serial}\"\n"));
+    }
+    text
+}
+
+/// kdig's AXFR of `zone` from `server`, signed with `secret` if given.
+fn kdig_axfr(server: std::net::SocketAddr, zone: &str, secret: Option<&str>) -> String {
+    let at = format!("@{}", server.ip());
+    let port = server.port().to_string();
+    let key = secret.map(|s| format!("hmac-sha256:xfr-key:{s}"));
+    let mut args = vec![at.as_str(), "-p", port.as_str(), zone, "AXFR"];
+    if let Some(k) = &key {
+        args.extend(["-y", k.as_str()]);
+    }
+    let done = std::process::Command::new(tool("kdig"))
+        .args(&args)
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&done.stdout).into_owned() + &String::from_utf8_lossy(&done.stderr)
+}
+
+/// Issue 11, step 3: a zone with `transfer_key` goes out only to requests
+/// signed with that key, every message signed (RFC 8945 §5.3.1), to a
+/// Knot, a BIND and a zonecast secondary holding the key; BIND takes an
+/// unsigned zone too; requests unsigned or signed with another secret
+/// get NOTAUTH.
+#[test]
+fn signed_transfers_reach_knot_bind_and_zonecast_secondaries() {
+    let mut hub = Zonecast::start(
+        &format!(
+            "[[key]]\nname = \"xfr-key\"\nalgorithm = \"hmac-sha256\"\nsecret = \"{SECRET}\"\n"
+        ),
+        "[[zone]]\nname = \"signed.test.\"\nfile = \"signed.zone\"\nallow_transfer = [\"127.0.0.0/8\"]\ntransfer_key = \"xfr-key\"\n\
+         [[zone]]\nname = \"open.test.\"\nfile = \"open.zone\"\nallow_transfer = [\"127.0.0.0/8\"]\n",
+        &[
+            ("signed.zone", &signed_zone("signed.test.", 1)),
+            ("open.zone", &signed_zone("open.test.", 1)),
+        ],
+    );
+    let hub_at = format!("{}@{}", hub.addr.ip(), hub.addr.port());
+    let knot = Knot::start(
+        "",
+        &format!(
+            "key:\n  - id: xfr-key\n    algorithm: hmac-sha256\n    secret: {SECRET}\n\
+             remote:\n  - id: hub\n    address: {hub_at}\n    key: xfr-key\n\
+             acl:\n  - id: out\n    address: 127.0.0.0/8\n    action: transfer\n\
+             zone:\n  - domain: signed.test.\n    master: hub\n    acl: out\n    zonefile-sync: -1\n"
+        ),
+        &[],
+        "signed.test.",
+    );
+    let bind = Bind::start(
+        &format!(
+            "key \"xfr-key\" {{ algorithm hmac-sha256; secret \"{SECRET}\"; }};\n\
+             zone \"signed.test\" {{ type secondary; primaries {{ {} port {} key \"xfr-key\"; }}; file \"signed.bk\"; }};\n\
+             zone \"open.test\" {{ type secondary; primaries {{ {} port {}; }}; file \"open.bk\"; }};\n",
+            hub.addr.ip(),
+            hub.addr.port(),
+            hub.addr.ip(),
+            hub.addr.port()
+        ),
+        "",
+        &[(
+            "ready.test.zone",
+            "$TTL 60\n@ SOA ns hm 1 2 3 4 5\n@ NS ns\nns A 192.0.2.1\n",
+        )],
+    );
+    let mut edge = Zonecast::start(
+        &format!(
+            "[[key]]\nname = \"xfr-key\"\nalgorithm = \"hmac-sha256\"\nsecret = \"{SECRET}\"\n"
+        ),
+        &format!(
+            "[[zone]]\nname = \"signed.test.\"\nfile = \"signed.zone\"\nprimaries = [\"{}\"]\ntsig_key = \"xfr-key\"\n",
+            hub.addr
+        ),
+        &[],
+    );
+    let txt = |server, name: &str| {
+        let q = build_query(5, name, 16, 1, None);
+        udp(server, &q, Duration::from_millis(500))
+            .map(|r| lines(&parse(&r).answers).join("\n"))
+            .unwrap_or_default()
+    };
+    let want = " at 1";
+    for (who, server, zone) in [
+        ("Knot", knot.addr, "signed.test."),
+        ("BIND", bind.addr, "signed.test."),
+        ("BIND", bind.addr, "open.test."),
+        ("zonecast", edge.addr, "signed.test."),
+    ] {
+        let name = format!("h399.{zone}");
+        assert!(
+            wait_until(Duration::from_secs(20), || txt(server, &name)
+                .contains(want)),
+            "{who} did not take {zone} from zonecast: {:?}\n{}\n{}\n{}",
+            txt(server, &name),
+            hub.process.log(),
+            bind.process.log(),
+            edge.process.log()
+        );
+    }
+    // Every record came: the secondaries' copies are the hub's.
+    let (ours, raw) = axfr_lines(hub.addr, "open.test.", None);
+    assert_eq!(ours.len(), 403, "open.test. goes unsigned: {raw}");
+    let ours = kdig_axfr(hub.addr, "signed.test.", Some(SECRET));
+    let theirs = kdig_axfr(knot.addr, "signed.test.", None);
+    let records = |out: &str| {
+        let mut v: Vec<String> = out
+            .lines()
+            .filter(|l| !l.starts_with(';') && !l.trim().is_empty() && !l.contains("TSIG"))
+            .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(records(&ours).len(), 404, "{ours}");
+    assert_eq!(records(&ours), records(&theirs));
+    assert!(
+        ours.contains("TSIG") && !ours.contains("WARNING"),
+        "signed and verified: {ours}"
+    );
+    assert!(
+        edge.process.log().contains("AXFR from"),
+        "{}",
+        edge.process.log()
+    );
+    // Strangers: unsigned, or signed with another secret.
+    for (secret, error) in [(None, "NOTAUTH"), (Some(WRONG), "BADSIG")] {
+        let what = if secret.is_some() {
+            "wrong secret"
+        } else {
+            "unsigned"
+        };
+        let out = kdig_axfr(hub.addr, "signed.test.", secret);
+        assert!(out.contains(&format!("error '{error}'")), "{what}: {out}");
+        assert!(!out.contains("h399"), "{what}: {out}");
+    }
+    // A new version: Knot's signed IXFR gets it (AXFR-style: a zone
+    // from a file has no journal).
+    std::fs::write(
+        hub.dir.path().join("signed.zone"),
+        signed_zone("signed.test.", 2),
+    )
+    .unwrap();
+    hub.process.signal(libc::SIGHUP);
+    assert!(wait_until(Duration::from_secs(10), || txt(
+        hub.addr,
+        "h1.signed.test."
+    )
+    .contains(" at 2")));
+    knot.knotc_ok(&["zone-refresh", "signed.test."]);
+    assert!(
+        wait_until(Duration::from_secs(20), || txt(
+            knot.addr,
+            "h1.signed.test."
+        )
+        .contains(" at 2")),
+        "{}\n{}",
+        knot.process.log(),
+        hub.process.log()
+    );
+    assert!(hub.process.wait_for_log(
+        "[signed.test.] IXFR (the whole zone, AXFR-style) to 127.0.0.1:",
+        Duration::from_secs(5)
+    ));
+    edge.process.terminate();
+}

@@ -199,7 +199,7 @@ pub fn respond(data: &[u8]) {
         Outcome::Reply(n) | Outcome::Notify(n, _) | Outcome::Refused(n, _) => n,
         // A transfer (for a zone that allows it): every message parses.
         Outcome::Transfer(mut t) => {
-            while let Ok(Some(n)) = t.0.next_message(&mut out) {
+            while let Ok(Some(n)) = t.0.next_message(&mut out, 0) {
                 let m = Message::new_checked(&out[..n]).expect("a transfer message has a header");
                 m.parse().expect("a transfer message parses");
             }
@@ -510,7 +510,7 @@ fn serve_and_receive(
     let mut buf = vec![0u8; zonecast::answer::transfer_out::MESSAGE_MAX];
     let mut done = false;
     while let Some(n) = out
-        .next_message(&mut buf)
+        .next_message(&mut buf, 0)
         .expect("a zone we hold can be served")
     {
         assert!(!done, "messages after the closing SOA");

@@ -239,7 +239,14 @@ impl Responder {
         // (The type first: every query passes here.)
         if matches!(req.qtype, rtype::AXFR | rtype::IXFR)
             && parsed.is_ok()
-            && let Some(mut t) = transfer_out::start(zones, req, query, transport)
+            && let Some(signed) = transfer_signature(zones, req, query, transport.now)
+            && let Some(mut t) = transfer_out::start(
+                zones,
+                req,
+                query,
+                transport,
+                signed.as_ref().map(|(k, m)| (*k, m)),
+            )
         {
             if transport.protocol == Protocol::Tcp {
                 return Outcome::Transfer(StartedTransfer(Box::new(t)));
@@ -247,10 +254,10 @@ impl Responder {
             // IXFR over UDP: the changes if they fit in one message of
             // the client's size, else our SOA alone (RFC 1995 §2).
             t.set_limit(self.size_limit(req, transport));
-            let mut n = t.next_message(out);
+            let mut n = t.next_message(out, transport.now);
             if !t.is_done() {
                 t.answer_by_soa();
-                n = t.next_message(out);
+                n = t.next_message(out, transport.now);
             }
             return match n {
                 Ok(Some(n)) => Outcome::Reply(n),
@@ -403,7 +410,14 @@ impl Responder {
             rtype::AXFR if transport.protocol == Protocol::Udp => {
                 return Verdict::rcode(rcode::NOTIMP);
             }
-            rtype::AXFR | rtype::IXFR => return Verdict::rcode(rcode::NOTAUTH),
+            // A transfer the zone's policy does not allow (the allowed
+            // ones started before the plan): NOTAUTH, and why, where the
+            // query has EDNS (RFC 8914 §4.19).
+            rtype::AXFR | rtype::IXFR => {
+                let mut v = Verdict::rcode(rcode::NOTAUTH);
+                v.ede = Some((ede::PROHIBITED, "Transfer not allowed"));
+                return v;
+            }
             _ => {}
         }
         let found = zones.find(&req.lower, &req.hashes);
@@ -446,8 +460,38 @@ fn check_version(zone: &Zone, v: &mut Verdict<'_>, now: u64) -> SnapshotGuard {
     snapshot
 }
 
-/// Verifies the TSIG of a request. Only NOTIFY for a secondary zone with
-/// a key has a key to check against; any other signed request gets BADKEY.
+/// How a transfer request is signed: `Some(None)` unsigned, `Some(Some(
+/// (key, MAC)))` signed with the zone's `transfer_key` and verified,
+/// `None` when its signature fails (the usual path then answers NOTAUTH
+/// with the TSIG error, RFC 8945 §5.2).
+fn transfer_signature<'z>(
+    zones: &'z ZoneSet,
+    req: &Request,
+    query: &[u8],
+    now: u64,
+) -> Option<Option<(&'z std::sync::Arc<TsigKey>, MacBytes)>> {
+    if req.tsig_pos.is_none() {
+        return Some(None);
+    }
+    let t = tsig::locate(query).ok().flatten()?;
+    let key = transfer_key(zones, req)?;
+    let mac = tsig::verify_request(query, &t, Some(key), now).ok()?;
+    Some(Some((key, mac)))
+}
+
+/// The key a transfer of the zone `req` asks for must be signed with.
+fn transfer_key<'z>(zones: &'z ZoneSet, req: &Request) -> Option<&'z std::sync::Arc<TsigKey>> {
+    let (zone, below) = zones.find(&req.lower, &req.hashes)?;
+    if below != 0 {
+        return None;
+    }
+    zone.transfer.as_ref()?.key()
+}
+
+/// Verifies the TSIG of a request. NOTIFY for a secondary zone with a
+/// key, and a query (a transfer request above all) for a zone with a
+/// `transfer_key`, have a key to check against; any other signed request
+/// gets BADKEY.
 fn check_tsig<'k>(
     zones: &'k ZoneSet,
     req: &Request,
@@ -455,10 +499,18 @@ fn check_tsig<'k>(
     now: u64,
 ) -> Option<TsigCheck<'k>> {
     let t = tsig::locate(query).ok().flatten()?;
-    let key: Option<&'k TsigKey> = if req.opcode == opcode::NOTIFY {
-        notify::notify_zone(zones, req).and_then(|z| z.notify.as_ref()?.key.as_deref())
-    } else {
-        None
+    let key: Option<&'k TsigKey> = match req.opcode {
+        opcode::NOTIFY => {
+            notify::notify_zone(zones, req).and_then(|z| z.notify.as_ref()?.key.as_deref())
+        }
+        // A secondary of ours asks SOA before IXFR with the same key
+        // (BIND and Knot at each refresh): any query for a zone with a
+        // transfer key is checked against it, and answered signed.
+        opcode::QUERY => zones.find(&req.lower, &req.hashes).and_then(|(z, below)| {
+            let key = z.transfer.as_ref()?.key()?;
+            (below == 0 || !matches!(req.qtype, rtype::AXFR | rtype::IXFR)).then_some(&**key)
+        }),
+        _ => None,
     };
     Some(match tsig::verify_request(query, &t, key, now) {
         Ok(mac) => TsigCheck::Verified { key: key?, mac },

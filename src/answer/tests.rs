@@ -110,7 +110,11 @@ fn raw(zs: &ZoneSet, q: &[u8], t: Transport) -> Option<Vec<u8>> {
             Some(out[..n].to_vec())
         }
         // The first message of a transfer.
-        Outcome::Transfer(mut t) => t.0.next_message(&mut out).ok()?.map(|n| out[..n].to_vec()),
+        Outcome::Transfer(mut t) => {
+            t.0.next_message(&mut out, 0)
+                .ok()?
+                .map(|n| out[..n].to_vec())
+        }
     }
 }
 
@@ -542,7 +546,7 @@ fn transfers_go_to_the_clients_allowed() {
     match outcome("EXAMPLE.com.", rtype::AXFR, Protocol::Tcp, "192.0.2.9") {
         Outcome::Transfer(mut t) => {
             let mut buf = vec![0u8; MAX_MESSAGE];
-            let n = t.0.next_message(&mut buf).unwrap().unwrap();
+            let n = t.0.next_message(&mut buf, 0).unwrap().unwrap();
             let m = Message::from_vec(&buf[..n]).unwrap();
             assert_eq!(m.queries[0].name().to_string(), "EXAMPLE.com.");
             assert_eq!(
@@ -611,7 +615,7 @@ fn ixfr_is_answered_axfr_style_or_by_one_soa() {
         match responder().respond(&zs, q, &t, &mut out, &mut s) {
             Outcome::Transfer(mut t) => {
                 let mut all = Vec::new();
-                while let Some(n) = t.0.next_message(&mut out).unwrap() {
+                while let Some(n) = t.0.next_message(&mut out, 0).unwrap() {
                     all.push(Message::from_vec(&out[..n]).unwrap());
                 }
                 all
@@ -1245,4 +1249,194 @@ fn nsec3_answers_hash_only_the_next_closer_name() {
         (rcode::NXDOMAIN, 3, 1)
     );
     assert_eq!(ask("x.wild.example.com.", rtype::A), (rcode::NOERROR, 1, 1));
+}
+
+/// RFC 8945 §5.3.1 on the sending side: a zone with a `transfer_key`
+/// goes out only to requests signed with it, every message signed.
+mod signed_transfers {
+    use super::*;
+    use crate::tsig::{Algorithm, ResponseVerifier, TsigKey, error_code, locate, sign_request};
+
+    const NOW: u64 = 1_800_000_000;
+
+    fn key(name: &str, secret: &[u8]) -> Arc<TsigKey> {
+        Arc::new(TsigKey::new(
+            parse_name_text(name, None).unwrap(),
+            Algorithm::HmacSha256,
+            secret.to_vec(),
+        ))
+    }
+
+    fn zones(k: Option<Arc<TsigKey>>) -> ZoneSet {
+        let apex = parse_name_text("example.com.", None).unwrap();
+        let built = load_zone_text(ZONE.as_bytes(), "test", &apex).unwrap();
+        let acl = crate::zone::transfer_acl::TransferAcl::parse(["192.0.2.0/24"])
+            .unwrap()
+            .with_key(k);
+        ZoneSet::new([
+            Zone::primary(Arc::new(built.snapshot)).with_transfer_acl(Some(Arc::new(acl)))
+        ])
+    }
+
+    fn tcp_from(ip: &str) -> Transport {
+        Transport {
+            protocol: Protocol::Tcp,
+            source: ip.parse().unwrap(),
+            now: NOW,
+        }
+    }
+
+    /// The reply to `q`, or every message of the transfer it starts.
+    fn messages(zs: &ZoneSet, q: &[u8], from: &str) -> (Vec<Vec<u8>>, bool) {
+        let mut out = vec![0u8; MAX_MESSAGE];
+        let mut s = Scratch::default();
+        match responder().respond(zs, q, &tcp_from(from), &mut out, &mut s) {
+            Outcome::Transfer(mut t) => {
+                assert!(t.0.is_signed() || locate(q).unwrap().is_none());
+                let mut all = Vec::new();
+                // Smaller messages than usual: several, each signed.
+                t.0.set_limit(600);
+                while let Some(n) = t.0.next_message(&mut out, NOW + 1).unwrap() {
+                    all.push(out[..n].to_vec());
+                }
+                (all, true)
+            }
+            Outcome::Refused(n, Refused::Transfer) | Outcome::Reply(n) => {
+                (vec![out[..n].to_vec()], false)
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_zone_with_a_key_goes_only_to_requests_signed_with_it() {
+        let k = key("xfr-key.", b"secret");
+        let zs = zones(Some(k.clone()));
+        // Signed with the key: every message signed, each verifying in
+        // turn against the request's MAC and the one before.
+        let mut q = query("example.com.", rtype::AXFR, class::IN, None);
+        let mac = sign_request(&mut q, &k, NOW);
+        let (ms, transfer) = messages(&zs, &q, "192.0.2.9");
+        assert!(transfer);
+        assert!(ms.len() > 2, "{} messages", ms.len());
+        let mut v = ResponseVerifier::new(k.clone(), mac);
+        for m in &ms {
+            assert!(m.len() <= 600);
+            assert!(locate(m).unwrap().is_some(), "every message is signed");
+            v.verify(m, NOW + 1).expect("each message verifies");
+        }
+        v.finish().unwrap();
+        let answers: usize = ms
+            .iter()
+            .map(|m| Message::from_vec(m).unwrap().answers.len())
+            .sum();
+        assert!(answers > 10);
+        // IXFR too.
+        let mut q = query("example.com.", rtype::IXFR, class::IN, None);
+        let mac = sign_request(&mut q, &k, NOW);
+        let (ms, transfer) = messages(&zs, &q, "192.0.2.9");
+        assert!(transfer);
+        let mut v = ResponseVerifier::new(k.clone(), mac);
+        ms.iter().for_each(|m| v.verify(m, NOW + 1).unwrap());
+        v.finish().unwrap();
+
+        // Unsigned, from a client named: NOTAUTH, no transfer.
+        let q = query("example.com.", rtype::AXFR, class::IN, None);
+        let (ms, transfer) = messages(&zs, &q, "192.0.2.9");
+        assert!(!transfer);
+        assert_eq!(ms[0][3] & 0xf, rcode::NOTAUTH as u8);
+        // Signed with the key, from a client not named: NOTAUTH.
+        let mut q = query("example.com.", rtype::AXFR, class::IN, None);
+        sign_request(&mut q, &k, NOW);
+        let (ms, transfer) = messages(&zs, &q, "192.0.3.9");
+        assert!(!transfer);
+        assert_eq!(ms[0][3] & 0xf, rcode::NOTAUTH as u8);
+        // Another secret under the key's name: BADSIG; another key: BADKEY.
+        for (other, error) in [
+            (key("xfr-key.", b"wrong"), error_code::BADSIG),
+            (key("other-key.", b"secret"), error_code::BADKEY),
+        ] {
+            let mut q = query("example.com.", rtype::AXFR, class::IN, None);
+            sign_request(&mut q, &other, NOW);
+            let (ms, transfer) = messages(&zs, &q, "192.0.2.9");
+            assert!(!transfer);
+            assert_eq!(ms[0][3] & 0xf, rcode::NOTAUTH as u8);
+            assert_eq!(locate(&ms[0]).unwrap().unwrap().rdata.error, error);
+        }
+    }
+
+    /// A secondary asks SOA with the key before IXFR (BIND, Knot): the
+    /// query verifies against the zone's key and the answer is signed.
+    #[test]
+    fn queries_signed_with_the_transfer_key_are_answered_signed() {
+        let k = key("xfr-key.", b"secret");
+        let zs = zones(Some(k.clone()));
+        let mut q = query("example.com.", rtype::SOA, class::IN, None);
+        let mac = sign_request(&mut q, &k, NOW);
+        let (ms, transfer) = messages(&zs, &q, "192.0.2.9");
+        assert!(!transfer);
+        let m = Message::from_vec(&ms[0]).unwrap();
+        assert_eq!(u16::from(m.metadata.response_code), 0);
+        assert_eq!(m.answers.len(), 1);
+        ResponseVerifier::new(k.clone(), mac)
+            .verify(&ms[0], NOW)
+            .unwrap();
+        // Another key: BADKEY.
+        let mut q = query("example.com.", rtype::SOA, class::IN, None);
+        sign_request(&mut q, &key("other-key.", b"secret"), NOW);
+        let (ms, _) = messages(&zs, &q, "192.0.2.9");
+        assert_eq!(ms[0][3] & 0xf, rcode::NOTAUTH as u8);
+        assert_eq!(
+            locate(&ms[0]).unwrap().unwrap().rdata.error,
+            error_code::BADKEY
+        );
+    }
+
+    #[test]
+    fn a_zone_without_a_key_refuses_signed_requests_with_badkey() {
+        let zs = zones(None);
+        let mut q = query("example.com.", rtype::AXFR, class::IN, None);
+        sign_request(&mut q, &key("xfr-key.", b"secret"), NOW);
+        let (ms, transfer) = messages(&zs, &q, "192.0.2.9");
+        assert!(!transfer);
+        assert_eq!(ms[0][3] & 0xf, rcode::NOTAUTH as u8);
+        assert_eq!(
+            locate(&ms[0]).unwrap().unwrap().rdata.error,
+            error_code::BADKEY
+        );
+        // Unsigned, the same client transfers.
+        let q = query("example.com.", rtype::AXFR, class::IN, None);
+        assert!(messages(&zs, &q, "192.0.2.9").1);
+    }
+}
+
+/// A refused transfer says why where the query has EDNS: EDE 18,
+/// Prohibited (RFC 8914 §4.19), with NOTAUTH.
+#[test]
+fn a_refused_transfer_carries_ede_prohibited() {
+    let apex = parse_name_text("example.com.", None).unwrap();
+    let built = load_zone_text(ZONE.as_bytes(), "test", &apex).unwrap();
+    let zs = ZoneSet::new([Zone::primary(Arc::new(built.snapshot))]);
+    for qtype in [rtype::AXFR, rtype::IXFR] {
+        let q = query("example.com.", qtype, class::IN, Some((1232, &[])));
+        let t = Transport {
+            protocol: Protocol::Tcp,
+            source: "192.0.2.9".parse().unwrap(),
+            now: 0,
+        };
+        let mut out = vec![0u8; MAX_MESSAGE];
+        let Outcome::Refused(n, Refused::Transfer) =
+            responder().respond(&zs, &q, &t, &mut out, &mut Scratch::default())
+        else {
+            panic!("refused");
+        };
+        let m = Message::from_vec(&out[..n]).unwrap();
+        assert_eq!(u16::from(m.metadata.response_code), rcode::NOTAUTH);
+        let opts = m.edns.unwrap().options().as_ref().to_vec();
+        assert_eq!(u16::from(opts[0].0), 15, "an EDE option");
+        let raw = &out[..n];
+        let at = raw.len() - ("Transfer not allowed".len() + 2);
+        assert_eq!(&raw[at..at + 2], &[0, 18], "INFO-CODE 18");
+        assert_eq!(&raw[at + 2..], b"Transfer not allowed");
+    }
 }

@@ -19,6 +19,7 @@ use super::emit::put_record_body;
 use super::notify::soa_serial;
 use super::request::Request;
 use super::{Protocol, Transport};
+use crate::tsig::{MacBytes, ResponseSigner, TsigKey};
 use crate::wire::Message;
 use crate::wire::error::WireError;
 use crate::wire::header::flag;
@@ -90,20 +91,24 @@ enum Stage {
     Done,
 }
 
-/// An AXFR query (RFC 5936 §2.1) the answer engine accepts: over TCP,
-/// unsigned, class IN, for the apex of a zone served with a version, from
-/// a client the zone's `allow_transfer` names. Anything else takes the
-/// usual path (NOTAUTH, NOTIMP over UDP).
+/// An AXFR or IXFR query (RFC 5936 §2.1, RFC 1995 §3) the answer engine
+/// accepts: AXFR over TCP only, class IN, for the apex of a zone served
+/// with a version, from a client the zone's `allow_transfer` names, and
+/// signed with the zone's `transfer_key` when it has one (`signed`: the
+/// key and MAC of a request whose TSIG verified, RFC 8945 §5.2) or not
+/// signed at all when it has none. Anything else takes the usual path
+/// (NOTAUTH, with the TSIG error when the signature failed; NOTIMP for
+/// AXFR over UDP).
 pub(super) fn start(
     zones: &ZoneSet,
     req: &Request,
     query: &[u8],
     transport: &Transport,
+    signed: Option<(&Arc<TsigKey>, &MacBytes)>,
 ) -> Option<TransferOut> {
     if req.opcode != opcode::QUERY
         || !matches!(req.qtype, rtype::AXFR | rtype::IXFR)
         || req.qclass != class::IN
-        || req.tsig_pos.is_some()
         // RFC 5936 §4.2: no AXFR over UDP (NOTIMP, on the usual path).
         || (req.qtype == rtype::AXFR && transport.protocol != Protocol::Tcp)
     {
@@ -113,22 +118,29 @@ pub(super) fn start(
     if below != 0 || !zone.allows_transfer(transport.source) || zone.is_expired(transport.now) {
         return None;
     }
+    let wanted = zone.transfer.as_ref().and_then(|acl| acl.key());
+    let signer = match (wanted, signed) {
+        (None, None) => None,
+        (Some(k), Some((key, mac))) if Arc::ptr_eq(k, key) => {
+            Some(ResponseSigner::new(Arc::clone(key), *mac))
+        }
+        _ => return None,
+    };
     let snapshot = zone.snapshot().as_ref().map(Arc::clone)?;
-    if req.qtype == rtype::AXFR {
-        return Some(TransferOut::new(snapshot, req.id, req.qname.clone()));
+    let mut t = if req.qtype == rtype::AXFR {
+        TransferOut::new(snapshot, req.id, req.qname.clone())
+    } else {
+        let theirs = Message::new_checked(query)
+            .ok()
+            .and_then(|m| m.parse().ok())
+            .and_then(|s| soa_serial(query, s.authorities(), snapshot.apex_wire()));
+        let tcp = transport.protocol == Protocol::Tcp;
+        TransferOut::ixfr(snapshot, req.id, req.qname.clone(), theirs, tcp)
+    };
+    if let Some(s) = signer {
+        t.sign_with(s);
     }
-    let theirs = Message::new_checked(query)
-        .ok()
-        .and_then(|m| m.parse().ok())
-        .and_then(|s| soa_serial(query, s.authorities(), snapshot.apex_wire()));
-    let tcp = transport.protocol == Protocol::Tcp;
-    Some(TransferOut::ixfr(
-        snapshot,
-        req.id,
-        req.qname.clone(),
-        theirs,
-        tcp,
-    ))
+    Some(t)
 }
 
 /// Where the changes from serial `theirs` start in the journal of
@@ -165,6 +177,10 @@ pub struct TransferOut {
     table: CompressionTable,
     messages: usize,
     records: usize,
+    /// Signs every message (RFC 8945 §5.3.1) when the request was signed.
+    signer: Option<Box<ResponseSigner>>,
+    /// Octets kept free in each message for its TSIG record.
+    tsig_room: usize,
 }
 
 impl TransferOut {
@@ -183,7 +199,20 @@ impl TransferOut {
             table: CompressionTable::new(TABLE_SLOTS).case_exact(),
             messages: 0,
             records: 0,
+            signer: None,
+            tsig_room: 0,
         }
+    }
+
+    /// Signs every message with `signer`, the key and MAC of the request.
+    pub fn sign_with(&mut self, signer: ResponseSigner) {
+        self.tsig_room = signer.reserve();
+        self.signer = Some(Box::new(signer));
+    }
+
+    /// Whether the messages are signed.
+    pub fn is_signed(&self) -> bool {
+        self.signer.is_some()
     }
 
     /// An IXFR of `snapshot` for a client at serial `theirs` (the SOA of
@@ -254,8 +283,13 @@ impl TransferOut {
     }
 
     /// Writes the next message into `out`; its length, or `None` once
-    /// the closing SOA has gone.
-    pub fn next_message(&mut self, out: &mut [u8]) -> Result<Option<usize>, TransferError> {
+    /// the closing SOA has gone. `now` (Unix seconds) is the time a
+    /// signed message is signed at.
+    pub fn next_message(
+        &mut self,
+        out: &mut [u8],
+        now: u64,
+    ) -> Result<Option<usize>, TransferError> {
         if self.stage == Stage::Done {
             return Ok(None);
         }
@@ -263,8 +297,14 @@ impl TransferOut {
         let room = out.len();
         let mut w =
             MessageWriter::new(out, &mut self.table).map_err(|_| TransferError::BufferTooSmall)?;
-        // A smaller buffer (a UDP answer's) makes smaller messages.
-        w.set_limit(self.limit.min(room));
+        // A smaller buffer (a UDP answer's) makes smaller messages, and
+        // a signed one keeps room for its TSIG record.
+        w.set_limit(
+            self.limit
+                .min(room)
+                .checked_sub(self.tsig_room)
+                .ok_or(TransferError::BufferTooSmall)?,
+        );
         let mut h = w.header();
         h.set_id(self.id);
         h.set_flags(flag::QR | flag::AA);
@@ -379,9 +419,15 @@ impl TransferOut {
             }
             in_message += 1;
         }
+        let mut len = w.finish();
+        if let Some(s) = self.signer.as_mut() {
+            len = s
+                .sign_in(out, len, now)
+                .ok_or(TransferError::BufferTooSmall)?;
+        }
         self.messages += 1;
         self.records += in_message;
-        Ok(Some(w.finish()))
+        Ok(Some(len))
     }
 }
 

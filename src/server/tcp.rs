@@ -82,6 +82,7 @@ impl Connection {
     pub fn on_ready(
         &mut self,
         now: Instant,
+        unix: u64,
         out: &mut [u8],
         answer: &mut impl FnMut(&[u8], &mut [u8]) -> Answer,
     ) -> Status {
@@ -92,7 +93,7 @@ impl Connection {
             if self.answer_whole_messages(now, out, answer) == Status::Close {
                 return Status::Close;
             }
-            if self.continue_transfer(out) == Status::Close {
+            if self.continue_transfer(out, unix) == Status::Close {
                 return Status::Close;
             }
             if self.pending_output() > 0 && !write_blocked {
@@ -141,12 +142,12 @@ impl Connection {
     /// Queues the transfer's next messages while the output has room;
     /// logs its end. A record that fits no message ends the connection:
     /// the client sees a transfer cut short, never a malformed one.
-    fn continue_transfer(&mut self, out: &mut [u8]) -> Status {
+    fn continue_transfer(&mut self, out: &mut [u8], unix: u64) -> Status {
         while let Some(t) = self.transfer.as_mut() {
             if self.output.pending() > MAX_PENDING_OUTPUT {
                 break;
             }
-            match t.next_message(out) {
+            match t.next_message(out, unix) {
                 Ok(Some(n)) => self.output.push_message(&out[..n]),
                 Ok(None) => {
                     let (messages, records) = t.sent();

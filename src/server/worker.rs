@@ -170,7 +170,7 @@ fn run_inner(
                             None => Answer::Nothing,
                         },
                     };
-                    let status = c.on_ready(now, &mut out, &mut answer);
+                    let status = c.on_ready(now, unix, &mut out, &mut answer);
                     if status == Status::Close || ev.is_error() {
                         close(poll, shared, &mut conns, &mut free, &mut open, slot);
                     }

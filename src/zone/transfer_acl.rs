@@ -1,8 +1,13 @@
 //! Who may transfer a zone out (RFC 5936 §5: a server should restrict
 //! it): address prefixes from the configuration, `allow_transfer =
-//! ["192.0.2.0/24", "2001:db8::/32"]`. Nobody when the list is absent.
+//! ["192.0.2.0/24", "2001:db8::/32"]`, and optionally a TSIG key every
+//! request must be signed with (`transfer_key`, RFC 8945). Nobody when
+//! the list is absent.
 
 use std::net::IpAddr;
+use std::sync::Arc;
+
+use crate::tsig::TsigKey;
 
 /// An address prefix: an address and how many of its leading bits count.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,6 +67,7 @@ fn bits_match(a: u128, b: u128, len: u8) -> bool {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TransferAcl {
     prefixes: Box<[Prefix]>,
+    key: Option<Arc<TsigKey>>,
 }
 
 impl TransferAcl {
@@ -73,11 +79,25 @@ impl TransferAcl {
             .collect::<Result<Vec<_>, _>>()?;
         Ok(TransferAcl {
             prefixes: prefixes.into(),
+            key: None,
         })
     }
 
+    /// Requests must also be signed with `key`.
+    pub fn with_key(mut self, key: Option<Arc<TsigKey>>) -> TransferAcl {
+        self.key = key;
+        self
+    }
+
+    /// Whether `ip` is among the clients named (the key is checked
+    /// with the request's signature, apart).
     pub fn allows(&self, ip: IpAddr) -> bool {
         self.prefixes.iter().any(|p| p.contains(ip))
+    }
+
+    /// The key requests must be signed with, if any.
+    pub fn key(&self) -> Option<&Arc<TsigKey>> {
+        self.key.as_ref()
     }
 }
 

@@ -22,7 +22,7 @@ fn transfer(s: &Arc<Snapshot>, qname: &str) -> Result<Vec<Vec<u8>>, TransferErro
     let mut t = TransferOut::new(Arc::clone(s), 0x4242, q);
     let mut out = vec![0u8; MESSAGE_MAX];
     let mut messages = Vec::new();
-    while let Some(n) = t.next_message(&mut out)? {
+    while let Some(n) = t.next_message(&mut out, 0)? {
         messages.push(out[..n].to_vec());
         assert!(messages.len() < 100_000, "the transfer ends");
     }
@@ -129,7 +129,7 @@ fn a_transfer_keeps_the_version_it_started_on() {
     drop(s);
     let mut out = vec![0u8; MESSAGE_MAX];
     let mut soas = Vec::new();
-    while let Some(n) = t.next_message(&mut out).unwrap() {
+    while let Some(n) = t.next_message(&mut out, 0).unwrap() {
         for a in Message::from_vec(&out[..n]).unwrap().answers {
             if a.record_type() == RecordType::SOA {
                 soas.push(a.to_string());
@@ -220,7 +220,7 @@ fn ixfr(s: &Arc<Snapshot>, theirs: u32) -> (Vec<Vec<u8>>, &'static str) {
     let kind = t.kind();
     let mut out = vec![0u8; MESSAGE_MAX];
     let mut messages = Vec::new();
-    while let Some(n) = t.next_message(&mut out).unwrap() {
+    while let Some(n) = t.next_message(&mut out, 0).unwrap() {
         messages.push(out[..n].to_vec());
     }
     (messages, kind)
@@ -346,16 +346,16 @@ fn an_ixfr_over_udp_is_one_message_or_our_soa() {
     let mut out = vec![0u8; MESSAGE_MAX];
     let mut t = TransferOut::ixfr(Arc::clone(&newest), 7, q.clone(), Some(8), false);
     t.set_limit(1232);
-    let n = t.next_message(&mut out).unwrap().unwrap();
+    let n = t.next_message(&mut out, 0).unwrap().unwrap();
     assert!(t.is_done(), "one change fits in 1232 octets");
     assert!(n <= 1232);
     assert_eq!(Message::from_vec(&out[..n]).unwrap().answers.len(), 7);
     let mut t = TransferOut::ixfr(Arc::clone(&newest), 7, q, Some(7), false);
     t.set_limit(100);
-    let _ = t.next_message(&mut out).unwrap();
+    let _ = t.next_message(&mut out, 0).unwrap();
     assert!(!t.is_done(), "two changes do not fit in 100 octets");
     t.answer_by_soa();
-    let n = t.next_message(&mut out).unwrap().unwrap();
+    let n = t.next_message(&mut out, 0).unwrap().unwrap();
     let m = Message::from_vec(&out[..n]).unwrap();
     assert_eq!((m.queries.len(), m.answers.len()), (1, 1));
     assert!(t.is_done());
