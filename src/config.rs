@@ -181,6 +181,12 @@ fn default_tcp_max_connections() -> usize {
 fn default_tcp_max_connections_total() -> usize {
     4096
 }
+fn default_transfers_out() -> usize {
+    64
+}
+fn default_transfers_out_per_client() -> usize {
+    16
+}
 fn default_tcp_idle_timeout_ms() -> u64 {
     10_000
 }
@@ -220,6 +226,12 @@ pub struct ServerSection {
     /// whole, within this long (a slow sender cannot hold a slot).
     #[serde(default = "default_tcp_io_timeout_ms")]
     pub tcp_io_timeout_ms: u64,
+    /// Outbound transfers running at once over all workers (BIND's
+    /// `transfers-out`), and to one client; more get REFUSED.
+    #[serde(default = "default_transfers_out")]
+    pub transfers_out: usize,
+    #[serde(default = "default_transfers_out_per_client")]
+    pub transfers_out_per_client: usize,
     /// Local address for SOA queries and transfers of every secondary
     /// zone, unless the zone sets its own.
     pub transfer_source: Option<String>,
@@ -237,6 +249,8 @@ impl Default for ServerSection {
             tcp_max_connections_total: default_tcp_max_connections_total(),
             tcp_idle_timeout_ms: default_tcp_idle_timeout_ms(),
             tcp_io_timeout_ms: default_tcp_io_timeout_ms(),
+            transfers_out: default_transfers_out(),
+            transfers_out_per_client: default_transfers_out_per_client(),
             transfer_source: None,
         }
     }
@@ -273,6 +287,8 @@ pub struct Config {
     pub udp_payload: u16,
     pub tcp_max_connections: usize,
     pub tcp_max_connections_total: usize,
+    pub transfers_out: usize,
+    pub transfers_out_per_client: usize,
     pub tcp_idle_timeout: Duration,
     pub tcp_io_timeout: Duration,
     pub zones: Vec<ZoneConfig>,
@@ -339,6 +355,12 @@ impl Config {
         }
         if s.workers > 1024 {
             return Err(format!("server.workers: {} is more than 1024", s.workers));
+        }
+        if s.transfers_out == 0 || s.transfers_out_per_client == 0 {
+            return Err(
+                "server.transfers_out and server.transfers_out_per_client must be at least 1"
+                    .into(),
+            );
         }
         if s.tcp_max_connections == 0 || s.tcp_max_connections_total == 0 {
             return Err(
@@ -436,6 +458,8 @@ impl Config {
             udp_payload: s.udp_payload,
             tcp_max_connections: s.tcp_max_connections,
             tcp_max_connections_total: s.tcp_max_connections_total,
+            transfers_out: s.transfers_out,
+            transfers_out_per_client: s.transfers_out_per_client,
             tcp_idle_timeout: Duration::from_millis(s.tcp_idle_timeout_ms),
             tcp_io_timeout: Duration::from_millis(s.tcp_io_timeout_ms),
             zones,

@@ -226,6 +226,8 @@ pub fn run(mut config: Config, path: &Path) -> Result<(), DaemonError> {
         identity: config.identity.clone().into_bytes(),
         version: config.version.clone().into_bytes(),
         udp_payload: config.udp_payload,
+        transfers_out: config.transfers_out,
+        transfers_out_per_client: config.transfers_out_per_client,
     });
     let sink = Some(transfer.notify_sink());
     let server = Server::start(ServerConfig::from(&config), responder, zones.clone(), sink)?;

@@ -644,3 +644,84 @@ fn signed_transfers_reach_knot_bind_and_zonecast_secondaries() {
     ));
     edge.process.terminate();
 }
+
+/// A client that asks AXFR and then reads nothing holds a slot only until
+/// the TCP I/O timeout cuts it off (zonecast keeps a bounded queue for it
+/// meanwhile, not the zone); while it does, the one slot of
+/// `transfers_out = 1` is taken and another client gets REFUSED; after
+/// it, the next transfer runs whole.
+#[test]
+fn a_client_that_stops_reading_is_cut_off_and_frees_its_slot() {
+    use std::io::{Read, Write};
+    let mut text = String::from(
+        "$ORIGIN big.test.\n$TTL 300\n@ SOA ns hostmaster 7 3600 600 604800 300\n@ NS ns\nns A 192.0.2.1\n",
+    );
+    for i in 0..40_000 {
+        text.push_str(&format!(
+            "h{i} TXT \"a record of some length, number {i}, to fill the transfer\"\n"
+        ));
+    }
+    let mut zc = Zonecast::start(
+        "tcp_io_timeout_ms = 500\ntransfers_out = 1\n",
+        "[[zone]]\nname = \"big.test.\"\nfile = \"big.zone\"\nallow_transfer = [\"127.0.0.1\"]\n",
+        &[("big.zone", &text)],
+    );
+    let sock = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    sock.set_recv_buffer_size(4096).unwrap();
+    sock.connect(&zc.addr.into()).unwrap();
+    let mut stalled: std::net::TcpStream = sock.into();
+    let q = build_query(0x5151, "big.test.", 252, 1, None);
+    let mut framed = (q.len() as u16).to_be_bytes().to_vec();
+    framed.extend_from_slice(&q);
+    stalled.write_all(&framed).unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    // The only slot is taken.
+    let (lines, raw) = axfr_lines(zc.addr, "big.test.", None);
+    assert!(lines.is_empty() && raw.contains("REFUSED"), "{raw}");
+    assert!(
+        zc.process
+            .wait_for_log("[big.test.] AXFR to 127.0.0.1:", Duration::from_secs(10)),
+        "{}",
+        zc.process.log()
+    );
+    let log = zc.process.log();
+    let cut = log
+        .lines()
+        .find(|l| l.contains("[big.test.] AXFR to 127.0.0.1:"))
+        .unwrap();
+    assert!(
+        cut.contains("cut off after")
+            && cut.contains("the client took nothing within server.tcp_io_timeout_ms"),
+        "{cut}"
+    );
+    // Then a transfer runs whole.
+    let (lines, raw) = axfr_lines(zc.addr, "big.test.", None);
+    assert_eq!(
+        lines.len(),
+        40_003,
+        "{}",
+        raw.lines().take(5).collect::<Vec<_>>().join("\n")
+    );
+    // The stalled client, reading now, finds the stream ends early.
+    stalled
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let mut got = Vec::new();
+    let _ = stalled.read_to_end(&mut got);
+    let mut records = 0;
+    let mut at = 0;
+    while let Some(len) = got
+        .get(at..at + 2)
+        .map(|b| u16::from_be_bytes([b[0], b[1]]) as usize)
+    {
+        let Some(m) = got.get(at + 2..at + 2 + len) else {
+            break;
+        };
+        records += parse(m).answers.len();
+        at += 2 + len;
+    }
+    assert!(
+        records > 0 && records < 40_004,
+        "{records} records reached the stalled client"
+    );
+}

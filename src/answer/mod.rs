@@ -11,6 +11,7 @@ mod opt;
 mod request;
 mod resolve;
 pub mod transfer_out;
+pub mod transfer_slots;
 
 use std::net::{IpAddr, Ipv4Addr};
 
@@ -27,6 +28,7 @@ use crate::wire::name::NameBuf;
 use crate::wire::writer::CompressionTable;
 use crate::zone::{Snapshot, SnapshotGuard, Zone, ZoneSet};
 use opt::ResponseOpt;
+use transfer_slots::TransferSlots;
 
 /// The smallest UDP payload every client takes (RFC 1035 §4.2.1), and the
 /// limit without EDNS.
@@ -75,6 +77,9 @@ pub struct ResponderConfig {
     pub version: Vec<u8>,
     /// Largest UDP response, and the payload size advertised in OPT.
     pub udp_payload: u16,
+    /// Outbound transfers running at once, in all and to one client.
+    pub transfers_out: usize,
+    pub transfers_out_per_client: usize,
 }
 
 impl Default for ResponderConfig {
@@ -83,6 +88,8 @@ impl Default for ResponderConfig {
             identity: b"zonecast".to_vec(),
             version: b"zonecast".to_vec(),
             udp_payload: 1232,
+            transfers_out: 64,
+            transfers_out_per_client: 16,
         }
     }
 }
@@ -187,6 +194,8 @@ impl TsigCheck<'_> {
 
 pub struct Responder {
     cfg: ResponderConfig,
+    /// Slots of the outbound transfers running, shared by the workers.
+    slots: std::sync::Arc<TransferSlots>,
 }
 
 /// What the header of a response says, apart from ID, opcode and RD.
@@ -212,7 +221,13 @@ impl<'z> Verdict<'z> {
 
 impl Responder {
     pub fn new(cfg: ResponderConfig) -> Self {
-        Responder { cfg }
+        let slots = TransferSlots::new(cfg.transfers_out, cfg.transfers_out_per_client);
+        Responder { cfg, slots }
+    }
+
+    /// Outbound transfers running now.
+    pub fn transfers_running(&self) -> usize {
+        self.slots.running()
     }
 
     pub fn config(&self) -> &ResponderConfig {
@@ -236,6 +251,8 @@ impl Responder {
             Err(Rejection::FormErr { question, edns }) => (question, edns),
             Err(Rejection::NotImp { edns }) => (false, edns),
         };
+        // A transfer allowed but over the limits of transfers running.
+        let mut busy = false;
         // (The type first: every query passes here.)
         if matches!(req.qtype, rtype::AXFR | rtype::IXFR)
             && parsed.is_ok()
@@ -249,20 +266,27 @@ impl Responder {
             )
         {
             if transport.protocol == Protocol::Tcp {
-                return Outcome::Transfer(StartedTransfer(Box::new(t)));
+                match self.slots.try_take(transport.source) {
+                    Some(permit) => {
+                        t.hold(permit);
+                        return Outcome::Transfer(StartedTransfer(Box::new(t)));
+                    }
+                    None => busy = true,
+                }
+            } else {
+                // IXFR over UDP: the changes if they fit in one message of
+                // the client's size, else our SOA alone (RFC 1995 §2).
+                t.set_limit(self.size_limit(req, transport));
+                let mut n = t.next_message(out, transport.now);
+                if !t.is_done() {
+                    t.answer_by_soa();
+                    n = t.next_message(out, transport.now);
+                }
+                return match n {
+                    Ok(Some(n)) => Outcome::Reply(n),
+                    _ => Outcome::Drop,
+                };
             }
-            // IXFR over UDP: the changes if they fit in one message of
-            // the client's size, else our SOA alone (RFC 1995 §2).
-            t.set_limit(self.size_limit(req, transport));
-            let mut n = t.next_message(out, transport.now);
-            if !t.is_done() {
-                t.answer_by_soa();
-                n = t.next_message(out, transport.now);
-            }
-            return match n {
-                Ok(Some(n)) => Outcome::Reply(n),
-                _ => Outcome::Drop,
-            };
         }
         let Ok(mut w) = MessageWriter::new(out, table) else {
             return Outcome::Drop;
@@ -293,6 +317,12 @@ impl Responder {
         } else if edns_req.is_some_and(|e| e.version > 0) {
             // RFC 6891 §6.1.3: only version 0 exists.
             Verdict::rcode(rcode::BADVERS)
+        } else if busy {
+            // Allowed, but too many transfers run: REFUSED, as for any
+            // policy, and the client's refresh retries later.
+            let mut v = Verdict::rcode(rcode::REFUSED);
+            v.ede = Some((ede::OTHER, "Too many transfers running, try later"));
+            v
         } else if let Some(TsigCheck::Failed { .. }) = tsig {
             Verdict::rcode(rcode::NOTAUTH)
         } else if req.opcode == opcode::NOTIFY {
@@ -363,6 +393,7 @@ impl Responder {
             }
         }
         let refused = match req.opcode {
+            _ if busy => Some(Refused::Transfer),
             _ if verdict.rcode != rcode::NOTAUTH || parsed.is_err() => None,
             opcode::NOTIFY => Some(Refused::Notify),
             opcode::QUERY if matches!(req.qtype, rtype::AXFR | rtype::IXFR) => {

@@ -68,6 +68,7 @@ fn responder() -> Responder {
         identity: b"node-1".to_vec(),
         version: b"zonecast test".to_vec(),
         udp_payload: 1232,
+        ..ResponderConfig::default()
     })
 }
 
@@ -1439,4 +1440,64 @@ fn a_refused_transfer_carries_ede_prohibited() {
         assert_eq!(&raw[at..at + 2], &[0, 18], "INFO-CODE 18");
         assert_eq!(&raw[at + 2..], b"Transfer not allowed");
     }
+}
+
+/// Transfers running at once are limited in all and per client: one over
+/// the limit gets REFUSED with an EDE, and a slot comes back when its
+/// transfer is dropped (done, or its connection gone).
+#[test]
+fn transfers_beyond_the_limits_are_refused_until_one_ends() {
+    let apex = parse_name_text("example.com.", None).unwrap();
+    let built = load_zone_text(ZONE.as_bytes(), "test", &apex).unwrap();
+    let acl = crate::zone::transfer_acl::TransferAcl::parse(["192.0.2.0/24"]).unwrap();
+    let zs = ZoneSet::new([
+        Zone::primary(Arc::new(built.snapshot)).with_transfer_acl(Some(Arc::new(acl)))
+    ]);
+    let r = Responder::new(ResponderConfig {
+        transfers_out: 3,
+        transfers_out_per_client: 2,
+        ..ResponderConfig::default()
+    });
+    let mut out = vec![0u8; MAX_MESSAGE];
+    let mut s = Scratch::default();
+    let mut ask = |from: &str| {
+        let q = query("example.com.", rtype::AXFR, class::IN, Some((1232, &[])));
+        let t = Transport {
+            protocol: Protocol::Tcp,
+            source: from.parse().unwrap(),
+            now: 0,
+        };
+        match r.respond(&zs, &q, &t, &mut out, &mut s) {
+            Outcome::Transfer(t) => Ok(t),
+            Outcome::Refused(n, Refused::Transfer) => Err(out[..n].to_vec()),
+            other => panic!("{other:?}"),
+        }
+    };
+    let refused = |reply: Vec<u8>| {
+        let m = Message::from_vec(&reply).unwrap();
+        assert_eq!(u16::from(m.metadata.response_code), rcode::REFUSED);
+        let text = b"Too many transfers running, try later";
+        assert!(
+            reply.windows(text.len()).any(|w| w == text),
+            "an EDE says why"
+        );
+    };
+    let a1 = ask("192.0.2.1").unwrap();
+    let a2 = ask("192.0.2.1").unwrap();
+    refused(ask("192.0.2.1").map(|_| ()).unwrap_err());
+    let b1 = ask("192.0.2.2").unwrap();
+    refused(ask("192.0.2.3").map(|_| ()).unwrap_err());
+    assert_eq!(r.transfers_running(), 3);
+    drop(a1);
+    let a3 = ask("192.0.2.1").unwrap();
+    // A transfer that ran to its end gives its slot back when dropped,
+    // as the connection drops it.
+    let mut b1 = b1;
+    let mut buf = vec![0u8; MAX_MESSAGE];
+    while b1.0.next_message(&mut buf, 0).unwrap().is_some() {}
+    drop(b1);
+    assert_eq!(r.transfers_running(), 2);
+    let c = ask("192.0.2.3").unwrap();
+    drop((a2, a3, c));
+    assert_eq!(r.transfers_running(), 0);
 }

@@ -18,6 +18,7 @@ use std::sync::Arc;
 use super::emit::put_record_body;
 use super::notify::soa_serial;
 use super::request::Request;
+use super::transfer_slots::TransferPermit;
 use super::{Protocol, Transport};
 use crate::tsig::{MacBytes, ResponseSigner, TsigKey};
 use crate::wire::Message;
@@ -181,6 +182,9 @@ pub struct TransferOut {
     signer: Option<Box<ResponseSigner>>,
     /// Octets kept free in each message for its TSIG record.
     tsig_room: usize,
+    /// The slot among the transfers running, given back when the
+    /// transfer is dropped (done, or its connection gone).
+    permit: Option<TransferPermit>,
 }
 
 impl TransferOut {
@@ -201,7 +205,13 @@ impl TransferOut {
             records: 0,
             signer: None,
             tsig_room: 0,
+            permit: None,
         }
+    }
+
+    /// Holds `permit` for as long as the transfer lives.
+    pub fn hold(&mut self, permit: TransferPermit) {
+        self.permit = Some(permit);
     }
 
     /// Signs every message with `signer`, the key and MAC of the request.

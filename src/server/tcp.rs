@@ -139,6 +139,21 @@ impl Connection {
         Status::Open
     }
 
+    /// Logs a transfer the connection ends in the middle of (the client
+    /// went, or stopped reading until the I/O timeout cut it off): its
+    /// slot among the transfers running goes back with it.
+    pub fn log_unfinished_transfer(&self, why: &str) {
+        if let Some(t) = &self.transfer {
+            let (messages, records) = t.sent();
+            tracing::warn!(
+                "[{}] {} to {} cut off after {records} records in {messages} messages: {why}",
+                t.zone(),
+                t.kind(),
+                self.peer
+            );
+        }
+    }
+
     /// Queues the transfer's next messages while the output has room;
     /// logs its end. A record that fits no message ends the connection:
     /// the client sees a transfer cut short, never a malformed one.

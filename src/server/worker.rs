@@ -172,6 +172,7 @@ fn run_inner(
                     };
                     let status = c.on_ready(now, unix, &mut out, &mut answer);
                     if status == Status::Close || ev.is_error() {
+                        c.log_unfinished_transfer("the connection closed");
                         close(poll, shared, &mut conns, &mut free, &mut open, slot);
                     }
                 }
@@ -210,6 +211,9 @@ fn run_inner(
                             } else {
                                 "no progress within server.tcp_io_timeout_ms"
                             }
+                        );
+                        c.log_unfinished_transfer(
+                            "the client took nothing within server.tcp_io_timeout_ms",
                         );
                     }
                     close(poll, shared, &mut conns, &mut free, &mut open, slot);
