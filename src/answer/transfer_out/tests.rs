@@ -360,3 +360,27 @@ fn an_ixfr_over_udp_is_one_message_or_our_soa() {
     assert_eq!((m.queries.len(), m.answers.len()), (1, 1));
     assert!(t.is_done());
 }
+
+/// An RRset larger than a message (300 TXT records of 100 octets, about
+/// 33 KiB) goes out split across messages, every record once.
+#[test]
+fn an_rrset_larger_than_a_message_is_split_across_messages() {
+    let mut text = String::from("$ORIGIN example.com.\n$TTL 300\n@ SOA ns hm 1 2 3 4 5\n@ NS ns\nns A 192.0.2.1\n");
+    for i in 0..300 {
+        text.push_str(&format!("fat TXT \"{i:03}{}\"\n", "x".repeat(96)));
+    }
+    let s = zone(&text);
+    let messages = transfer(&s, "example.com.").unwrap();
+    assert!(messages.len() >= 3, "{} messages", messages.len());
+    let txt: Vec<String> = messages
+        .iter()
+        .flat_map(|m| Message::from_vec(m).unwrap().answers)
+        .filter(|r| r.record_type() == RecordType::TXT)
+        .map(|r| r.data.to_string())
+        .collect();
+    assert_eq!(txt.len(), 300);
+    let mut unique = txt.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), 300, "every record once");
+}
