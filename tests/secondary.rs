@@ -227,7 +227,20 @@ fn first_start_axfr_then_answers_match_knot() {
     }
     assert_eq!(compared, 176);
     // The copy on disk is a zone file Knot's data round-trips through.
-    let saved = std::fs::read_to_string(zc.dir.path().join("example.com.zone")).unwrap();
+    // (The writer thread runs behind the transfers, at the lowest
+    // priority: on a busy machine the copy comes a moment later.)
+    let copy = zc.dir.path().join("example.com.zone");
+    let log_written = || {
+        zonecast::xfr::timers_log::read_log(zc.dir.path())
+            .0
+            .contains_key(std::ffi::OsStr::new("example.com.zone"))
+    };
+    assert!(
+        wait_until(Duration::from_secs(10), || copy.exists() && log_written()),
+        "no copy on disk:\n{}",
+        zc.process.log()
+    );
+    let saved = std::fs::read_to_string(&copy).unwrap();
     assert!(
         saved.contains("www.example.com. 3600 IN A 192.0.2.80"),
         "{saved}"
