@@ -14,6 +14,7 @@ use crate::wire::Name;
 use crate::wire::name::parse_name_text;
 use crate::xfr::TransferSettings;
 use crate::xfr::catalog::{CatalogConfig, MemberTemplate};
+use crate::xfr::notify_out::NotifyTargets;
 use crate::xfr::secondary::SecondaryZone;
 use crate::xfr::stream::Limits;
 use crate::xfr::timers::TimerPolicy;
@@ -275,6 +276,10 @@ pub struct ZoneSection {
     /// A `[[key]]` name: requests to transfer the zone from this server
     /// must be signed with it (and come from `allow_transfer`).
     pub transfer_key: Option<String>,
+    /// Secondaries told of each new version by NOTIFY (RFC 1996):
+    /// `host:port` or `host` (port 53). Explicit: on anycast the NS names
+    /// resolve to the anycast address.
+    pub notify: Option<Vec<String>>,
 }
 
 /// The configuration, checked and with paths resolved.
@@ -305,6 +310,8 @@ pub struct ZoneConfig {
     pub secondary: Option<SecondaryConfig>,
     /// Who may transfer the zone out; nobody when `None`.
     pub allow_transfer: Option<Arc<TransferAcl>>,
+    /// Where NOTIFYs of its new versions go, if anywhere.
+    pub notify: Option<Arc<NotifyTargets>>,
 }
 
 /// Where a secondary zone comes from.
@@ -417,6 +424,22 @@ impl Config {
                 None => None,
                 Some(k) => Some(find_key(&format!("zone[{i}].transfer_key"), k, &keys)?),
             };
+            let notify = match &z.notify {
+                None => None,
+                Some(list) => {
+                    let mut addrs = Vec::with_capacity(list.len());
+                    for a in list {
+                        addrs.push(parse_primary(a).ok_or_else(|| {
+                            format!("zone[{i}].notify: '{a}' is not an address like 192.0.2.1, 192.0.2.1:53 or [2001:db8::1]:53")
+                        })?);
+                    }
+                    Some(Arc::new(NotifyTargets {
+                        addrs: addrs.into(),
+                        key: transfer_key.clone(),
+                        source: secondary.as_ref().and_then(|s| s.source).or(server_source),
+                    }))
+                }
+            };
             let allow_transfer = match &z.allow_transfer {
                 None if transfer_key.is_some() => {
                     return Err(format!(
@@ -436,6 +459,7 @@ impl Config {
                 file: base.join(&z.file),
                 secondary,
                 allow_transfer,
+                notify,
             });
         }
         let catalogs = catalog_configs(

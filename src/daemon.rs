@@ -13,6 +13,7 @@ use crate::answer::{Responder, ResponderConfig};
 use crate::config::{Config, ZoneConfig};
 use crate::server::{Server, ServerConfig, TerminationSignals};
 use crate::wire::Name;
+use crate::xfr::notify_out::Announcement;
 use crate::xfr::service::{Provisioning, SecondaryZone, TransferService};
 use crate::zone::{Zone, ZoneSet, load_zone_file};
 
@@ -92,8 +93,15 @@ fn provisioning(config: &Config) -> Provisioning {
             })
         })
         .collect();
+    let notify = config
+        .zones
+        .iter()
+        .filter(|z| z.secondary.is_some())
+        .filter_map(|z| Some((z.name.to_lowercase(), Arc::clone(z.notify.as_ref()?))))
+        .collect();
     Provisioning {
         zones,
+        notify,
         catalogs: config.catalogs.clone(),
         // Only catalog members can clash with them.
         names: if config.catalogs.is_empty() {
@@ -106,12 +114,14 @@ fn provisioning(config: &Config) -> Provisioning {
 
 /// Loads the zones served from files that are new in `config` or whose
 /// file changed since, and drops those it no longer names; the rest keep
-/// serving as they are.
+/// serving as they are. Returns how many were loaded and dropped, and
+/// the NOTIFYs of the versions loaded, for the zones that name
+/// secondaries.
 fn apply_primaries(
     config: &Config,
     served: &mut HashMap<Name, FromFile>,
     zones: &ArcSwap<ZoneSet>,
-) -> (usize, usize) {
+) -> ((usize, usize), Vec<Announcement>) {
     let wanted: HashMap<Name, &ZoneConfig> = config
         .zones
         .iter()
@@ -128,6 +138,7 @@ fn apply_primaries(
         .filter_map(|a| served.remove(a).map(|f| f.zone))
         .collect();
     let mut loaded = Vec::new();
+    let mut announcements = Vec::new();
     for (apex, z) in wanted {
         let unchanged = served.get(&apex).is_some_and(|f| {
             f.file == z.file
@@ -138,6 +149,14 @@ fn apply_primaries(
             continue;
         }
         let zone = Arc::new(load_zone(z).with_transfer_acl(z.allow_transfer.clone()));
+        let previous = served
+            .get(&apex)
+            .and_then(|f| f.zone.snapshot().as_ref().map(|s| s.serial()));
+        if let (Some(targets), Some(s)) = (&z.notify, zone.snapshot().as_ref())
+            && previous != Some(s.serial())
+        {
+            announcements.push(Announcement::of(s, targets));
+        }
         served.insert(
             apex,
             FromFile {
@@ -152,7 +171,7 @@ fn apply_primaries(
     if counts != (0, 0) {
         zones.rcu(|cur| cur.without_zones(&gone).with_all(loaded.iter().cloned()));
     }
-    counts
+    (counts, announcements)
 }
 
 /// Reads the configuration again (SIGHUP) and applies its zones without
@@ -185,7 +204,10 @@ fn reload(
             "reload: the [server] section changed; that takes a restart (the zones are reloaded)"
         );
     }
-    let (loaded, removed) = apply_primaries(&config, served, zones);
+    let ((loaded, removed), announcements) = apply_primaries(&config, served, zones);
+    for a in announcements {
+        transfer.announce(a);
+    }
     let wanted = provisioning(&config);
     let n = wanted.zones.len();
     let catalogs = wanted.catalogs.len();
@@ -203,7 +225,7 @@ pub fn run(mut config: Config, path: &Path) -> Result<(), DaemonError> {
     let signals = TerminationSignals::block()?;
     let zones = Arc::new(ArcSwap::from_pointee(ZoneSet::default()));
     let mut served = HashMap::new();
-    apply_primaries(&config, &mut served, &zones);
+    let (_, announcements) = apply_primaries(&config, &mut served, &zones);
     // Secondary zones are loaded from disk and published before the
     // workers start, so a copy on disk is served at once. The transfer
     // thread runs even with none, for zones a reload adds.
@@ -212,6 +234,10 @@ pub fn run(mut config: Config, path: &Path) -> Result<(), DaemonError> {
         config.transfer.clone(),
         Arc::clone(&zones),
     )?;
+    // Sent once the transfer thread begins, after the server binds.
+    for a in announcements {
+        transfer.announce(a);
+    }
     // A reload compares only the [server] part with the configuration
     // running; the zones live on in the zone set and the transfer thread
     // (at 100,000 zones a second copy of their configuration is tens of

@@ -277,10 +277,14 @@ fn changes_reach_knot_and_zonecast_secondaries_by_ixfr_from_our_journal() {
         &[("chain.test.zone", &chain_zone(1))],
         "chain.test.",
     );
+    // The hub NOTIFYs the zonecast edge of each version it takes; the
+    // Knot edge refreshes when told to by the test.
+    let edge_port = free_port();
     let hub_config = format!(
         "[server]\nlisten = [\"127.0.0.1:{zc_port}\"]\nworkers = 2\n\
          [transfer]\njournal_max_depth = 3\n\
-         [[zone]]\nname = \"chain.test.\"\nfile = \"chain.zone\"\nprimaries = [\"{}\"]\nallow_transfer = [\"127.0.0.0/8\"]\n",
+         [[zone]]\nname = \"chain.test.\"\nfile = \"chain.zone\"\nprimaries = [\"{}\"]\nallow_transfer = [\"127.0.0.0/8\"]\n\
+         notify = [\"127.0.0.1:{edge_port}\"]\n",
         primary.addr
     );
     let mut hub = Zonecast::start_with_config(tempfile::tempdir().unwrap(), &hub_config);
@@ -302,16 +306,15 @@ fn changes_reach_knot_and_zonecast_secondaries_by_ixfr_from_our_journal() {
         &[],
         "chain.test.",
     );
-    // A zonecast edge whose refresh is clamped to a second, so it checks
-    // the hub by itself (zonecast sends no NOTIFY yet); the Knot edge
-    // refreshes when told.
-    let mut zc_edge = Zonecast::start(
-        "[transfer]\nrefresh_min_s = 1\nrefresh_max_s = 1\n",
+    // A zonecast edge, told of each version by the hub's NOTIFY (its own
+    // refresh is an hour away).
+    let mut zc_edge = Zonecast::start_with_config(
+        tempfile::tempdir().unwrap(),
         &format!(
-            "[[zone]]\nname = \"chain.test.\"\nfile = \"chain.zone\"\nprimaries = [\"{}\"]\nallow_transfer = [\"127.0.0.1\"]\n",
+            "[server]\nlisten = [\"127.0.0.1:{edge_port}\"]\nworkers = 2\n\
+             [[zone]]\nname = \"chain.test.\"\nfile = \"chain.zone\"\nprimaries = [\"{}\"]\nallow_transfer = [\"127.0.0.1\"]\n",
             hub.addr
         ),
-        &[],
     );
     let all_at = |serial: u32| {
         wait_until(Duration::from_secs(20), || {
@@ -397,6 +400,14 @@ fn changes_reach_knot_and_zonecast_secondaries_by_ixfr_from_our_journal() {
             .contains(&format!("IXFR from {}: serial 1 -> 2", hub.addr)),
         "{}",
         zc_edge.process.log()
+    );
+    assert!(
+        hub.process.wait_for_log(
+            &format!("[chain.test.] NOTIFY to 127.0.0.1:{edge_port}: serial 2, answered after"),
+            Duration::from_secs(5)
+        ),
+        "{}",
+        hub.process.log()
     );
 
     // Two changes while the Knot edge is not told: one IXFR carries both.
@@ -724,4 +735,137 @@ fn a_client_that_stops_reading_is_cut_off_and_frees_its_slot() {
         records > 0 && records < 40_004,
         "{records} records reached the stalled client"
     );
+}
+
+/// Issue 11, step 4: each new version of a zone goes by NOTIFY (RFC 1996)
+/// to the secondaries its `notify` names, signed with its transfer key: a
+/// Knot and a zonecast secondary (whose SOA REFRESH is an hour) take it at
+/// once; one that never answers gets the same NOTIFY again (§3.6).
+#[test]
+fn new_versions_are_notified_to_knot_and_zonecast_secondaries() {
+    let hub_port = free_port();
+    let knot_port = free_port();
+    let edge_port = free_port();
+    let silent = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    silent
+        .set_read_timeout(Some(Duration::from_millis(200)))
+        .unwrap();
+    let silent_addr = silent.local_addr().unwrap();
+    let zone = |serial: u32| {
+        format!(
+            "$ORIGIN notified.test.\n$TTL 300\n@ SOA ns hostmaster {serial} 3600 600 604800 300\n@ NS ns\nns A 192.0.2.1\nwww A 192.0.2.{serial}\n"
+        )
+    };
+    let key = format!(
+        "[[key]]\nname = \"xfr-key\"\nalgorithm = \"hmac-sha256\"\nsecret = \"{SECRET}\"\n"
+    );
+    let hub_dir = tempfile::tempdir().unwrap();
+    std::fs::write(hub_dir.path().join("notified.zone"), zone(1)).unwrap();
+    let mut hub = Zonecast::start_with_config(
+        hub_dir,
+        &format!(
+            "[server]\nlisten = [\"127.0.0.1:{hub_port}\"]\nworkers = 2\n{key}\
+             [[zone]]\nname = \"notified.test.\"\nfile = \"notified.zone\"\nallow_transfer = [\"127.0.0.0/8\"]\n\
+             transfer_key = \"xfr-key\"\nnotify = [\"127.0.0.1:{knot_port}\", \"127.0.0.1:{edge_port}\", \"{silent_addr}\"]\n"
+        ),
+    );
+    let knot = Knot::start_on(
+        Some(knot_port),
+        "",
+        &format!(
+            "key:\n  - id: xfr-key\n    algorithm: hmac-sha256\n    secret: {SECRET}\n\
+             remote:\n  - id: hub\n    address: 127.0.0.1@{hub_port}\n    key: xfr-key\n\
+             acl:\n  - id: from-hub\n    address: 127.0.0.0/8\n    key: xfr-key\n    action: notify\n\
+             zone:\n  - domain: notified.test.\n    master: hub\n    acl: from-hub\n    zonefile-sync: -1\n"
+        ),
+        &[],
+        "notified.test.",
+    );
+    let mut edge = Zonecast::start_with_config(
+        tempfile::tempdir().unwrap(),
+        &format!(
+            "[server]\nlisten = [\"127.0.0.1:{edge_port}\"]\nworkers = 2\n{key}\
+             [[zone]]\nname = \"notified.test.\"\nfile = \"notified.zone\"\nprimaries = [\"127.0.0.1:{hub_port}\"]\ntsig_key = \"xfr-key\"\n"
+        ),
+    );
+    let serial_of = |server| {
+        let q = build_query(3, "notified.test.", 6, 1, None);
+        udp(server, &q, Duration::from_millis(300)).and_then(|r| {
+            parse(&r).answers.iter().find_map(|a| match a.data {
+                hickory_proto::rr::RData::SOA(ref s) => Some(s.serial),
+                _ => None,
+            })
+        })
+    };
+    for (who, addr) in [("Knot", knot.addr), ("zonecast", edge.addr)] {
+        assert!(
+            wait_until(Duration::from_secs(20), || serial_of(addr) == Some(1)),
+            "{who} at serial 1?\n{}",
+            hub.process.log()
+        );
+    }
+    // A new version on the hub: both secondaries take it, told by NOTIFY
+    // alone (their refresh is an hour away).
+    std::fs::write(hub.dir.path().join("notified.zone"), zone(2)).unwrap();
+    hub.process.signal(libc::SIGHUP);
+    for (who, addr) in [("Knot", knot.addr), ("zonecast", edge.addr)] {
+        assert!(
+            wait_until(Duration::from_secs(10), || serial_of(addr) == Some(2)),
+            "{who} did not take serial 2:\n{}\n{}\n{}",
+            hub.process.log(),
+            knot.process.log(),
+            edge.process.log()
+        );
+    }
+    assert!(
+        knot.process
+            .log()
+            .contains("notify, incoming, remote 127.0.0.1@"),
+        "{}",
+        knot.process.log()
+    );
+    assert!(
+        edge.process
+            .log()
+            .contains("NOTIFY from 127.0.0.1 with serial 2"),
+        "{}",
+        edge.process.log()
+    );
+    for port in [knot_port, edge_port] {
+        assert!(
+            hub.process.wait_for_log(
+                &format!("[notified.test.] NOTIFY to 127.0.0.1:{port}: serial 2, answered after"),
+                Duration::from_secs(5)
+            ),
+            "{}",
+            hub.process.log()
+        );
+    }
+    // The silent one hears the NOTIFY of serial 2 again and again, signed.
+    let mut ids = Vec::new();
+    let end = std::time::Instant::now() + Duration::from_secs(10);
+    let mut buf = [0u8; 2048];
+    while ids.len() < 3 && std::time::Instant::now() < end {
+        let Ok((n, _)) = silent.recv_from(&mut buf) else {
+            continue;
+        };
+        let m = parse(&buf[..n]);
+        assert_eq!(m.metadata.op_code, hickory_proto::op::OpCode::Notify);
+        assert!(
+            m.signature.is_some() || buf[..n].windows(7).any(|w| w == b"xfr-key"),
+            "signed"
+        );
+        if m.answers
+            .iter()
+            .any(|a| matches!(a.data, hickory_proto::rr::RData::SOA(ref s) if s.serial == 2))
+        {
+            ids.push(m.metadata.id);
+        }
+    }
+    assert!(ids.len() >= 3, "{ids:?}");
+    assert!(
+        ids.iter().all(|i| *i == ids[0]),
+        "one NOTIFY, sent again: {ids:?}"
+    );
+    edge.process.terminate();
 }

@@ -6,6 +6,8 @@
 pub mod catalog;
 pub mod encode;
 pub mod exchange;
+pub mod notify_out;
+pub mod notify_sender;
 pub mod persist;
 pub mod secondary;
 pub mod service;

@@ -21,6 +21,8 @@ use mio::{Events, Interest, Poll, Token, Waker};
 
 use super::TransferSettings;
 use super::catalog::{CatalogConfig, Consumer, MemberChange, members_path};
+use super::notify_out::{Announcement, NotifyTargets};
+use super::notify_sender::NotifySender;
 use super::persist::{Persister, load_journal};
 pub use super::secondary::SecondaryZone;
 use super::secondary::{Action, ConnError, ConnId, LoadedCopy, Millis, Secondary};
@@ -117,6 +119,10 @@ struct TransferLoop {
     notifies: Receiver<(NotifyEvent, Instant)>,
     stop: Arc<AtomicBool>,
     graveyard: Graveyard,
+    /// NOTIFY out: the new versions of zones that name secondaries.
+    notify_out: NotifySender,
+    /// Versions of zones served from files to announce (from the daemon).
+    announcements: Receiver<Announcement>,
 }
 
 /// The running transfer thread.
@@ -128,6 +134,7 @@ pub struct TransferService {
     stop: Arc<AtomicBool>,
     sink: NotifySink,
     reconfigure: crossbeam_channel::Sender<Provisioning>,
+    announce: crossbeam_channel::Sender<Announcement>,
 }
 
 /// The zones the transfer thread keeps, as the configuration names them.
@@ -139,6 +146,9 @@ pub struct Provisioning {
     /// Every zone the configuration names, from files too: a catalog
     /// member by one of these names is ignored (RFC 9432 §5.2).
     pub names: HashSet<Name>,
+    /// The secondary zones that NOTIFY their own secondaries, by
+    /// lowercase apex.
+    pub notify: HashMap<Name, Arc<NotifyTargets>>,
 }
 
 impl TransferService {
@@ -153,6 +163,7 @@ impl TransferService {
         let waker = Arc::new(Waker::new(poll.registry(), WAKE)?);
         let (tx, rx) = bounded(NOTIFY_QUEUE);
         let (reconfigure_tx, reconfigure) = crossbeam_channel::unbounded();
+        let (announce, announcements) = crossbeam_channel::unbounded();
         let stop = Arc::new(AtomicBool::new(false));
         let clock = Clock::new();
         let now = clock.now();
@@ -162,7 +173,10 @@ impl TransferService {
             mut zones,
             catalogs,
             names,
+            notify,
         } = provisioning;
+        let mut notify_out = NotifySender::new(seed.rotate_left(7));
+        notify_out.set_targets(notify);
         zones.extend(catalogs.iter().map(|c| c.zone.clone()));
         let copies = load_all_from_disk(&zones, &settings, now);
         machine.reserve(zones.len());
@@ -186,6 +200,8 @@ impl TransferService {
             notifies: rx,
             stop: Arc::clone(&stop),
             graveyard: Graveyard::default(),
+            notify_out,
+            announcements,
         };
         // The copies on disk, published before the workers start.
         lp.perform_actions();
@@ -206,7 +222,16 @@ impl TransferService {
             stop,
             sink: NotifySink { sender: tx, waker },
             reconfigure: reconfigure_tx,
+            announce,
         })
+    }
+
+    /// Announces a new version of a zone served from its file to the
+    /// secondaries its `notify` names (RFC 1996).
+    pub fn announce(&self, a: Announcement) {
+        if self.announce.send(a).is_ok() {
+            let _ = self.waker.wake();
+        }
     }
 
     /// Applies a new configuration of the secondary zones (a reload): new
@@ -368,9 +393,18 @@ impl TransferLoop {
         while !self.stop.load(Ordering::Relaxed) {
             self.perform_actions();
             let now = self.clock.now();
-            let timeout = self
-                .machine
-                .next_deadline()
+            while let Ok(a) = self.announcements.try_recv() {
+                self.notify_out.announce(&a, now);
+            }
+            self.notify_out.send_due(self.poll.registry(), now);
+            let deadline = match (
+                self.machine.next_deadline(),
+                self.notify_out.next_deadline(),
+            ) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            let timeout = deadline
                 .map_or(MAX_SLEEP, |t| Duration::from_millis(t.saturating_sub(now)))
                 .min(MAX_SLEEP);
             if let Err(e) = self.poll.poll(&mut events, Some(timeout))
@@ -380,7 +414,9 @@ impl TransferLoop {
                 break;
             }
             for ev in events.iter() {
-                if ev.token() != WAKE {
+                if self.notify_out.owns(ev.token()) {
+                    self.notify_out.on_readable(ev.token(), self.clock.now());
+                } else if ev.token() != WAKE {
                     self.on_ready(ConnId(ev.token().0 as u64));
                 }
             }
@@ -404,8 +440,9 @@ impl TransferLoop {
     /// the configuration's. Zones taken out go first, so a catalog may
     /// claim a name the configuration gave up; then the catalogs' members
     /// change; then configured zones are added or changed.
-    fn apply_configuration(&mut self, p: Provisioning) {
+    fn apply_configuration(&mut self, mut p: Provisioning) {
         let now = self.clock.now();
+        self.notify_out.set_targets(std::mem::take(&mut p.notify));
         let mut wanted: HashMap<Name, SecondaryZone> = p
             .zones
             .into_iter()
@@ -588,9 +625,13 @@ impl TransferLoop {
                     if zone.catalog && zone.is_loaded() {
                         catalogs.push(Arc::clone(&zone));
                     }
+                    if let Some(s) = zone.snapshot().as_ref() {
+                        self.notify_out.published(s, self.clock.now());
+                    }
                     new_zones.push(zone);
                 }
                 Action::Publish { zone, snapshot } => {
+                    self.notify_out.published(&snapshot, self.clock.now());
                     if let Some(old) = zone.publish(Some(snapshot)) {
                         self.graveyard.snapshots.push(old);
                     }
@@ -599,7 +640,10 @@ impl TransferLoop {
                     }
                 }
                 Action::Persist(req) => self.persister.submit(req),
-                Action::Unserve(apex) => gone.push(apex),
+                Action::Unserve(zone) => {
+                    self.notify_out.forget(&zone.apex);
+                    gone.push(zone);
+                }
                 Action::Forget(file) => self.persister.forget(file),
             }
         }

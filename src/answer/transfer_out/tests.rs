@@ -365,7 +365,9 @@ fn an_ixfr_over_udp_is_one_message_or_our_soa() {
 /// 33 KiB) goes out split across messages, every record once.
 #[test]
 fn an_rrset_larger_than_a_message_is_split_across_messages() {
-    let mut text = String::from("$ORIGIN example.com.\n$TTL 300\n@ SOA ns hm 1 2 3 4 5\n@ NS ns\nns A 192.0.2.1\n");
+    let mut text = String::from(
+        "$ORIGIN example.com.\n$TTL 300\n@ SOA ns hm 1 2 3 4 5\n@ NS ns\nns A 192.0.2.1\n",
+    );
     for i in 0..300 {
         text.push_str(&format!("fat TXT \"{i:03}{}\"\n", "x".repeat(96)));
     }
