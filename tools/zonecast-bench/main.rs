@@ -4,6 +4,7 @@
 
 mod catalog;
 mod dnsperf;
+mod fanout;
 mod instructions;
 mod procs;
 mod qps;
@@ -44,6 +45,9 @@ enum Cmd {
     Zones(ZonesArgs),
     /// A catalog of many members from a Knot producer, and changes to it.
     Catalog(CatalogArgs),
+    /// A Knot primary, 2 zonecast distribution nodes and 20 edges in
+    /// network namespaces: how fast a change reaches every edge.
+    Fanout(FanoutArgs),
     /// Zones added and removed by SIGHUP under dnsperf load.
     Reload(ReloadArgs),
     /// The soak test: dnsperf, a new version every 100 ms from a Knot
@@ -149,6 +153,21 @@ struct ZonesArgs {
     #[arg(long)]
     no_knot: bool,
     #[arg(long, default_value = "target/bench/zones.md")]
+    out: PathBuf,
+}
+
+#[derive(Args, Clone)]
+struct FanoutArgs {
+    /// zonecast edges, half behind each distribution node.
+    #[arg(long, default_value_t = 20)]
+    edges: usize,
+    /// Changes published at the primary, one after the other.
+    #[arg(long, default_value_t = 100)]
+    changes: usize,
+    /// Kill distribution node 0 after this many changes (0: never).
+    #[arg(long, default_value_t = 50)]
+    kill_after: usize,
+    #[arg(long, default_value = "target/bench/fanout.md")]
     out: PathBuf,
 }
 
@@ -476,6 +495,20 @@ fn main() -> ExitCode {
                     environment(),
                     catalog::table(&r, a.changes)
                 ),
+            )
+        }),
+        Cmd::Fanout(a) => fanout::run(
+            &fanout::Settings {
+                edges: a.edges,
+                changes: a.changes,
+                kill_after: (a.kill_after > 0).then_some(a.kill_after),
+            },
+            path.as_path(),
+        )
+        .map(|r| {
+            (
+                a.out.clone(),
+                format!("{}\n### Fan-out\n\n{}", environment(), fanout::table(&r)),
             )
         }),
         Cmd::Reload(a) => {

@@ -210,6 +210,17 @@ pub fn ticks_per_second() -> f64 {
 }
 
 /// An SOA query for the bench zone.
+/// A UDP socket to ask `addr` from: any local address of its family, so
+/// that servers in network namespaces (`fanout`) are reached as well as
+/// those on loopback.
+fn client_socket(addr: SocketAddr) -> std::io::Result<UdpSocket> {
+    UdpSocket::bind(if addr.is_ipv6() {
+        "[::]:0"
+    } else {
+        "0.0.0.0:0"
+    })
+}
+
 fn soa_query() -> Vec<u8> {
     let mut q = vec![0x12, 0x34, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0];
     for label in APEX.trim_end_matches('.').split('.') {
@@ -229,7 +240,7 @@ fn wait_ready(
     child: &mut Child,
     timeout: Duration,
 ) -> Result<(), String> {
-    let s = UdpSocket::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
+    let s = client_socket(addr).map_err(|e| e.to_string())?;
     s.set_read_timeout(Some(Duration::from_millis(5)))
         .map_err(|e| e.to_string())?;
     let q = soa_query();
@@ -368,7 +379,7 @@ fn launch_until(
 
 /// The SOA serial `addr` serves for the bench zone.
 pub fn serial(addr: SocketAddr) -> Option<u32> {
-    let s = UdpSocket::bind("127.0.0.1:0").ok()?;
+    let s = client_socket(addr).ok()?;
     s.set_read_timeout(Some(Duration::from_millis(50))).ok()?;
     s.send_to(&soa_query(), addr).ok()?;
     let mut buf = [0u8; 4096];
