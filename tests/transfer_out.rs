@@ -75,12 +75,24 @@ fn axfr_lines(
 #[test]
 fn a_knot_secondary_pulls_zones_from_zonecast_and_serves_the_same_records() {
     let many = many_names();
+    // One RRset of about 33 KiB: it goes out split across messages.
+    let mut fat = String::from(
+        "$ORIGIN fat.test.\n$TTL 300\n@ SOA ns hostmaster 3 3600 600 604800 300\n@ NS ns\nns A 192.0.2.1\n",
+    );
+    for i in 0..300 {
+        fat.push_str(&format!("big TXT \"{i:03}{}\"\n", "y".repeat(96)));
+    }
     let mut zc = Zonecast::start(
         "",
         "[[zone]]\nname = \"types.test.\"\nfile = \"types.zone\"\nallow_transfer = [\"127.0.0.1\"]\n\
          [[zone]]\nname = \"many.test.\"\nfile = \"many.zone\"\nallow_transfer = [\"127.0.0.0/30\", \"::1\"]\n\
-         [[zone]]\nname = \"closed.test.\"\nfile = \"many.zone\"\n",
-        &[("types.zone", TYPES), ("many.zone", &many)],
+         [[zone]]\nname = \"closed.test.\"\nfile = \"many.zone\"\n\
+         [[zone]]\nname = \"fat.test.\"\nfile = \"fat.zone\"\nallow_transfer = [\"127.0.0.1\"]\n",
+        &[
+            ("types.zone", TYPES),
+            ("many.zone", &many),
+            ("fat.zone", &fat),
+        ],
     );
     let knot = Knot::start(
         "",
@@ -88,7 +100,8 @@ fn a_knot_secondary_pulls_zones_from_zonecast_and_serves_the_same_records() {
             "remote:\n  - id: zonecast\n    address: {}@{}\n\
              acl:\n  - id: out\n    address: 127.0.0.0/8\n    action: transfer\n\
              zone:\n  - domain: types.test.\n    master: zonecast\n    acl: out\n    zonefile-sync: -1\n\
-             \x20 - domain: many.test.\n    master: zonecast\n    acl: out\n    zonefile-sync: -1\n",
+             \x20 - domain: many.test.\n    master: zonecast\n    acl: out\n    zonefile-sync: -1\n\
+             \x20 - domain: fat.test.\n    master: zonecast\n    acl: out\n    zonefile-sync: -1\n",
             zc.addr.ip(),
             zc.addr.port()
         ),
@@ -103,7 +116,30 @@ fn a_knot_secondary_pulls_zones_from_zonecast_and_serves_the_same_records() {
         "Knot did not load types.test. from zonecast:\n{}",
         knot.process.log()
     );
-    for zone in ["types.test.", "many.test."] {
+    assert!(
+        wait_until(Duration::from_secs(20), || {
+            let (l, _) = axfr_lines(knot.addr, "fat.test.", None);
+            l.len() == 303
+        }),
+        "Knot did not load fat.test. from zonecast:\n{}",
+        knot.process.log()
+    );
+    let log = zc.process.log();
+    let fat_line = log
+        .lines()
+        .find(|l| l.contains("[fat.test.] AXFR to 127.0.0.1:"))
+        .unwrap_or_else(|| panic!("{log}"));
+    let messages: usize = fat_line
+        .rsplit(" in ")
+        .next()
+        .and_then(|w| w.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    assert!(
+        messages >= 3,
+        "the 33 KiB RRset in several messages: {fat_line}"
+    );
+    for zone in ["types.test.", "many.test.", "fat.test."] {
         let (ours, raw) = axfr_lines(zc.addr, zone, None);
         let (theirs, _) = axfr_lines(knot.addr, zone, None);
         assert!(
@@ -868,4 +904,95 @@ fn new_versions_are_notified_to_knot_and_zonecast_secondaries() {
         "one NOTIFY, sent again: {ids:?}"
     );
     edge.process.terminate();
+}
+
+/// A transfer that overlaps a new version (RFC 5936 §4.1.3 asks for one
+/// consistent version): a client reads the first message of an AXFR,
+/// the zone is replaced and served at its new serial, then the client
+/// reads the rest: every message is of the version it started on.
+#[test]
+fn a_transfer_overlapping_a_new_version_carries_the_old_one_whole() {
+    use std::io::Write;
+    let zone = |serial: u32| {
+        let mut text = format!(
+            "$ORIGIN overlap.test.\n$TTL 300\n@ SOA ns hostmaster {serial} 3600 600 604800 300\n@ NS ns\nns A 192.0.2.1\n"
+        );
+        for i in 0..100_000 {
+            text.push_str(&format!("h{i} TXT \"version {serial}, record {i}\"\n"));
+        }
+        text
+    };
+    let mut zc = Zonecast::start(
+        "",
+        "[[zone]]\nname = \"overlap.test.\"\nfile = \"overlap.zone\"\nallow_transfer = [\"127.0.0.1\"]\n",
+        &[("overlap.zone", &zone(1))],
+    );
+    // A small receive window, and a zone larger than the kernel's
+    // buffers: zonecast is still making messages when the new version
+    // comes.
+    let sock = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    sock.set_recv_buffer_size(4096).unwrap();
+    sock.connect(&zc.addr.into()).unwrap();
+    let mut s: std::net::TcpStream = sock.into();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let q = build_query(0x0a0a, "overlap.test.", 252, 1, None);
+    let mut framed = (q.len() as u16).to_be_bytes().to_vec();
+    framed.extend_from_slice(&q);
+    s.write_all(&framed).unwrap();
+    let first = read_frame(&mut s).expect("a first message");
+    let mut answers = parse(&first).answers;
+    // The new version, served to everyone else meanwhile.
+    std::fs::write(zc.dir.path().join("overlap.zone"), zone(2)).unwrap();
+    zc.process.signal(libc::SIGHUP);
+    let soa_serial = |addr| {
+        let q = build_query(1, "overlap.test.", 6, 1, None);
+        udp(addr, &q, Duration::from_millis(500)).and_then(|r| {
+            parse(&r).answers.iter().find_map(|a| match a.data {
+                hickory_proto::rr::RData::SOA(ref s) => Some(s.serial),
+                _ => None,
+            })
+        })
+    };
+    assert!(
+        wait_until(Duration::from_secs(20), || soa_serial(zc.addr) == Some(2)),
+        "{}",
+        zc.process.log()
+    );
+    while let Some(m) = read_frame(&mut s) {
+        let m = parse(&m);
+        let done = m
+            .answers
+            .last()
+            .is_some_and(|a| matches!(a.data, hickory_proto::rr::RData::SOA(_)))
+            && !answers.is_empty();
+        answers.extend(m.answers);
+        if done {
+            break;
+        }
+    }
+    assert_eq!(answers.len(), 100_000 + 4, "the whole zone, the SOA twice");
+    // The transfer ended after the new version was in place.
+    let log = zc.process.log();
+    let reloaded = log.find("reloaded ").expect("a reload line");
+    let ended = log
+        .find("[overlap.test.] AXFR to 127.0.0.1:")
+        .expect("the transfer's line");
+    assert!(
+        ended > reloaded,
+        "the transfer overlapped the new version:\n{log}"
+    );
+    assert!(log.contains("serial 1, 100004 records"), "{log}");
+    let serials: Vec<u32> = answers
+        .iter()
+        .filter_map(|a| match a.data {
+            hickory_proto::rr::RData::SOA(ref s) => Some(s.serial),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(serials, [1, 1]);
+    let newer = answers
+        .iter()
+        .filter(|a| a.data.to_string().contains("version 2"))
+        .count();
+    assert_eq!(newer, 0, "nothing of version 2 in a transfer of version 1");
 }
