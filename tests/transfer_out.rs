@@ -922,7 +922,7 @@ fn a_transfer_overlapping_a_new_version_carries_the_old_one_whole() {
         }
         text
     };
-    let mut zc = Zonecast::start(
+    let zc = Zonecast::start(
         "",
         "[[zone]]\nname = \"overlap.test.\"\nfile = \"overlap.zone\"\nallow_transfer = [\"127.0.0.1\"]\n",
         &[("overlap.zone", &zone(1))],
