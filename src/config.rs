@@ -872,6 +872,78 @@ max_records = 1000
         assert_eq!(c.transfer.max_concurrent, 8);
     }
 
+    /// The fan-out settings of a zone: who may transfer it, with which
+    /// key, and where its NOTIFYs go and from where.
+    #[test]
+    fn fan_out_settings() {
+        let c = parse(
+            r#"
+[server]
+transfer_source = "127.0.0.2"
+transfers_out = 5
+transfers_out_per_client = 2
+[[key]]
+name = "xfr-key"
+algorithm = "hmac-sha256"
+secret = "c2VjcmV0"
+[[zone]]
+name = "example.com."
+file = "a.zone"
+allow_transfer = ["192.0.2.0/24"]
+transfer_key = "xfr-key"
+notify = ["192.0.2.20", "[2001:db8::20]:5353"]
+[[zone]]
+name = "example.net."
+file = "n.zone"
+primaries = ["127.0.0.1:5310"]
+transfer_source = "127.0.0.3"
+notify = ["192.0.2.21:53"]
+"#,
+        )
+        .unwrap();
+        assert_eq!((c.transfers_out, c.transfers_out_per_client), (5, 2));
+        let file_zone = &c.zones[0];
+        let acl = file_zone.allow_transfer.as_ref().unwrap();
+        assert_eq!(acl.key().unwrap().name.to_string(), "xfr-key.");
+        assert!(acl.allows("192.0.2.7".parse().unwrap()));
+        let n = file_zone.notify.as_ref().unwrap();
+        assert_eq!(
+            &n.addrs[..],
+            [
+                "192.0.2.20:53".parse().unwrap(),
+                "[2001:db8::20]:5353".parse().unwrap()
+            ]
+        );
+        // Signed with the transfer key, sent from the server's source.
+        assert_eq!(n.key.as_ref().unwrap().name.to_string(), "xfr-key.");
+        assert_eq!(n.source, Some("127.0.0.2".parse().unwrap()));
+        // A secondary zone's own transfer_source; no key without one.
+        let n = c.zones[1].notify.as_ref().unwrap();
+        assert_eq!(n.source, Some("127.0.0.3".parse().unwrap()));
+        assert!(n.key.is_none());
+        for (zone, error) in [
+            (
+                "transfer_key = \"xfr-key\"\n",
+                "transfer_key without allow_transfer",
+            ),
+            (
+                "allow_transfer = [\"0.0.0.0/0\"]\ntransfer_key = \"nope\"\n",
+                "no [[key]] is named 'nope'",
+            ),
+            (
+                "notify = [\"ns1.example.\"]\n",
+                "zone[0].notify: 'ns1.example.'",
+            ),
+        ] {
+            let text = format!(
+                "[[key]]\nname = \"xfr-key\"\nalgorithm = \"hmac-sha256\"\nsecret = \"c2VjcmV0\"\n\
+                 [[zone]]\nname = \"a.\"\nfile = \"x\"\n{zone}"
+            );
+            let e = parse(&text).unwrap_err().to_string();
+            assert!(e.contains(error), "{e}");
+        }
+    }
+
     #[test]
     fn secondary_errors_name_the_key() {
         let zone = "[[zone]]\nname = \"a.\"\nfile = \"x\"\n";
