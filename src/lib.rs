@@ -6,6 +6,7 @@
 //! `tcp_framing` (DNS over TCP, shared by both) and `config`.
 
 pub mod answer;
+pub mod check;
 pub mod config;
 pub mod daemon;
 pub mod memory;

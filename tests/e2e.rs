@@ -542,3 +542,56 @@ fn sighup_reloads_zones_without_losing_a_query() {
     );
     eprintln!("{sent} queries across two reloads, none lost");
 }
+
+/// `zonecast check -c FILE` (issue 12, step 1): 0 and a summary for a good
+/// configuration, 2 and every problem for a bad one; nothing is started.
+#[test]
+fn check_reports_every_problem_and_exits_2() {
+    let d = tempfile::tempdir().unwrap();
+    let conf = d.path().join("zonecast.toml");
+    std::fs::write(
+        d.path().join("good.zone"),
+        "$TTL 60\n@ SOA ns hm 1 2 3 4 5\n@ NS ns\nns A 192.0.2.1\n",
+    )
+    .unwrap();
+    std::fs::write(
+        d.path().join("bad.zone"),
+        "$TTL 60\n@ SOA ns hm 1 2 3 4 5\n@ NS ns\nx A 192.0.2.300\ny AAAA zz\n",
+    )
+    .unwrap();
+    let run = |config: &str| {
+        std::fs::write(&conf, config).unwrap();
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_zonecast"))
+            .args(["check", "-c"])
+            .arg(&conf)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, out, err) = run(
+        "[server]\nlisten = [\"127.0.0.1:53\"]\n[[zone]]\nname = \"good.test\"\nfile = \"good.zone\"\n",
+    );
+    assert_eq!(code, Some(0), "{out}{err}");
+    assert!(
+        out.contains("1 zones from files, 0 secondary zones, 0 catalogs, 3 records read: OK"),
+        "{out}"
+    );
+    let (code, out, err) = run(
+        "[[zone]]\nname = \"good.test\"\nfile = \"good.zone\"\n[[zone]]\nname = \"bad.test\"\nfile = \"bad.zone\"\n",
+    );
+    assert_eq!(code, Some(2), "{out}{err}");
+    let errors: Vec<&str> = err.lines().filter(|l| l.starts_with("error: ")).collect();
+    assert_eq!(errors.len(), 3, "{err}");
+    assert!(
+        errors[0].contains("bad.zone:4") && errors[1].contains("bad.zone:5"),
+        "{err}"
+    );
+    assert!(out.contains(": 3 problems"), "{out}");
+    let (code, _, err) = run("[server]\nworkers = \"many\"\n");
+    assert_eq!(code, Some(2));
+    assert!(err.contains("error: ") && err.contains("workers"), "{err}");
+}

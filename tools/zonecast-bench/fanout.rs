@@ -29,6 +29,9 @@ pub struct Report {
     pub last_edge: Vec<f64>,
     /// Per change: seconds until every edge, Knot's and BIND's too.
     pub last_of_all: Vec<f64>,
+    /// Per change: seconds until the Knot edge, and the BIND edge.
+    pub knot_edge: Vec<f64>,
+    pub bind_edge: Vec<f64>,
     /// Per change and zonecast edge: seconds until that edge served it.
     pub each_edge: Vec<f64>,
     /// From the zonecast logs: NOTIFY in until the new version served,
@@ -441,6 +444,8 @@ pub fn run(s: &Settings, dir: &Path) -> Result<Report, String> {
     let sent_before: Vec<u64> = (0..l.count()).map(|i| net.sent(i)).collect();
     let mut last_edge = Vec::new();
     let mut last_of_all = Vec::new();
+    let mut knot_edge = Vec::new();
+    let mut bind_edge = Vec::new();
     let mut each_edge = Vec::new();
     let mut lost = 0;
     let mut killed_at = None;
@@ -465,6 +470,8 @@ pub fn run(s: &Settings, dir: &Path) -> Result<Report, String> {
         let latest = |v: &[Option<f64>]| v.iter().flatten().fold(0.0f64, |a, b| a.max(*b));
         last_edge.push(latest(zc));
         last_of_all.push(latest(&got));
+        knot_edge.extend(got[s.edges]);
+        bind_edge.extend(got[s.edges + 1]);
     }
     let sent_after: Vec<u64> = (0..l.count()).map(|i| net.sent(i)).collect();
     let delta = |is: &[usize]| -> u64 { is.iter().map(|&i| sent_after[i] - sent_before[i]).sum() };
@@ -513,6 +520,8 @@ pub fn run(s: &Settings, dir: &Path) -> Result<Report, String> {
         edges: s.edges,
         last_edge,
         last_of_all,
+        knot_edge,
+        bind_edge,
         each_edge,
         hop_dist,
         hop_edge,
@@ -551,6 +560,8 @@ pub fn table(r: &Report) -> String {
             "... until the Knot and BIND edges serve it too",
             &r.last_of_all,
         ),
+        ("... until the Knot edge serves it", &r.knot_edge),
+        ("... until the BIND edge serves it", &r.bind_edge),
         (
             "change until a zonecast edge serves it (every edge, every change)",
             &r.each_edge,
