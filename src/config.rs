@@ -236,6 +236,9 @@ pub struct ServerSection {
     /// Local address for SOA queries and transfers of every secondary
     /// zone, unless the zone sets its own.
     pub transfer_source: Option<String>,
+    /// Started as root, zonecast becomes this user once its ports are
+    /// bound.
+    pub user: Option<String>,
 }
 
 impl Default for ServerSection {
@@ -253,6 +256,7 @@ impl Default for ServerSection {
             transfers_out: default_transfers_out(),
             transfers_out_per_client: default_transfers_out_per_client(),
             transfer_source: None,
+            user: None,
         }
     }
 }
@@ -294,6 +298,8 @@ pub struct Config {
     pub tcp_max_connections_total: usize,
     pub transfers_out: usize,
     pub transfers_out_per_client: usize,
+    /// Whom to become once the ports are bound.
+    pub user: Option<String>,
     pub tcp_idle_timeout: Duration,
     pub tcp_io_timeout: Duration,
     pub zones: Vec<ZoneConfig>,
@@ -484,6 +490,7 @@ impl Config {
             tcp_max_connections_total: s.tcp_max_connections_total,
             transfers_out: s.transfers_out,
             transfers_out_per_client: s.transfers_out_per_client,
+            user: s.user,
             tcp_idle_timeout: Duration::from_millis(s.tcp_idle_timeout_ms),
             tcp_io_timeout: Duration::from_millis(s.tcp_io_timeout_ms),
             zones,

@@ -21,6 +21,8 @@ use crate::zone::{Zone, ZoneSet, load_zone_file};
 pub enum DaemonError {
     #[error("{0}")]
     Io(#[from] std::io::Error),
+    #[error("{0}")]
+    Privileges(String),
 }
 
 /// Loads one zone from its file. A zone that fails to load is still
@@ -257,19 +259,37 @@ pub fn run(mut config: Config, path: &Path) -> Result<(), DaemonError> {
     });
     let sink = Some(transfer.notify_sink());
     let server = Server::start(ServerConfig::from(&config), responder, zones.clone(), sink)?;
+    if let Some(user) = &config.user {
+        if let Err(e) = crate::service::drop_privileges(user) {
+            server.stop();
+            transfer.stop();
+            return Err(DaemonError::Privileges(e));
+        }
+        tracing::info!("running as user {user}");
+    }
     for a in server.local_addrs() {
         tracing::info!("listening on {a} (UDP and TCP), {} workers", config.workers);
     }
     transfer.begin();
+    crate::service::notify_systemd(&format!(
+        "READY=1\nSTATUS=serving {} zones",
+        zones.load().len()
+    ));
     loop {
         let sig = signals.wait();
         if sig == libc::SIGHUP {
+            crate::service::notify_systemd("RELOADING=1");
             reload(path, &config, &mut served, &zones, &transfer);
+            crate::service::notify_systemd(&format!(
+                "READY=1\nSTATUS=serving {} zones",
+                zones.load().len()
+            ));
             continue;
         }
         tracing::info!("signal {sig}: shutting down");
         break;
     }
+    crate::service::notify_systemd("STOPPING=1");
     server.stop();
     transfer.stop();
     tracing::info!("stopped");

@@ -12,6 +12,7 @@ pub mod daemon;
 pub mod memory;
 pub mod notify_sink;
 pub mod server;
+pub mod service;
 pub mod tcp_framing;
 pub mod tsig;
 pub mod wire;

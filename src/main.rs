@@ -16,8 +16,18 @@ struct Args {
     /// Configuration file (TOML): runs the server.
     #[arg(short, long)]
     config: Option<PathBuf>,
+    /// Log lines as plain text, or as JSON objects one per line (for a
+    /// log shipper).
+    #[arg(long, value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
     #[command(subcommand)]
     command: Option<Cmd>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Subcommand)]
@@ -33,6 +43,7 @@ enum Cmd {
 
 fn main() -> ExitCode {
     let args = Args::parse();
+    let log_format = args.log_format;
     let path = match (args.command, args.config) {
         (Some(Cmd::Check { config }), _) => return check(&config),
         (None, Some(path)) => path,
@@ -41,34 +52,29 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let args = Run { config: path };
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
-        )
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
         .with_writer(std::io::stderr)
-        .with_target(false)
-        .with_ansi(std::io::stderr().is_terminal())
-        .init();
-    let config = match zonecast::config::Config::load(&args.config) {
+        .with_target(false);
+    match log_format {
+        LogFormat::Json => logs.json().init(),
+        LogFormat::Text => logs.with_ansi(std::io::stderr().is_terminal()).init(),
+    }
+    let config = match zonecast::config::Config::load(&path) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("zonecast: {e}");
             return ExitCode::from(2);
         }
     };
-    match zonecast::daemon::run(config, &args.config) {
+    match zonecast::daemon::run(config, &path) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("zonecast: {e}");
             ExitCode::FAILURE
         }
     }
-}
-
-/// What running the server takes.
-struct Run {
-    config: PathBuf,
 }
 
 /// `zonecast check`: problems and warnings on standard error, one line

@@ -595,3 +595,151 @@ fn check_reports_every_problem_and_exits_2() {
     assert_eq!(code, Some(2));
     assert!(err.contains("error: ") && err.contains("workers"), "{err}");
 }
+
+/// Issue 12, step 5: started as root with `user`, zonecast binds its port,
+/// becomes that user (every thread), tells systemd it is ready (and
+/// reloading, and ready again, around a SIGHUP) by NOTIFY_SOCKET, and
+/// still answers; with `--log-format json` every log line is a JSON
+/// object.
+#[test]
+fn under_a_service_manager_it_drops_root_and_reports_readiness() {
+    use std::os::unix::fs::PermissionsExt;
+    // SAFETY: geteuid takes nothing and cannot fail.
+    if unsafe { libc::geteuid() } != 0 {
+        panic!("this test needs root (the suite runs as root)");
+    }
+    let d = tempfile::tempdir().unwrap();
+    // The user writes nothing here (no secondary zones), but reads it.
+    std::fs::set_permissions(d.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::write(
+        d.path().join("a.zone"),
+        "$TTL 60\n@ SOA ns hm 7 2 3 4 5\n@ NS ns\nns A 192.0.2.1\n",
+    )
+    .unwrap();
+    let conf = d.path().join("zonecast.toml");
+    std::fs::write(
+        &conf,
+        "[server]\nlisten = [\"127.0.0.1:0\"]\nworkers = 2\nuser = \"nobody\"\n[[zone]]\nname = \"a.test.\"\nfile = \"a.zone\"\n",
+    )
+    .unwrap();
+    let notify_path = d.path().join("notify.sock");
+    let notify = std::os::unix::net::UnixDatagram::bind(&notify_path).unwrap();
+    notify
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    // Writable by every user, as systemd's own socket is.
+    std::fs::set_permissions(&notify_path, std::fs::Permissions::from_mode(0o666)).unwrap();
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_zonecast"));
+    cmd.args(["--log-format", "json", "-c"])
+        .arg(&conf)
+        .env("NOTIFY_SOCKET", &notify_path)
+        .env("RUST_LOG", "info");
+    let mut p = Process::spawn(cmd);
+    let mut buf = [0u8; 256];
+    let n = notify.recv(&mut buf).expect("READY from zonecast");
+    let ready = String::from_utf8_lossy(&buf[..n]).into_owned();
+    assert!(
+        ready.starts_with("READY=1\nSTATUS=serving 1 zones"),
+        "{ready}"
+    );
+    // Every thread runs as nobody.
+    let tasks = std::fs::read_dir(format!("/proc/{}/task", p.pid())).unwrap();
+    let mut threads = 0;
+    for t in tasks {
+        let status = std::fs::read_to_string(t.unwrap().path().join("status")).unwrap();
+        let uid = status.lines().find(|l| l.starts_with("Uid:")).unwrap();
+        assert_eq!(
+            uid.split_whitespace().skip(1).collect::<Vec<_>>(),
+            ["65534"; 4],
+            "{uid}"
+        );
+        threads += 1;
+    }
+    assert!(threads > 2, "{threads} threads");
+    // It answers, and its log lines are JSON objects.
+    assert!(p.wait_for_log("running as user nobody", Duration::from_secs(5)));
+    assert!(p.wait_for_log("listening on 127.0.0.1:", Duration::from_secs(5)));
+    let log = p.log();
+    let listening = log
+        .lines()
+        .find(|l| l.contains("listening on 127.0.0.1:"))
+        .unwrap_or_else(|| panic!("{log}"));
+    assert!(
+        listening.starts_with("{\"timestamp\":\"") && listening.ends_with("}}"),
+        "{listening}"
+    );
+    assert!(listening.contains("\"level\":\"INFO\""), "{listening}");
+    let addr: std::net::SocketAddr = listening
+        .split("listening on ")
+        .nth(1)
+        .and_then(|s| s.split_whitespace().next())
+        .and_then(|s| s.parse().ok())
+        .unwrap();
+    let r = parse(
+        &udp(
+            addr,
+            &build_query(1, "a.test.", 6, 1, None),
+            Duration::from_secs(2),
+        )
+        .unwrap(),
+    );
+    assert_eq!(rcode(&r), 0);
+    assert_eq!(r.answers.len(), 1);
+    assert!(log.contains("running as user nobody"), "{log}");
+    // A reload: RELOADING, then READY again.
+    p.signal(libc::SIGHUP);
+    let n = notify.recv(&mut buf).unwrap();
+    assert_eq!(&buf[..n], b"RELOADING=1");
+    let n = notify.recv(&mut buf).unwrap();
+    assert!(
+        buf[..n].starts_with(b"READY=1"),
+        "{:?}",
+        String::from_utf8_lossy(&buf[..n])
+    );
+    assert_eq!(p.terminate(), Some(0));
+    let n = notify.recv(&mut buf).unwrap();
+    assert_eq!(&buf[..n], b"STOPPING=1");
+}
+
+/// A user that does not exist stops the start, named.
+#[test]
+fn an_unknown_user_is_an_error_at_start() {
+    let d = tempfile::tempdir().unwrap();
+    let conf = d.path().join("zonecast.toml");
+    std::fs::write(
+        &conf,
+        "[server]\nlisten = [\"127.0.0.1:0\"]\nuser = \"no-such-user-zc\"\n",
+    )
+    .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_zonecast"))
+        .arg("-c")
+        .arg(&conf)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no user named \"no-such-user-zc\""), "{err}");
+}
+
+/// The hardened unit in tools/systemd passes `systemd-analyze verify`
+/// (with the binary where the unit expects it, in a copy).
+#[test]
+fn the_systemd_unit_verifies() {
+    let unit = include_str!("../tools/systemd/zonecast.service");
+    let d = tempfile::tempdir().unwrap();
+    let bin = d.path().join("zonecast");
+    std::fs::copy(env!("CARGO_BIN_EXE_zonecast"), &bin).unwrap();
+    let text = unit.replace("/usr/local/bin/zonecast", bin.to_str().unwrap());
+    let path = d.path().join("zonecast.service");
+    std::fs::write(&path, text).unwrap();
+    let out = std::process::Command::new(tool("systemd-analyze"))
+        .arg("verify")
+        .arg(&path)
+        .output()
+        .unwrap();
+    let said =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{said}");
+    assert!(!said.contains("zonecast.service:"), "{said}");
+    assert!(unit.contains("Type=notify") && unit.contains("DynamicUser=yes"));
+}

@@ -19,6 +19,8 @@ command -v unbound >/dev/null 2>&1 || [ -x /usr/sbin/unbound ] || need_apt+=(unb
 # delv, a second validator, comes with dig; asked for on its own in case
 # only dig is there.
 command -v delv    >/dev/null 2>&1 || need_apt+=(bind9-dnsutils)
+# The systemd unit in tools/systemd is checked by systemd-analyze verify.
+command -v systemd-analyze >/dev/null 2>&1 || need_apt+=(systemd)
 if [ "${ZONECAST_BENCH_DEPS:-0}" = 1 ]; then
   command -v nsd     >/dev/null 2>&1 || [ -x /usr/sbin/nsd ] || need_apt+=(nsd)
   command -v dnsperf >/dev/null 2>&1 || need_apt+=(dnsperf)
