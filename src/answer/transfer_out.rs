@@ -508,4 +508,4 @@ fn put_soa(w: &mut MessageWriter<'_>, snapshot: &Snapshot) -> Result<(), WireErr
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

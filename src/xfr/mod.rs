@@ -10,6 +10,8 @@ pub mod notify_out;
 pub mod notify_sender;
 pub mod persist;
 pub mod secondary;
+#[cfg(test)]
+mod served_tests;
 pub mod service;
 pub mod stream;
 pub mod timers;

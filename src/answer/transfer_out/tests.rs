@@ -7,7 +7,7 @@ use crate::zone::load_zone_text;
 use hickory_proto::op::Message;
 use hickory_proto::rr::RecordType;
 
-fn zone(text: &str) -> Arc<Snapshot> {
+pub(crate) fn zone(text: &str) -> Arc<Snapshot> {
     let apex = parse_name_text("example.com.", None).unwrap();
     Arc::new(
         load_zone_text(text.as_bytes(), "t", &apex)
@@ -50,7 +50,7 @@ fn as_tuples(records: &[hickory_proto::rr::Record]) -> Vec<(Vec<u8>, u16, u32, V
     v
 }
 
-fn big_zone() -> String {
+pub(crate) fn big_zone() -> String {
     let mut text = String::from(
         "$ORIGIN example.com.\n$TTL 300\n@ SOA ns hm 7 3600 600 604800 300\n@ NS ns\nns A 192.0.2.1\n\
          @ MX 10 mail\nmail A 192.0.2.2\nalias CNAME www\nwww A 192.0.2.3\nsub NS ns.sub\nns.sub A 192.0.2.4\n",
@@ -167,12 +167,13 @@ fn a_record_that_fits_no_message_is_an_error() {
     assert!(err.to_string().contains("big.example.com."), "{err}");
 }
 
-const JOURNAL: crate::zone::journal::JournalLimits = crate::zone::journal::JournalLimits {
-    max_depth: 20,
-    max_usage: 1 << 20,
-};
+pub(crate) const JOURNAL: crate::zone::journal::JournalLimits =
+    crate::zone::journal::JournalLimits {
+        max_depth: 20,
+        max_usage: 1 << 20,
+    };
 
-fn rrs(text: &str) -> Vec<crate::zone::Rr> {
+pub(crate) fn rrs(text: &str) -> Vec<crate::zone::Rr> {
     let apex = parse_name_text("example.com.", None).unwrap();
     let text = format!("$TTL 300\n{text}");
     let mut r = crate::zone::text::ZoneFileReader::new(text.as_bytes(), "t", apex);
@@ -181,7 +182,7 @@ fn rrs(text: &str) -> Vec<crate::zone::Rr> {
 
 /// The diff from serial `from` to `to` of `big_zone`'s www record and
 /// one TXT per step.
-fn step(from: u32, to: u32) -> crate::zone::Diff {
+pub(crate) fn step(from: u32, to: u32) -> crate::zone::Diff {
     let soa = |n: u32| rrs(&format!("@ SOA ns hm {n} 3600 600 604800 300\n")).remove(0);
     crate::zone::Diff {
         old_soa: soa(from),
@@ -196,7 +197,7 @@ fn step(from: u32, to: u32) -> crate::zone::Diff {
 
 /// `base` moved on by `steps`, each version holding the journal the
 /// secondary side gives it.
-fn versions(base: &Arc<Snapshot>, steps: &[(u32, u32)]) -> Vec<Arc<Snapshot>> {
+pub(crate) fn versions(base: &Arc<Snapshot>, steps: &[(u32, u32)]) -> Vec<Arc<Snapshot>> {
     use crate::zone::journal::{Change, Journal};
     let mut out = vec![Arc::clone(base)];
     for &(from, to) in steps {
@@ -211,129 +212,6 @@ fn versions(base: &Arc<Snapshot>, steps: &[(u32, u32)]) -> Vec<Arc<Snapshot>> {
         out.push(Arc::new(next.with_journal(journal)));
     }
     out
-}
-
-/// Every message of an IXFR of `s` for a client at `theirs`.
-fn ixfr(s: &Arc<Snapshot>, theirs: u32) -> (Vec<Vec<u8>>, &'static str) {
-    let q = NameBuf::from_wire(s.apex_wire()).unwrap();
-    let mut t = TransferOut::ixfr(Arc::clone(s), 7, q, Some(theirs), true);
-    let kind = t.kind();
-    let mut out = vec![0u8; MESSAGE_MAX];
-    let mut messages = Vec::new();
-    while let Some(n) = t.next_message(&mut out, 0).unwrap() {
-        messages.push(out[..n].to_vec());
-    }
-    (messages, kind)
-}
-
-/// Our own inbound stream reads what we send, as a secondary of ours
-/// does.
-fn receive(messages: &[Vec<u8>], ours: u32) -> crate::xfr::stream::Received {
-    let apex = parse_name_text("example.com.", None).unwrap();
-    let limits = crate::xfr::stream::Limits {
-        max_records: 100_000,
-        max_bytes: 1 << 24,
-        max_messages: 1000,
-        nsec3_max_iterations: 150,
-        journal: JOURNAL,
-    };
-    let mut s = crate::xfr::stream::TransferStream::new(&apex, rtype::IXFR, 7, Some(ours), limits);
-    for (i, m) in messages.iter().enumerate() {
-        assert_eq!(s.on_message(m).unwrap(), i + 1 == messages.len());
-    }
-    s.finish().unwrap()
-}
-
-fn sorted_records(s: &Snapshot) -> Vec<(Vec<u8>, u32, u16, Vec<u8>)> {
-    let mut v: Vec<_> = s
-        .records()
-        .map(|(o, ttl, t, rd)| (o.to_vec(), ttl, t, rd.to_vec()))
-        .collect();
-    v.sort();
-    v
-}
-
-/// RFC 1995 §4: a client at a serial in the journal gets the changes
-/// since, oldest first, between two copies of our SOA; applied by our
-/// own reader to the version it has, they make the version we have.
-#[test]
-fn an_ixfr_from_the_journal_carries_the_changes_since_the_clients_serial() {
-    let base = zone(&big_zone());
-    let v = versions(&base, &[(7, 8), (8, 9), (9, 10)]);
-    let newest = &v[3];
-    assert_eq!(newest.journal().unwrap().depth(), 3);
-    for (theirs, from) in [(7u32, &v[0]), (8, &v[1]), (9, &v[2])] {
-        let (messages, kind) = ixfr(newest, theirs);
-        assert_eq!(kind, "IXFR (the changes from the journal)");
-        // hickory's reading: the SOA sequence of §4.
-        let answers: Vec<_> = messages
-            .iter()
-            .flat_map(|m| Message::from_vec(m).unwrap().answers)
-            .collect();
-        let soa_serials: Vec<u32> = answers
-            .iter()
-            .filter_map(|r| match &r.data {
-                hickory_proto::rr::RData::SOA(s) => Some(s.serial),
-                _ => None,
-            })
-            .collect();
-        let mut expect = vec![10];
-        for s in theirs..10 {
-            expect.extend([s, s + 1]);
-        }
-        expect.push(10);
-        assert_eq!(soa_serials, expect, "from {theirs}");
-        // Each change: the SOA, one A gone; the SOA, one A and one TXT.
-        assert_eq!(answers.len(), 2 + 5 * (10 - theirs) as usize);
-        match receive(&messages, theirs) {
-            crate::xfr::stream::Received::Diffs { diffs, serial } => {
-                assert_eq!((serial, diffs.len()), (10, (10 - theirs) as usize));
-                let applied = crate::zone::diff::apply(from, &diffs).unwrap();
-                assert_eq!(sorted_records(&applied), sorted_records(newest));
-            }
-            _ => panic!("expected diffs from {theirs}"),
-        }
-    }
-}
-
-/// A serial the journal does not reach, or changes that carry more than
-/// the zone itself, get the whole zone AXFR-style (§4); a client as new
-/// as we are gets our SOA alone (§2).
-#[test]
-fn an_ixfr_the_journal_cannot_answer_short_is_the_whole_zone() {
-    let base = zone(&big_zone());
-    let newest = versions(&base, &[(7, 8), (8, 9)]).pop().unwrap();
-    let (messages, kind) = ixfr(&newest, 5);
-    assert_eq!(kind, "IXFR (the whole zone, AXFR-style)");
-    match receive(&messages, 5) {
-        crate::xfr::stream::Received::Zone { serial, .. } => assert_eq!(serial, 9),
-        _ => panic!("expected the whole zone"),
-    }
-    let (messages, kind) = ixfr(&newest, 9);
-    assert_eq!(kind, "IXFR (our SOA alone)");
-    assert_eq!(messages.len(), 1);
-    assert_eq!(Message::from_vec(&messages[0]).unwrap().answers.len(), 1);
-
-    // A tiny zone whose three changes outweigh it.
-    let small = zone(
-        "$ORIGIN example.com.\n$TTL 300\n@ SOA ns hm 7 3600 600 604800 300\n@ NS ns\nns A 192.0.2.1\nwww A 192.0.2.3\n",
-    );
-    let newest = versions(&small, &[(7, 8), (8, 9), (9, 10)]).pop().unwrap();
-    let chain: usize = newest
-        .journal()
-        .unwrap()
-        .chain_from(7)
-        .unwrap()
-        .iter()
-        .map(|c| c.wire().len())
-        .sum();
-    assert!(
-        chain > newest.wire_size(),
-        "{chain} > {}",
-        newest.wire_size()
-    );
-    assert_eq!(ixfr(&newest, 7).1, "IXFR (the whole zone, AXFR-style)");
-    assert_eq!(ixfr(&newest, 9).1, "IXFR (the changes from the journal)");
 }
 
 /// Over UDP the changes go when they fit in one message; the answer
