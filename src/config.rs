@@ -239,6 +239,15 @@ pub struct ServerSection {
     /// Started as root, zonecast becomes this user once its ports are
     /// bound.
     pub user: Option<String>,
+    /// The control socket of `zonecast ctl` (relative to this file).
+    pub control: Option<PathBuf>,
+    /// Its permissions (owned by `user` when set).
+    #[serde(default = "default_control_mode")]
+    pub control_mode: u32,
+}
+
+fn default_control_mode() -> u32 {
+    0o600
 }
 
 impl Default for ServerSection {
@@ -257,6 +266,8 @@ impl Default for ServerSection {
             transfers_out_per_client: default_transfers_out_per_client(),
             transfer_source: None,
             user: None,
+            control: None,
+            control_mode: default_control_mode(),
         }
     }
 }
@@ -300,6 +311,9 @@ pub struct Config {
     pub transfers_out_per_client: usize,
     /// Whom to become once the ports are bound.
     pub user: Option<String>,
+    /// The control socket, and its permissions.
+    pub control: Option<PathBuf>,
+    pub control_mode: u32,
     pub tcp_idle_timeout: Duration,
     pub tcp_io_timeout: Duration,
     pub zones: Vec<ZoneConfig>,
@@ -491,6 +505,8 @@ impl Config {
             transfers_out: s.transfers_out,
             transfers_out_per_client: s.transfers_out_per_client,
             user: s.user,
+            control: s.control.map(|p| base.join(p)),
+            control_mode: s.control_mode,
             tcp_idle_timeout: Duration::from_millis(s.tcp_idle_timeout_ms),
             tcp_io_timeout: Duration::from_millis(s.tcp_io_timeout_ms),
             zones,

@@ -25,6 +25,11 @@ pub enum DaemonError {
     Privileges(String),
 }
 
+/// `e`, naming the file it is about.
+fn io_context(e: std::io::Error, path: &Path) -> std::io::Error {
+    std::io::Error::new(e.kind(), format!("{}: {e}", path.display()))
+}
+
 /// Loads one zone from its file. A zone that fails to load is still
 /// served, with SERVFAIL, as Knot does, and the reason is logged.
 pub fn load_zone(z: &ZoneConfig) -> Zone {
@@ -224,6 +229,7 @@ fn reload(
 
 /// Runs until SIGINT or SIGTERM; SIGHUP reloads `path`.
 pub fn run(mut config: Config, path: &Path) -> Result<(), DaemonError> {
+    let started = Instant::now();
     let signals = TerminationSignals::block()?;
     let zones = Arc::new(ArcSwap::from_pointee(ZoneSet::default()));
     let mut served = HashMap::new();
@@ -259,6 +265,39 @@ pub fn run(mut config: Config, path: &Path) -> Result<(), DaemonError> {
     });
     let sink = Some(transfer.notify_sink());
     let server = Server::start(ServerConfig::from(&config), responder, zones.clone(), sink)?;
+    // The control socket, made while root may still write anywhere, and
+    // handed to the user zonecast becomes.
+    let control = match &config.control {
+        None => None,
+        Some(path) => {
+            let owner = match config.user.as_deref().map(crate::service::user_ids) {
+                Some(Err(e)) => {
+                    server.stop();
+                    transfer.stop();
+                    return Err(DaemonError::Privileges(e));
+                }
+                Some(Ok(ids)) => Some(ids),
+                None => None,
+            };
+            let ctx = crate::control::Context {
+                zones: Arc::clone(&zones),
+                transfer: transfer.controller(),
+                workers: config.workers,
+                started,
+            };
+            match crate::control::ControlServer::start(path, config.control_mode, owner, ctx) {
+                Ok(c) => {
+                    tracing::info!("control socket {}", path.display());
+                    Some(c)
+                }
+                Err(e) => {
+                    server.stop();
+                    transfer.stop();
+                    return Err(DaemonError::Io(io_context(e, path)));
+                }
+            }
+        }
+    };
     if let Some(user) = &config.user {
         if let Err(e) = crate::service::drop_privileges(user) {
             server.stop();
@@ -290,6 +329,9 @@ pub fn run(mut config: Config, path: &Path) -> Result<(), DaemonError> {
         break;
     }
     crate::service::notify_systemd("STOPPING=1");
+    if let Some(c) = control {
+        c.stop();
+    }
     server.stop();
     transfer.stop();
     tracing::info!("stopped");

@@ -8,6 +8,7 @@
 pub mod answer;
 pub mod check;
 pub mod config;
+pub mod control;
 pub mod daemon;
 pub mod memory;
 pub mod notify_sink;

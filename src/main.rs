@@ -39,6 +39,23 @@ enum Cmd {
         #[arg(short, long)]
         config: PathBuf,
     },
+    /// Asks the running server, over its control socket: status,
+    /// zone-status [ZONE], refresh ZONE|--all, retransfer ZONE, reload.
+    /// Exits 1 when the request cannot be done, saying why.
+    Ctl {
+        /// The server's configuration, to find its `[server] control`.
+        #[arg(short, long)]
+        config: Option<PathBuf>,
+        /// The control socket itself.
+        #[arg(short, long)]
+        socket: Option<PathBuf>,
+        /// The answer as JSON, for scripts.
+        #[arg(long)]
+        json: bool,
+        /// The command and its arguments.
+        #[arg(required = true, allow_hyphen_values = true, trailing_var_arg = true)]
+        command: Vec<String>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -46,6 +63,15 @@ fn main() -> ExitCode {
     let log_format = args.log_format;
     let path = match (args.command, args.config) {
         (Some(Cmd::Check { config }), _) => return check(&config),
+        (
+            Some(Cmd::Ctl {
+                config,
+                socket,
+                json,
+                command,
+            }),
+            _,
+        ) => return ctl(config, socket, json, &command),
         (None, Some(path)) => path,
         (None, None) => {
             eprintln!("zonecast: a configuration is needed: zonecast --config FILE (see --help)");
@@ -93,5 +119,51 @@ fn check(path: &std::path::Path) -> ExitCode {
     } else {
         println!("{}: {} problems", f.summary, f.problems.len());
         ExitCode::from(2)
+    }
+}
+
+/// `zonecast ctl`: one request to the control socket, its answer printed.
+fn ctl(config: Option<PathBuf>, socket: Option<PathBuf>, json: bool, words: &[String]) -> ExitCode {
+    let socket = match (socket, config) {
+        (Some(s), _) => s,
+        (None, Some(c)) => match zonecast::config::Config::load(&c) {
+            Ok(cfg) => match cfg.control {
+                Some(s) => s,
+                None => {
+                    eprintln!(
+                        "zonecast ctl: {} sets no [server] control socket",
+                        c.display()
+                    );
+                    return ExitCode::from(2);
+                }
+            },
+            Err(e) => {
+                eprintln!("zonecast ctl: {e}");
+                return ExitCode::from(2);
+            }
+        },
+        (None, None) => {
+            eprintln!("zonecast ctl: name the server's configuration (-c) or its socket (-s)");
+            return ExitCode::from(2);
+        }
+    };
+    let answer = match zonecast::control::request(&socket, words) {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("zonecast ctl: cannot ask {}: {e}", socket.display());
+            return ExitCode::FAILURE;
+        }
+    };
+    if json {
+        println!("{answer}");
+    } else if let Some(e) = answer.get("error").and_then(|e| e.as_str()) {
+        eprintln!("zonecast ctl: {e}");
+    } else {
+        print!("{}", zonecast::control::human(&answer));
+    }
+    if answer.get("error").is_some() {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
     }
 }

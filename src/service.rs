@@ -33,21 +33,26 @@ fn send_notify(path: &std::ffi::OsStr, state: &str) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Becomes `user` (its group, no supplementary groups) for good: called
-/// once every privileged socket is bound. glibc applies the change to
-/// every thread of the process.
-pub fn drop_privileges(user: &str) -> Result<(), String> {
+/// The uid and gid of `user`.
+pub fn user_ids(user: &str) -> Result<(u32, u32), String> {
     let name = CString::new(user).map_err(|_| format!("server.user: {user:?} holds a NUL"))?;
     // SAFETY: getpwnam reads the password database and returns a pointer
     // to a static record (or null); it is read at once, on this thread,
     // before any other call that could reuse it.
-    let (uid, gid) = unsafe {
+    unsafe {
         let pw = libc::getpwnam(name.as_ptr());
         if pw.is_null() {
             return Err(format!("server.user: no user named {user:?}"));
         }
-        ((*pw).pw_uid, (*pw).pw_gid)
-    };
+        Ok(((*pw).pw_uid, (*pw).pw_gid))
+    }
+}
+
+/// Becomes `user` (its group, no supplementary groups) for good: called
+/// once every privileged socket is bound. glibc applies the change to
+/// every thread of the process.
+pub fn drop_privileges(user: &str) -> Result<(), String> {
+    let (uid, gid) = user_ids(user)?;
     // SAFETY: plain system calls on integers; the order (groups, then
     // group, then user) is the one that leaves nothing of root behind.
     let failed = unsafe {

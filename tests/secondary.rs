@@ -1414,3 +1414,143 @@ fn many_zones_from_one_primary_share_kept_connections() {
         ports.len()
     );
 }
+
+/// `zonecast ctl` against a running secondary of a real Knot primary
+/// (issue 12, step 2): status and zone-status say what is served; a
+/// refresh brings a new serial the primary did not NOTIFY; a retransfer
+/// takes the zone whole by AXFR; reload reloads; a second client is
+/// served while one holds a connection; malformed requests get an error;
+/// after the primary dies, zone-status shows the zone expired and why.
+#[test]
+fn the_control_socket_shows_and_drives_each_zone() {
+    use std::io::{Read, Write};
+    // The primary NOTIFYs a port nobody listens on: changes reach
+    // zonecast only when asked for.
+    let knot = primary(
+        &zone_text(1, (3600, 1, 4), "www A 192.0.2.1\n"),
+        free_port(),
+        None,
+        "",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let socket = dir.path().join("ctl.sock");
+    let port = free_port();
+    let config = format!(
+        "[server]\nlisten = [\"127.0.0.1:{port}\"]\nworkers = 2\ncontrol = \"ctl.sock\"\n\
+         [transfer]\nexpire_min_s = 1\nio_timeout_ms = 1000\nconnect_timeout_ms = 1000\n\
+         [[zone]]\nname = \"{APEX}\"\nfile = \"example.com.zone\"\nprimaries = [\"{}\"]\n",
+        knot.addr
+    );
+    let mut zc = Zonecast::start_with_config(dir, &config);
+    assert!(wait_serial(zc.addr, 1), "{}", zc.process.log());
+    let ctl = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_zonecast"))
+            .arg("ctl")
+            .arg("-s")
+            .arg(&socket)
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned()
+                + &String::from_utf8_lossy(&out.stderr),
+        )
+    };
+    let json = |args: &[&str]| -> serde_json::Value {
+        let mut a = vec!["--json"];
+        a.extend(args);
+        serde_json::from_str(&ctl(&a).1).unwrap()
+    };
+    assert_eq!(
+        std::fs::metadata(&socket)
+            .map(|m| std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o777)
+            .unwrap(),
+        0o600
+    );
+    let s = json(&["status"]);
+    assert_eq!(
+        (
+            s["zones"].as_u64(),
+            s["served"].as_u64(),
+            s["workers"].as_u64()
+        ),
+        (Some(1), Some(1), Some(2)),
+        "{s}"
+    );
+    let (code, text) = ctl(&["zone-status", "example.com"]);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(
+        text.starts_with("example.com.\n")
+            && text.contains("  serial: 1\n")
+            && text.contains("  kind: secondary\n"),
+        "{text}"
+    );
+    // A change the primary does not NOTIFY: a refresh brings it.
+    update(&knot, &zone_text(2, (3600, 1, 4), "www A 192.0.2.2\n"));
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(serial(zc.addr), Some(1), "no NOTIFY reached zonecast");
+    let r = json(&["refresh", "example.com."]);
+    assert_eq!(r["ok"], true, "{r}");
+    assert!(wait_serial(zc.addr, 2), "{}", zc.process.log());
+    assert!(zc.process.wait_for_log("IXFR from", Duration::from_secs(5)));
+    // A retransfer: the whole zone again, by AXFR.
+    let axfrs = zc.process.log().matches("AXFR from").count();
+    assert_eq!(json(&["retransfer", "example.com."])["ok"], true);
+    assert!(
+        wait_until(Duration::from_secs(10), || zc
+            .process
+            .log()
+            .matches("AXFR from")
+            .count()
+            > axfrs),
+        "{}",
+        zc.process.log()
+    );
+    assert_eq!(serial(zc.addr), Some(2));
+    let z = &json(&["zone-status"])["zones"][0];
+    assert_eq!(
+        (z["serial"].as_u64(), z["failures"].as_u64()),
+        (Some(2), Some(0)),
+        "{z}"
+    );
+    assert!(
+        z["last_refresh_s_ago"].as_u64().is_some_and(|s| s < 10),
+        "{z}"
+    );
+    // A second client while one holds a connection open.
+    let held = std::os::unix::net::UnixStream::connect(&socket).unwrap();
+    assert_eq!(json(&["status"])["served"].as_u64(), Some(1));
+    drop(held);
+    // Malformed requests: an unknown command, a line too long.
+    let (code, text) = ctl(&["frobnicate", "now"]);
+    assert_eq!(code, Some(1));
+    assert!(text.contains("unknown command"), "{text}");
+    let (code, text) = ctl(&["refresh", "other.test."]);
+    assert_eq!(code, Some(1));
+    assert!(text.contains("not a secondary zone"), "{text}");
+    let mut raw = std::os::unix::net::UnixStream::connect(&socket).unwrap();
+    raw.write_all(&[b'x'; 5000]).unwrap();
+    let mut answer = String::new();
+    raw.read_to_string(&mut answer).unwrap();
+    assert!(answer.contains("\"error\""), "{answer}");
+    // Reload, as SIGHUP does.
+    assert_eq!(json(&["reload"])["ok"], true);
+    assert!(zc.process.wait_for_log("reloaded ", Duration::from_secs(5)));
+    // The primary dies: after a refresh fails and EXPIRE (4 s) passes,
+    // the zone shows expired, with the reason.
+    drop(knot);
+    assert_eq!(json(&["refresh", "example.com."])["ok"], true);
+    assert!(
+        wait_until(Duration::from_secs(15), || {
+            let z = json(&["zone-status", "example.com."]);
+            z["zones"][0]["expired"] == true && z["zones"][0]["last_error"].is_string()
+        }),
+        "{}\n{}",
+        json(&["zone-status"]),
+        zc.process.log()
+    );
+    assert_eq!(json(&["status"])["expired"].as_u64(), Some(1));
+    zc.process.terminate();
+    assert!(!socket.exists(), "the socket goes with the server");
+}

@@ -153,6 +153,25 @@ pub enum Action {
     Forget(Arc<Path>),
 }
 
+/// One zone's state, as an operator asks for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ZoneReport {
+    pub apex: Name,
+    pub catalog: bool,
+    /// The serial served, if a version is.
+    pub serial: Option<u32>,
+    /// The primary a refresh runs from now.
+    pub transfer_from: Option<SocketAddr>,
+    pub next_refresh: Option<Millis>,
+    pub expires_at: Option<Millis>,
+    /// The last successful refresh since start.
+    pub refreshed_at: Option<Millis>,
+    /// Refreshes failed in a row.
+    pub failures: u32,
+    /// When and why the last refresh failed, if it did.
+    pub last_error: Option<(Millis, String)>,
+}
+
 /// A copy to keep across restarts.
 #[derive(Debug, Clone)]
 pub struct PersistRequest {
@@ -250,6 +269,11 @@ struct ZoneState {
     refresh_again: bool,
     /// The expiry of the copy served has been logged (once per expiry).
     expiry_logged: bool,
+    /// The next refresh transfers the whole zone (`zonecast ctl
+    /// retransfer`).
+    whole_next: bool,
+    /// The last successful refresh; 0 for none since start.
+    refreshed_at: Millis,
     /// Where the zone waits in the queues (to take it out again).
     queued_refresh: Option<Millis>,
     queued_expiry: Option<Millis>,
@@ -296,6 +320,9 @@ pub struct Secondary {
     by_apex: apex_index::ApexIndex,
     transfers: HashMap<ConnId, Transfer>,
     per_primary: HashMap<SocketAddr, usize>,
+    /// Why the last refresh of each zone failed, for the zones whose last
+    /// refresh did (few: a map, not a field of every zone).
+    errors: HashMap<usize, (Millis, String)>,
     /// Zones with a copy, not transferring, by next refresh.
     refresh_queue: BTreeSet<(Millis, usize)>,
     /// Zones waiting for their first copy, by next attempt.
@@ -337,6 +364,7 @@ impl Secondary {
             free: Vec::new(),
             by_apex: apex_index::ApexIndex::new(),
             transfers: HashMap::new(),
+            errors: HashMap::new(),
             per_primary: HashMap::new(),
             refresh_queue: BTreeSet::new(),
             first_queue: BTreeSet::new(),
@@ -396,6 +424,8 @@ impl Secondary {
             notified: None,
             refresh_again: false,
             expiry_logged,
+            whole_next: false,
+            refreshed_at: 0,
             queued_refresh: None,
             queued_expiry: None,
         };
@@ -446,6 +476,7 @@ impl Secondary {
             return;
         };
         self.by_apex.remove(apex_hash(apex), i);
+        self.errors.remove(&i);
         if let Some(conn) = self.zones[i].transfer.take() {
             self.drop_transfer(conn);
         }
@@ -534,6 +565,67 @@ impl Secondary {
     /// Transfers in progress.
     pub fn transfers(&self) -> usize {
         self.transfers.len()
+    }
+
+    /// Refreshes `apex` now (`whole`: by AXFR, whatever the serials say),
+    /// or right after the refresh running; an operator's command.
+    pub fn refresh_now(&mut self, now: Millis, apex: &Name, whole: bool) -> Result<(), String> {
+        let i = self
+            .find(apex)
+            .ok_or_else(|| format!("{apex} is not a secondary zone here"))?;
+        let z = &mut self.zones[i];
+        z.whole_next |= whole;
+        z.next_primary = 0;
+        if z.transfer.is_some() {
+            z.refresh_again = true;
+        } else {
+            z.timers.next_refresh = now;
+        }
+        tracing::info!(
+            "[{}] {} asked for",
+            z.config.apex,
+            if whole {
+                "a whole transfer (AXFR)"
+            } else {
+                "a refresh"
+            }
+        );
+        self.requeue(i);
+        self.start_due(now);
+        Ok(())
+    }
+
+    /// The state of `apex` (every zone when `None`), for `zonecast ctl
+    /// zone-status`.
+    pub fn reports(&self, apex: Option<&Name>) -> Vec<ZoneReport> {
+        let one = apex.map(|a| self.find(a));
+        let places: Vec<usize> = match one {
+            Some(Some(i)) => vec![i],
+            Some(None) => Vec::new(),
+            None => (0..self.zones.len())
+                .filter(|&i| !self.zones[i].removed)
+                .collect(),
+        };
+        places
+            .into_iter()
+            .map(|i| {
+                let z = &self.zones[i];
+                ZoneReport {
+                    apex: z.config.apex.clone(),
+                    catalog: z.config.catalog,
+                    serial: z.snapshot.as_ref().map(|s| s.serial()),
+                    transfer_from: z
+                        .transfer
+                        .and_then(|c| self.transfers.get(&c))
+                        .map(|t| t.addr),
+                    next_refresh: z.queued_refresh,
+                    expires_at: z.timers.expires_at,
+                    refreshed_at: (z.refreshed_at > 0).then_some(z.refreshed_at),
+                    failures: z.timers.failures(),
+                    last_error: self.errors.get(&i).cloned(),
+                }
+            })
+            .collect()
     }
 
     /// Deadlines passed: cut transfers that ran out of time, log copies
@@ -799,11 +891,17 @@ impl Secondary {
                 .as_ref()
                 .map_or("none (AXFR)".to_string(), |s| s.serial().to_string())
         );
+        // Without the version held, the exchange asks AXFR at once.
+        let current = if std::mem::take(&mut z.whole_next) {
+            None
+        } else {
+            z.snapshot.clone()
+        };
         let mut exchange = Exchange::new(
             &z.config.apex,
             z.config.key.clone(),
             self.settings.limits,
-            z.snapshot.clone(),
+            current,
             self.id_seed,
         );
         z.transfer = Some(conn);
@@ -968,6 +1066,8 @@ impl Secondary {
         let z = &mut self.zones[i];
         let (primary, addr) = (tr.primary, tr.addr);
         tracing::warn!("[{}] refresh from {addr} failed: {why}", z.config.apex);
+        self.errors
+            .insert(i, (now, format!("refresh from {addr} failed: {why}")));
         if primary + 1 < z.config.primaries.len() {
             // Fail over to the next primary at once.
             z.next_primary = u32::try_from(primary + 1).unwrap_or(u32::MAX);
@@ -985,7 +1085,9 @@ impl Secondary {
     }
 
     fn on_success(&mut self, now: Millis, i: usize, tr: &Transfer, outcome: Outcome) {
+        self.errors.remove(&i);
         let z = &mut self.zones[i];
+        z.refreshed_at = now;
         let addr = tr.addr;
         z.next_primary = 0;
         if std::mem::take(&mut z.expiry_logged) {

@@ -25,7 +25,7 @@ use super::notify_out::{Announcement, NotifyTargets};
 use super::notify_sender::NotifySender;
 use super::persist::{Persister, load_journal};
 pub use super::secondary::SecondaryZone;
-use super::secondary::{Action, ConnError, ConnId, LoadedCopy, Millis, Secondary};
+use super::secondary::{Action, ConnError, ConnId, LoadedCopy, Millis, Secondary, ZoneReport};
 use super::timers::SoaTimers;
 use super::timers_log::StateIndex;
 use crate::answer::NotifyEvent;
@@ -123,6 +123,43 @@ struct TransferLoop {
     notify_out: NotifySender,
     /// Versions of zones served from files to announce (from the daemon).
     announcements: Receiver<Announcement>,
+    /// Operators' requests (`zonecast ctl`).
+    control: Receiver<ControlRequest>,
+}
+
+/// The way operators' requests reach the transfer thread.
+#[derive(Clone)]
+pub struct Controller {
+    sender: crossbeam_channel::Sender<ControlRequest>,
+    waker: Arc<Waker>,
+}
+
+impl Controller {
+    /// Hands `req` to the transfer thread; false when the thread is gone
+    /// or too many requests wait.
+    pub fn send(&self, req: ControlRequest) -> bool {
+        let sent = self.sender.try_send(req).is_ok();
+        if sent {
+            let _ = self.waker.wake();
+        }
+        sent
+    }
+}
+
+/// An operator's request to the transfer thread, and where its answer
+/// goes.
+pub enum ControlRequest {
+    /// Refresh a zone now; `whole`: by AXFR.
+    Refresh {
+        apex: Name,
+        whole: bool,
+        reply: crossbeam_channel::Sender<Result<(), String>>,
+    },
+    /// The state of one secondary zone, or of all.
+    Report {
+        apex: Option<Name>,
+        reply: crossbeam_channel::Sender<Vec<ZoneReport>>,
+    },
 }
 
 /// The running transfer thread.
@@ -135,6 +172,7 @@ pub struct TransferService {
     sink: NotifySink,
     reconfigure: crossbeam_channel::Sender<Provisioning>,
     announce: crossbeam_channel::Sender<Announcement>,
+    control: crossbeam_channel::Sender<ControlRequest>,
 }
 
 /// The zones the transfer thread keeps, as the configuration names them.
@@ -164,6 +202,7 @@ impl TransferService {
         let (tx, rx) = bounded(NOTIFY_QUEUE);
         let (reconfigure_tx, reconfigure) = crossbeam_channel::unbounded();
         let (announce, announcements) = crossbeam_channel::unbounded();
+        let (control_tx, control) = crossbeam_channel::bounded(16);
         let stop = Arc::new(AtomicBool::new(false));
         let clock = Clock::new();
         let now = clock.now();
@@ -202,6 +241,7 @@ impl TransferService {
             graveyard: Graveyard::default(),
             notify_out,
             announcements,
+            control,
         };
         // The copies on disk, published before the workers start.
         lp.perform_actions();
@@ -223,7 +263,16 @@ impl TransferService {
             sink: NotifySink { sender: tx, waker },
             reconfigure: reconfigure_tx,
             announce,
+            control: control_tx,
         })
+    }
+
+    /// Where operators' requests go (the control socket's threads).
+    pub fn controller(&self) -> Controller {
+        Controller {
+            sender: self.control.clone(),
+            waker: Arc::clone(&self.waker),
+        }
     }
 
     /// Announces a new version of a zone served from its file to the
@@ -422,6 +471,18 @@ impl TransferLoop {
             }
             while let Ok(zones) = self.reconfigure.try_recv() {
                 self.apply_configuration(zones);
+            }
+            while let Ok(req) = self.control.try_recv() {
+                let now = self.clock.now();
+                match req {
+                    ControlRequest::Refresh { apex, whole, reply } => {
+                        let _ = reply.send(self.machine.refresh_now(now, &apex, whole));
+                    }
+                    ControlRequest::Report { apex, reply } => {
+                        let _ = reply.send(self.machine.reports(apex.as_ref()));
+                    }
+                }
+                self.perform_actions();
             }
             while let Ok((ev, at)) = self.notifies.try_recv() {
                 let now = self.clock.now();

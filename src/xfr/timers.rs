@@ -108,6 +108,11 @@ pub struct ZoneTimers {
 }
 
 impl ZoneTimers {
+    /// Refreshes failed in a row.
+    pub fn failures(&self) -> u32 {
+        self.failures
+    }
+
     pub fn new(zone: &Name, policy: std::sync::Arc<TimerPolicy>, now: u64) -> Self {
         let spread = (hash_name(zone.to_lowercase().as_wire()) >> 40) as f32 / (1u64 << 24) as f32;
         ZoneTimers {

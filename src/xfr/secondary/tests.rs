@@ -733,3 +733,55 @@ fn a_kept_connection_closed_by_the_primary_is_replaced_without_a_failure() {
     );
     assert!(w.connects_to(backup).is_empty(), "no failover");
 }
+
+/// An operator's refresh runs at once (an SOA check, then IXFR when the
+/// primary is newer); a retransfer asks AXFR whatever the serials; the
+/// reports say what was served, when it refreshed and why it failed.
+#[test]
+fn operators_refresh_and_retransfer_now_and_read_each_zones_state() {
+    let mut w = World::new();
+    let p = w.primary(53, 7, Behaviour::Answers);
+    let mut m = Secondary::new(settings(10, 10), 1);
+    let z = m.add_zone(START, zone("example.com.", vec![p]), None);
+    w.run(&mut m, START);
+    assert_eq!(w.primaries[&p].asked, [rtype::AXFR]);
+    let r = &m.reports(Some(&name("EXAMPLE.com.")))[0];
+    assert_eq!(
+        (r.serial, r.refreshed_at, r.failures),
+        (Some(7), Some(START), 0)
+    );
+    assert_eq!(r.next_refresh, m.next_refresh(z));
+    assert!(r.last_error.is_none() && r.transfer_from.is_none());
+    // Long before the refresh time, a refresh asked for runs now.
+    let t = START + 1_000;
+    w.set(p, 8, Behaviour::Answers);
+    m.refresh_now(t, &name("example.com."), false).unwrap();
+    w.run(&mut m, t);
+    assert_eq!(m.serial(z), Some(8));
+    assert_eq!(w.primaries[&p].asked[1..], [rtype::SOA, rtype::IXFR]);
+    // A retransfer: AXFR at once, the same serial taken again.
+    let t = t + 1_000;
+    m.refresh_now(t, &name("example.com."), true).unwrap();
+    w.run(&mut m, t);
+    assert_eq!(w.primaries[&p].asked[3..], [rtype::AXFR]);
+    assert_eq!(m.serial(z), Some(8));
+    assert_eq!(m.reports(None)[0].refreshed_at, Some(t));
+    // A failure is reported with its reason, until a refresh succeeds.
+    let t = t + 1_000;
+    w.set(p, 8, Behaviour::Down);
+    m.refresh_now(t, &name("example.com."), false).unwrap();
+    // (A primary that is down times out: the failure comes after the
+    // connect timeout, before the first retry.)
+    w.run(&mut m, t + RETRY - 1);
+    let r = &m.reports(None)[0];
+    assert_eq!(r.failures, 1);
+    let (at, why) = r.last_error.clone().expect("the failure");
+    assert!(at >= t && why.contains(&p.to_string()), "{why}");
+    // Unknown zones are said so; a report of one lists nothing.
+    assert!(
+        m.refresh_now(t, &name("other.test."), false)
+            .unwrap_err()
+            .contains("not a secondary zone")
+    );
+    assert!(m.reports(Some(&name("other.test."))).is_empty());
+}

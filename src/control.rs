@@ -1,0 +1,353 @@
+//! `zonecast ctl`: operators' commands over a Unix socket (`[server]
+//! control`, mode 0600 by default; no TCP). One request per connection:
+//! a line of words (`zone-status example.com.`), answered by one JSON
+//! object and the end of the connection. The `ctl` client prints it for
+//! people, or as it is with `--json`.
+//!
+//! The socket has its own thread, and each connection one more (a few at
+//! once): a slow or stuck client holds nobody else. Requests that need
+//! the transfer thread go to it by channel and wait a bounded time.
+
+use std::io::{self, BufRead, BufReader, Write};
+use std::os::unix::net::{UnixListener, UnixStream};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use arc_swap::ArcSwap;
+use serde_json::{Value, json};
+
+use crate::wire::Name;
+use crate::wire::name::parse_name_text;
+use crate::xfr::secondary::ZoneReport;
+use crate::xfr::service::{ControlRequest, Controller};
+use crate::zone::ZoneSet;
+
+/// Connections served at once; more are closed at once.
+const MAX_CLIENTS: usize = 8;
+/// The longest a request line may be.
+const MAX_REQUEST: usize = 4096;
+/// How long a client may take to send its request, and the transfer
+/// thread to answer.
+const TIMEOUT: Duration = Duration::from_secs(5);
+
+/// What the commands read and act on.
+pub struct Context {
+    pub zones: Arc<ArcSwap<ZoneSet>>,
+    pub transfer: Controller,
+    pub workers: usize,
+    pub started: Instant,
+}
+
+/// The running control socket.
+pub struct ControlServer {
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+    path: PathBuf,
+}
+
+impl ControlServer {
+    /// Listens on `path` (a stale socket there is replaced), with
+    /// permissions `mode`, owned by `owner` (uid, gid) when given.
+    pub fn start(
+        path: &Path,
+        mode: u32,
+        owner: Option<(u32, u32)>,
+        ctx: Context,
+    ) -> io::Result<ControlServer> {
+        use std::os::unix::fs::PermissionsExt;
+        match std::fs::remove_file(path) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+            _ => {}
+        }
+        let listener = UnixListener::bind(path)?;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))?;
+        if let Some((uid, gid)) = owner {
+            std::os::unix::fs::chown(path, Some(uid), Some(gid))?;
+        }
+        listener.set_nonblocking(true)?;
+        let stop = Arc::new(AtomicBool::new(false));
+        let theirs = Arc::clone(&stop);
+        let thread = std::thread::Builder::new()
+            .name("control".into())
+            .spawn(move || serve(&listener, &Arc::new(ctx), &theirs))?;
+        Ok(ControlServer {
+            stop,
+            thread: Some(thread),
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// Stops listening and removes the socket.
+    pub fn stop(mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+fn serve(listener: &UnixListener, ctx: &Arc<Context>, stop: &AtomicBool) {
+    let clients = Arc::new(AtomicUsize::new(0));
+    while !stop.load(Ordering::Relaxed) {
+        match listener.accept() {
+            Ok((stream, _)) => {
+                if clients.fetch_add(1, Ordering::AcqRel) >= MAX_CLIENTS {
+                    clients.fetch_sub(1, Ordering::AcqRel);
+                    continue;
+                }
+                let (ctx, clients) = (Arc::clone(ctx), Arc::clone(&clients));
+                let spawned = std::thread::Builder::new()
+                    .name("control-client".into())
+                    .spawn(move || {
+                        answer(stream, &ctx);
+                        clients.fetch_sub(1, Ordering::AcqRel);
+                    });
+                if spawned.is_err() {
+                    tracing::warn!("control: cannot start a thread for a client");
+                }
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            Err(e) => {
+                tracing::warn!("control: accept failed: {e}");
+                std::thread::sleep(Duration::from_millis(200));
+            }
+        }
+    }
+}
+
+/// Reads one request line and writes its answer.
+fn answer(stream: UnixStream, ctx: &Context) {
+    let _ = stream.set_nonblocking(false);
+    let _ = stream.set_read_timeout(Some(TIMEOUT));
+    let _ = stream.set_write_timeout(Some(TIMEOUT));
+    let mut line = String::new();
+    let limited = io::Read::take(&stream, MAX_REQUEST as u64);
+    let reply = match BufReader::new(limited).read_line(&mut line) {
+        Ok(0) => return,
+        Ok(_) if !line.ends_with('\n') => error("a request is one line of at most 4096 octets"),
+        Ok(_) => execute(line.trim(), ctx),
+        Err(e) => error(&format!("cannot read the request: {e}")),
+    };
+    let mut out = &stream;
+    let _ = writeln!(out, "{reply}");
+    // What the client sent beyond its line is read and dropped (at most a
+    // megabyte, within the timeout): closing on unread input would reset
+    // the connection before the client reads its answer.
+    let _ = stream.shutdown(std::net::Shutdown::Write);
+    let _ = io::copy(&mut io::Read::take(&stream, 1 << 20), &mut io::sink());
+}
+
+fn error(message: &str) -> Value {
+    json!({ "error": message })
+}
+
+fn unix_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+/// Runs one command.
+pub fn execute(line: &str, ctx: &Context) -> Value {
+    let words: Vec<&str> = line.split_whitespace().collect();
+    match words.as_slice() {
+        ["status"] => status(ctx),
+        ["zone-status"] => zone_status(ctx, None),
+        ["zone-status", zone] => match zone_name(zone) {
+            Ok(n) => zone_status(ctx, Some(n)),
+            Err(e) => error(&e),
+        },
+        ["refresh", "--all"] => refresh_all(ctx),
+        ["refresh", zone] => refresh(ctx, zone, false),
+        ["retransfer", zone] => refresh(ctx, zone, true),
+        ["reload"] => {
+            // The daemon's own SIGHUP path: the same reload, logged the
+            // same way.
+            // SAFETY: signalling our own process.
+            unsafe { libc::kill(libc::getpid(), libc::SIGHUP) };
+            json!({ "ok": true, "message": "reloading the configuration (see the log)" })
+        }
+        [] => error(
+            "no command; the commands: status, zone-status [ZONE], refresh ZONE|--all, retransfer ZONE, reload",
+        ),
+        [cmd, ..] => error(&format!(
+            "unknown command or arguments {cmd:?}; the commands: status, zone-status [ZONE], refresh ZONE|--all, retransfer ZONE, reload"
+        )),
+    }
+}
+
+fn zone_name(text: &str) -> Result<Name, String> {
+    parse_name_text(text, Some(&Name::root()))
+        .map(|n| n.to_lowercase())
+        .map_err(|e| format!("{text:?} is not a zone name: {e}"))
+}
+
+fn status(ctx: &Context) -> Value {
+    let zones = ctx.zones.load();
+    let now = unix_ms() / 1000;
+    let (mut served, mut not_loaded, mut expired) = (0, 0, 0);
+    for z in zones.iter() {
+        if !z.is_loaded() {
+            not_loaded += 1;
+        } else if z.is_expired(now) {
+            expired += 1;
+        } else {
+            served += 1;
+        }
+    }
+    json!({
+        "version": env!("CARGO_PKG_VERSION"),
+        "uptime_s": ctx.started.elapsed().as_secs(),
+        "workers": ctx.workers,
+        "zones": zones.len(),
+        "served": served,
+        "not_loaded": not_loaded,
+        "expired": expired,
+    })
+}
+
+/// The transfer thread's reports, waited for a bounded time.
+fn reports(ctx: &Context, apex: Option<Name>) -> Result<Vec<ZoneReport>, String> {
+    let (reply, answer) = crossbeam_channel::bounded(1);
+    if !ctx.transfer.send(ControlRequest::Report { apex, reply }) {
+        return Err("the transfer thread is busy or gone".into());
+    }
+    answer
+        .recv_timeout(TIMEOUT)
+        .map_err(|_| "the transfer thread did not answer".to_string())
+}
+
+fn zone_status(ctx: &Context, apex: Option<Name>) -> Value {
+    let secondaries = match reports(ctx, apex.clone()) {
+        Ok(r) => r,
+        Err(e) => return error(&e),
+    };
+    let set = ctx.zones.load();
+    let now = unix_ms();
+    let in_s = |t: Option<u64>| t.map(|t| (t as i64 - now as i64) / 1000);
+    let mut out = Vec::new();
+    for r in &secondaries {
+        out.push(json!({
+            "zone": r.apex.to_string(),
+            "kind": if r.catalog { "catalog" } else { "secondary" },
+            "serial": r.serial,
+            "expired": r.expires_at.is_some_and(|e| e <= now),
+            "expires_in_s": in_s(r.expires_at),
+            "next_refresh_in_s": in_s(r.next_refresh),
+            "last_refresh_s_ago": r.refreshed_at.map(|t| now.saturating_sub(t) / 1000),
+            "failures": r.failures,
+            "last_error": r.last_error.as_ref().map(|(_, why)| why.clone()),
+            "transfer_from": r.transfer_from.map(|a| a.to_string()),
+        }));
+    }
+    // Zones served from their own files.
+    let files = set.iter().filter(|z| {
+        z.expires_at().is_none()
+            && !z.catalog
+            && apex.as_ref().is_none_or(|a| z.apex.eq_ignore_case(a))
+            && !secondaries.iter().any(|r| r.apex.eq_ignore_case(&z.apex))
+    });
+    for z in files {
+        out.push(json!({
+            "zone": z.apex.to_string(),
+            "kind": "file",
+            "serial": z.snapshot().as_ref().map(|s| s.serial()),
+            "expired": false,
+        }));
+    }
+    if let (Some(a), true) = (&apex, out.is_empty()) {
+        return error(&format!("{a} is not a zone served here"));
+    }
+    json!({ "zones": out })
+}
+
+fn refresh(ctx: &Context, zone: &str, whole: bool) -> Value {
+    let apex = match zone_name(zone) {
+        Ok(n) => n,
+        Err(e) => return error(&e),
+    };
+    let (reply, answer) = crossbeam_channel::bounded(1);
+    if !ctx.transfer.send(ControlRequest::Refresh {
+        apex: apex.clone(),
+        whole,
+        reply,
+    }) {
+        return error("the transfer thread is busy or gone");
+    }
+    match answer.recv_timeout(TIMEOUT) {
+        Ok(Ok(())) => json!({
+            "ok": true,
+            "zone": apex.to_string(),
+            "message": if whole { "a whole transfer (AXFR) started" } else { "a refresh started" },
+        }),
+        Ok(Err(e)) => error(&e),
+        Err(_) => error("the transfer thread did not answer"),
+    }
+}
+
+fn refresh_all(ctx: &Context) -> Value {
+    let all = match reports(ctx, None) {
+        Ok(r) => r,
+        Err(e) => return error(&e),
+    };
+    let mut started = 0;
+    for r in &all {
+        if refresh(ctx, &r.apex.to_string(), false).get("ok").is_some() {
+            started += 1;
+        }
+    }
+    json!({ "ok": true, "message": format!("{started} refreshes started") })
+}
+
+/// The client side: sends `words` to the socket at `path`, returns the
+/// answer.
+pub fn request(path: &Path, words: &[String]) -> io::Result<Value> {
+    let mut s = UnixStream::connect(path)?;
+    s.set_read_timeout(Some(TIMEOUT * 2))?;
+    writeln!(s, "{}", words.join(" "))?;
+    let mut line = String::new();
+    BufReader::new(&s).read_line(&mut line)?;
+    serde_json::from_str(&line).map_err(io::Error::other)
+}
+
+/// An answer for people: `key: value` lines, a block per zone.
+pub fn human(v: &Value) -> String {
+    let mut out = String::new();
+    let pairs = |o: &serde_json::Map<String, Value>, indent: &str, out: &mut String| {
+        for (k, v) in o {
+            let v = match v {
+                Value::String(s) => s.clone(),
+                Value::Null => "-".into(),
+                other => other.to_string(),
+            };
+            out.push_str(&format!("{indent}{k}: {v}\n"));
+        }
+    };
+    match v {
+        Value::Object(o) if o.contains_key("zones") && o["zones"].is_array() => {
+            for z in o["zones"].as_array().into_iter().flatten() {
+                if let Value::Object(z) = z {
+                    out.push_str(&format!(
+                        "{}\n",
+                        z.get("zone").and_then(Value::as_str).unwrap_or("?")
+                    ));
+                    let rest: serde_json::Map<String, Value> = z
+                        .iter()
+                        .filter(|(k, _)| *k != "zone")
+                        .map(|(k, v)| (k.clone(), v.clone()))
+                        .collect();
+                    pairs(&rest, "  ", &mut out);
+                }
+            }
+        }
+        Value::Object(o) => pairs(o, "", &mut out),
+        other => out.push_str(&format!("{other}\n")),
+    }
+    out
+}
