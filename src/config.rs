@@ -244,6 +244,9 @@ pub struct ServerSection {
     /// Its permissions (owned by `user` when set).
     #[serde(default = "default_control_mode")]
     pub control_mode: u32,
+    /// `zonecast ctl health` fails for a secondary zone not refreshed
+    /// for longer than this.
+    pub health_max_stale_s: Option<u64>,
 }
 
 fn default_control_mode() -> u32 {
@@ -268,6 +271,7 @@ impl Default for ServerSection {
             user: None,
             control: None,
             control_mode: default_control_mode(),
+            health_max_stale_s: None,
         }
     }
 }
@@ -314,6 +318,7 @@ pub struct Config {
     /// The control socket, and its permissions.
     pub control: Option<PathBuf>,
     pub control_mode: u32,
+    pub health_max_stale_s: Option<u64>,
     pub tcp_idle_timeout: Duration,
     pub tcp_io_timeout: Duration,
     pub zones: Vec<ZoneConfig>,
@@ -507,6 +512,7 @@ impl Config {
             user: s.user,
             control: s.control.map(|p| base.join(p)),
             control_mode: s.control_mode,
+            health_max_stale_s: s.health_max_stale_s,
             tcp_idle_timeout: Duration::from_millis(s.tcp_idle_timeout_ms),
             tcp_io_timeout: Duration::from_millis(s.tcp_io_timeout_ms),
             zones,

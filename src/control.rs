@@ -39,6 +39,8 @@ pub struct Context {
     pub transfer: Controller,
     pub workers: usize,
     pub started: Instant,
+    /// A secondary not refreshed for longer is unhealthy.
+    pub max_stale_s: Option<u64>,
 }
 
 /// The running control socket.
@@ -166,6 +168,8 @@ pub fn execute(line: &str, ctx: &Context) -> Value {
         ["refresh", "--all"] => refresh_all(ctx),
         ["refresh", zone] => refresh(ctx, zone, false),
         ["retransfer", zone] => refresh(ctx, zone, true),
+        ["notify", zone] => notify(ctx, zone),
+        ["health"] => health(ctx),
         ["reload"] => {
             // The daemon's own SIGHUP path: the same reload, logged the
             // same way.
@@ -174,10 +178,10 @@ pub fn execute(line: &str, ctx: &Context) -> Value {
             json!({ "ok": true, "message": "reloading the configuration (see the log)" })
         }
         [] => error(
-            "no command; the commands: status, zone-status [ZONE], refresh ZONE|--all, retransfer ZONE, reload",
+            "no command; the commands: status, zone-status [ZONE], refresh ZONE|--all, retransfer ZONE, notify ZONE, reload, health",
         ),
         [cmd, ..] => error(&format!(
-            "unknown command or arguments {cmd:?}; the commands: status, zone-status [ZONE], refresh ZONE|--all, retransfer ZONE, reload"
+            "unknown command or arguments {cmd:?}; the commands: status, zone-status [ZONE], refresh ZONE|--all, retransfer ZONE, notify ZONE, reload, health"
         )),
     }
 }
@@ -289,6 +293,72 @@ fn refresh(ctx: &Context, zone: &str, whole: bool) -> Value {
         Ok(Err(e)) => error(&e),
         Err(_) => error("the transfer thread did not answer"),
     }
+}
+
+fn notify(ctx: &Context, zone: &str) -> Value {
+    let apex = match zone_name(zone) {
+        Ok(n) => n,
+        Err(e) => return error(&e),
+    };
+    let (reply, answer) = crossbeam_channel::bounded(1);
+    if !ctx.transfer.send(ControlRequest::Notify {
+        apex: apex.clone(),
+        reply,
+    }) {
+        return error("the transfer thread is busy or gone");
+    }
+    match answer.recv_timeout(TIMEOUT) {
+        Ok(Ok(serial)) => json!({
+            "ok": true,
+            "zone": apex.to_string(),
+            "message": format!("NOTIFY of serial {serial} sent to the zone's secondaries"),
+        }),
+        Ok(Err(e)) => error(&e),
+        Err(_) => error("the transfer thread did not answer"),
+    }
+}
+
+/// Healthy unless a zone is not loaded or expired, or a secondary has
+/// not refreshed for longer than `health_max_stale_s` (when set): local
+/// state only, never a remote server (a remote dependency would have
+/// every node withdraw its route at once).
+fn health(ctx: &Context) -> Value {
+    let now = unix_ms();
+    let set = ctx.zones.load();
+    let mut reasons = Vec::new();
+    for z in set.iter() {
+        if z.catalog {
+            continue;
+        }
+        if !z.is_loaded() {
+            reasons.push(format!("{} is not loaded", z.apex));
+        } else if z.is_expired(now / 1000) {
+            reasons.push(format!("{} has expired", z.apex));
+        }
+    }
+    if let Some(max) = ctx.max_stale_s {
+        match reports(ctx, None) {
+            Ok(all) => {
+                for r in all.iter().filter(|r| !r.catalog) {
+                    let age = r.refreshed_at.map(|t| now.saturating_sub(t) / 1000);
+                    if age.is_none_or(|a| a > max) && r.serial.is_some() {
+                        reasons.push(format!(
+                            "{} has not refreshed for {} (at most {max} s)",
+                            r.apex,
+                            age.map_or("ever since start".to_string(), |a| format!("{a} s"))
+                        ));
+                    }
+                }
+            }
+            Err(e) => reasons.push(e),
+        }
+    }
+    let shown: Vec<&String> = reasons.iter().take(20).collect();
+    json!({
+        "healthy": reasons.is_empty(),
+        "problems": reasons.len(),
+        "reasons": shown,
+    })
 }
 
 fn refresh_all(ctx: &Context) -> Value {

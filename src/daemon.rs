@@ -100,10 +100,12 @@ fn provisioning(config: &Config) -> Provisioning {
             })
         })
         .collect();
+    // Every zone that NOTIFYs, from a file too (for `zonecast ctl
+    // notify`); the transfer thread announces a secondary's versions
+    // itself, the daemon a file zone's.
     let notify = config
         .zones
         .iter()
-        .filter(|z| z.secondary.is_some())
         .filter_map(|z| Some((z.name.to_lowercase(), Arc::clone(z.notify.as_ref()?))))
         .collect();
     Provisioning {
@@ -284,6 +286,7 @@ pub fn run(mut config: Config, path: &Path) -> Result<(), DaemonError> {
                 transfer: transfer.controller(),
                 workers: config.workers,
                 started,
+                max_stale_s: config.health_max_stale_s,
             };
             match crate::control::ControlServer::start(path, config.control_mode, owner, ctx) {
                 Ok(c) => {

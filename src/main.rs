@@ -161,7 +161,11 @@ fn ctl(config: Option<PathBuf>, socket: Option<PathBuf>, json: bool, words: &[St
     } else {
         print!("{}", zonecast::control::human(&answer));
     }
-    if answer.get("error").is_some() {
+    // An error, or `health` saying unhealthy: exit 1 (a health check
+    // reads the exit code).
+    if answer.get("error").is_some()
+        || answer.get("healthy") == Some(&serde_json::Value::Bool(false))
+    {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS

@@ -1435,11 +1435,18 @@ fn the_control_socket_shows_and_drives_each_zone() {
     let dir = tempfile::tempdir().unwrap();
     let socket = dir.path().join("ctl.sock");
     let port = free_port();
+    // A secondary of ours, that hears NOTIFY and never answers.
+    let listener = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    listener
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
     let config = format!(
         "[server]\nlisten = [\"127.0.0.1:{port}\"]\nworkers = 2\ncontrol = \"ctl.sock\"\n\
          [transfer]\nexpire_min_s = 1\nio_timeout_ms = 1000\nconnect_timeout_ms = 1000\n\
-         [[zone]]\nname = \"{APEX}\"\nfile = \"example.com.zone\"\nprimaries = [\"{}\"]\n",
-        knot.addr
+         [[zone]]\nname = \"{APEX}\"\nfile = \"example.com.zone\"\nprimaries = [\"{}\"]\n\
+         notify = [\"{}\"]\n",
+        knot.addr,
+        listener.local_addr().unwrap()
     );
     let mut zc = Zonecast::start_with_config(dir, &config);
     assert!(wait_serial(zc.addr, 1), "{}", zc.process.log());
@@ -1534,6 +1541,26 @@ fn the_control_socket_shows_and_drives_each_zone() {
     let mut answer = String::new();
     raw.read_to_string(&mut answer).unwrap();
     assert!(answer.contains("\"error\""), "{answer}");
+    // Healthy while the zone is served.
+    let (code, text) = ctl(&["health"]);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.contains("healthy: true"), "{text}");
+    // NOTIFY of the version served, on request: the listener hears serial
+    // 2 (after the NOTIFYs of the versions taken, which it drains).
+    assert_eq!(json(&["notify", "example.com."])["ok"], true);
+    let mut heard = Vec::new();
+    let mut buf = [0u8; 1024];
+    while let Ok((n, _)) = listener.recv_from(&mut buf) {
+        let m = parse(&buf[..n]);
+        heard.push(m.answers.iter().find_map(|a| match a.data {
+            hickory_proto::rr::RData::SOA(ref s) => Some(s.serial),
+            _ => None,
+        }));
+        if heard.len() >= 3 {
+            break;
+        }
+    }
+    assert!(heard.contains(&Some(2)), "{heard:?}");
     // Reload, as SIGHUP does.
     assert_eq!(json(&["reload"])["ok"], true);
     assert!(zc.process.wait_for_log("reloaded ", Duration::from_secs(5)));
@@ -1551,6 +1578,9 @@ fn the_control_socket_shows_and_drives_each_zone() {
         zc.process.log()
     );
     assert_eq!(json(&["status"])["expired"].as_u64(), Some(1));
+    let (code, text) = ctl(&["health"]);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("example.com. has expired"), "{text}");
     zc.process.terminate();
     assert!(!socket.exists(), "the socket goes with the server");
 }

@@ -68,6 +68,19 @@ impl NotifySender {
         }
     }
 
+    /// Announces `snapshot` again, now, if its zone names secondaries
+    /// (`zonecast ctl notify`); whether it does.
+    pub fn announce_again(&mut self, snapshot: &Snapshot, now: Millis) -> bool {
+        match self.targets.get(&snapshot.apex()) {
+            Some(t) => {
+                let a = Announcement::of(snapshot, t);
+                self.announce(&a, now);
+                true
+            }
+            None => false,
+        }
+    }
+
     /// A zone taken out: no more NOTIFYs for it.
     pub fn forget(&mut self, apex: &Name) {
         self.machine.forget(apex);

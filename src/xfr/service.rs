@@ -155,6 +155,11 @@ pub enum ControlRequest {
         whole: bool,
         reply: crossbeam_channel::Sender<Result<(), String>>,
     },
+    /// NOTIFY the zone's secondaries of the version served.
+    Notify {
+        apex: Name,
+        reply: crossbeam_channel::Sender<Result<u32, String>>,
+    },
     /// The state of one secondary zone, or of all.
     Report {
         apex: Option<Name>,
@@ -480,6 +485,16 @@ impl TransferLoop {
                     }
                     ControlRequest::Report { apex, reply } => {
                         let _ = reply.send(self.machine.reports(apex.as_ref()));
+                    }
+                    ControlRequest::Notify { apex, reply } => {
+                        let set = self.published.load();
+                        let snapshot = set.get(&apex).and_then(|z| z.snapshot().as_ref().cloned());
+                        let answer = match snapshot {
+                            None => Err(format!("{apex} is not served here with a version")),
+                            Some(s) if self.notify_out.announce_again(&s, now) => Ok(s.serial()),
+                            Some(_) => Err(format!("{apex} names no secondaries to NOTIFY")),
+                        };
+                        let _ = reply.send(answer);
                     }
                 }
                 self.perform_actions();
