@@ -282,6 +282,11 @@ fn notify_brings_ixfr_and_every_kind_of_change_applies() {
         .expect("NOTIFY-to-served time logged");
     eprintln!("NOTIFY to served: {served}");
     assert!(log.contains("serial 1 -> 2"), "{log}");
+    // Nobody may transfer this zone from zonecast: it keeps no journal
+    // (a fan-out node's zones, with allow_transfer, do).
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(zc.dir.path().join("example.com.zone").exists());
+    assert!(!zc.dir.path().join("example.com.zone.journal").exists());
     // Several changes in a row.
     for s in 3..=6 {
         update(

@@ -897,10 +897,16 @@ impl Secondary {
         } else {
             z.snapshot.clone()
         };
+        // A journal serves only the clients allowed to transfer the zone
+        // from us: a zone nobody may transfer (a leaf's) keeps none.
+        let mut limits = self.settings.limits;
+        if z.config.allow_transfer.is_none() {
+            limits.journal.max_depth = 0;
+        }
         let mut exchange = Exchange::new(
             &z.config.apex,
             z.config.key.clone(),
-            self.settings.limits,
+            limits,
             current,
             self.id_seed,
         );
