@@ -257,13 +257,7 @@ impl Responder {
         if matches!(req.qtype, rtype::AXFR | rtype::IXFR)
             && parsed.is_ok()
             && let Some(signed) = transfer_signature(zones, req, query, transport.now)
-            && let Some(mut t) = transfer_out::start(
-                zones,
-                req,
-                query,
-                transport,
-                signed.as_ref().map(|(k, m)| (*k, m)),
-            )
+            && let Some(mut t) = transfer_out::start(zones, req, query, transport, signed)
         {
             if transport.protocol == Protocol::Tcp {
                 match self.slots.try_take(transport.source) {
@@ -492,31 +486,34 @@ fn check_version(zone: &Zone, v: &mut Verdict<'_>, now: u64) -> SnapshotGuard {
 }
 
 /// How a transfer request is signed: `Some(None)` unsigned, `Some(Some(
-/// (key, MAC)))` signed with the zone's `transfer_key` and verified,
-/// `None` when its signature fails (the usual path then answers NOTAUTH
-/// with the TSIG error, RFC 8945 §5.2).
-fn transfer_signature<'z>(
-    zones: &'z ZoneSet,
+/// MAC))` signed with the zone's `transfer_key` and verified, `None` when
+/// its signature fails (the usual path then answers NOTAUTH with the TSIG
+/// error, RFC 8945 §5.2).
+fn transfer_signature(
+    zones: &ZoneSet,
     req: &Request,
     query: &[u8],
     now: u64,
-) -> Option<Option<(&'z std::sync::Arc<TsigKey>, MacBytes)>> {
+) -> Option<Option<MacBytes>> {
     if req.tsig_pos.is_none() {
         return Some(None);
     }
     let t = tsig::locate(query).ok().flatten()?;
     let key = transfer_key(zones, req)?;
-    let mac = tsig::verify_request(query, &t, Some(key), now).ok()?;
-    Some(Some((key, mac)))
+    tsig::verify_request(query, &t, Some(key), now)
+        .ok()
+        .map(Some)
 }
 
-/// The key a transfer of the zone `req` asks for must be signed with.
-fn transfer_key<'z>(zones: &'z ZoneSet, req: &Request) -> Option<&'z std::sync::Arc<TsigKey>> {
+/// The `transfer_key` of the zone `req` names: at its apex for a
+/// transfer, anywhere in it for another query (a secondary asks SOA with
+/// the key before IXFR, as BIND and Knot do at each refresh).
+fn transfer_key<'z>(zones: &'z ZoneSet, req: &Request) -> Option<&'z TsigKey> {
     let (zone, below) = zones.find(&req.lower, &req.hashes)?;
-    if below != 0 {
+    if below != 0 && matches!(req.qtype, rtype::AXFR | rtype::IXFR) {
         return None;
     }
-    zone.transfer.as_ref()?.key()
+    zone.transfer.as_ref()?.key().map(|k| &**k)
 }
 
 /// Verifies the TSIG of a request. NOTIFY for a secondary zone with a
@@ -534,13 +531,9 @@ fn check_tsig<'k>(
         opcode::NOTIFY => {
             notify::notify_zone(zones, req).and_then(|z| z.notify.as_ref()?.key.as_deref())
         }
-        // A secondary of ours asks SOA before IXFR with the same key
-        // (BIND and Knot at each refresh): any query for a zone with a
-        // transfer key is checked against it, and answered signed.
-        opcode::QUERY => zones.find(&req.lower, &req.hashes).and_then(|(z, below)| {
-            let key = z.transfer.as_ref()?.key()?;
-            (below == 0 || !matches!(req.qtype, rtype::AXFR | rtype::IXFR)).then_some(&**key)
-        }),
+        // Any query for a zone with a transfer key is checked against
+        // it, and answered signed.
+        opcode::QUERY => transfer_key(zones, req),
         _ => None,
     };
     Some(match tsig::verify_request(query, &t, key, now) {

@@ -20,7 +20,7 @@ use super::notify::soa_serial;
 use super::request::Request;
 use super::transfer_slots::TransferPermit;
 use super::{Protocol, Transport};
-use crate::tsig::{MacBytes, ResponseSigner, TsigKey};
+use crate::tsig::{MacBytes, ResponseSigner};
 use crate::wire::Message;
 use crate::wire::error::WireError;
 use crate::wire::header::flag;
@@ -96,8 +96,8 @@ enum Stage {
 /// accepts: AXFR over TCP only, class IN, for the apex of a zone served
 /// with a version, from a client the zone's `allow_transfer` names, and
 /// signed with the zone's `transfer_key` when it has one (`signed`: the
-/// key and MAC of a request whose TSIG verified, RFC 8945 §5.2) or not
-/// signed at all when it has none. Anything else takes the usual path
+/// MAC of a request whose TSIG verified against that key, RFC 8945 §5.2)
+/// or not signed at all when it has none. Anything else takes the usual path
 /// (NOTAUTH, with the TSIG error when the signature failed; NOTIMP for
 /// AXFR over UDP).
 pub(super) fn start(
@@ -105,7 +105,7 @@ pub(super) fn start(
     req: &Request,
     query: &[u8],
     transport: &Transport,
-    signed: Option<(&Arc<TsigKey>, &MacBytes)>,
+    signed: Option<MacBytes>,
 ) -> Option<TransferOut> {
     if req.opcode != opcode::QUERY
         || !matches!(req.qtype, rtype::AXFR | rtype::IXFR)
@@ -119,12 +119,9 @@ pub(super) fn start(
     if below != 0 || !zone.allows_transfer(transport.source) || zone.is_expired(transport.now) {
         return None;
     }
-    let wanted = zone.transfer.as_ref().and_then(|acl| acl.key());
-    let signer = match (wanted, signed) {
+    let signer = match (zone.transfer.as_ref().and_then(|acl| acl.key()), signed) {
         (None, None) => None,
-        (Some(k), Some((key, mac))) if Arc::ptr_eq(k, key) => {
-            Some(ResponseSigner::new(Arc::clone(key), *mac))
-        }
+        (Some(key), Some(mac)) => Some(ResponseSigner::new(Arc::clone(key), mac)),
         _ => return None,
     };
     let snapshot = zone.snapshot().as_ref().map(Arc::clone)?;
