@@ -268,6 +268,31 @@ fn served_after_notify(log: &Path) -> Vec<f64> {
         .collect()
 }
 
+/// knotd in node `i`'s namespace, at home in `home`, with `rest`
+/// (remotes, ACLs, zones) after the common settings; once it answers, and
+/// its configuration (for knotc).
+fn knotd(net: &Net, i: usize, home: &Path, rest: &str) -> Result<(Server, PathBuf), String> {
+    std::fs::create_dir_all(home).map_err(|e| e.to_string())?;
+    let d = home.display();
+    let conf = home.join("knot.conf");
+    write(
+        &conf,
+        &format!(
+            "server:\n    rundir: {d}\n    listen: {}@53\n    background-workers: 2\n\
+             log:\n  - target: {d}/log\n    any: info\n\
+             database:\n    storage: {d}\n\
+             template:\n  - id: default\n    storage: {d}\n{rest}",
+            addr_of(i)
+        ),
+    )?;
+    let mut c = net.command(i, &tool("knotd"));
+    c.arg("-c")
+        .arg(&conf)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    Ok((launch(Which::Knot, c, at53(i))?, conf))
+}
+
 fn count_lines(path: &Path, needle: &str) -> usize {
     std::fs::read_to_string(path)
         .unwrap_or_default()
@@ -292,29 +317,19 @@ pub fn run(s: &Settings, dir: &Path) -> Result<Report, String> {
     std::fs::create_dir_all(&phome).map_err(|e| e.to_string())?;
     let pzone = phome.join("zone");
     write(&pzone, &zone_text(1))?;
-    let d = phome.display();
-    let pconf = phome.join("knot.conf");
-    write(
-        &pconf,
+    let (_primary, pconf) = knotd(
+        &net,
+        Layout::PRIMARY,
+        &phome,
         &format!(
-            "server:\n    rundir: {d}\n    listen: {}@53\n    background-workers: 2\n\
-             log:\n  - target: {d}/log\n    any: info\n\
-             database:\n    storage: {d}\n\
-             remote:\n  - id: d0\n    address: {}@53\n  - id: d1\n    address: {}@53\n\
+            "remote:\n  - id: d0\n    address: {}@53\n  - id: d1\n    address: {}@53\n\
              acl:\n  - id: xfr\n    address: 198.18.0.0/15\n    action: transfer\n\
              zone:\n  - domain: {APEX}\n    file: {}\n    notify: [d0, d1]\n    acl: xfr\n    zonefile-load: difference\n    journal-content: changes\n",
-            addr_of(Layout::PRIMARY),
             addr_of(l.dist(0)),
             addr_of(l.dist(1)),
             pzone.display()
         ),
     )?;
-    let mut c = net.command(Layout::PRIMARY, &tool("knotd"));
-    c.arg("-c")
-        .arg(&pconf)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    let _primary = launch(Which::Knot, c, at53(Layout::PRIMARY))?;
     let knotc = |args: &[&str]| -> Result<(), String> {
         let out = Command::new(tool("knotc"))
             .arg("-c")
@@ -370,30 +385,18 @@ pub fn run(s: &Settings, dir: &Path) -> Result<Report, String> {
     }
     // The Knot and BIND edges, both distribution nodes their primaries.
     let khome = dir.join("knot-edge");
-    std::fs::create_dir_all(&khome).map_err(|e| e.to_string())?;
-    let kd = khome.display();
-    let kconf = khome.join("knot.conf");
-    write(
-        &kconf,
+    let (_knot_edge, _) = knotd(
+        &net,
+        l.knot_edge(),
+        &khome,
         &format!(
-            "server:\n    rundir: {kd}\n    listen: {}@53\n    background-workers: 2\n\
-             log:\n  - target: {kd}/log\n    any: info\n\
-             database:\n    storage: {kd}\n\
-             template:\n  - id: default\n    storage: {kd}\n\
-             remote:\n  - id: d0\n    address: {}@53\n  - id: d1\n    address: {}@53\n\
+            "remote:\n  - id: d0\n    address: {}@53\n  - id: d1\n    address: {}@53\n\
              acl:\n  - id: notify\n    address: 198.18.0.0/15\n    action: notify\n\
              zone:\n  - domain: {APEX}\n    master: [d0, d1]\n    acl: notify\n    zonefile-sync: -1\n    journal-content: changes\n",
-            addr_of(l.knot_edge()),
             addr_of(l.dist(0)),
             addr_of(l.dist(1)),
         ),
     )?;
-    let mut c = net.command(l.knot_edge(), &tool("knotd"));
-    c.arg("-c")
-        .arg(&kconf)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    let _knot_edge = launch(Which::Knot, c, at53(l.knot_edge()))?;
     let bhome = dir.join("bind-edge");
     std::fs::create_dir_all(&bhome).map_err(|e| e.to_string())?;
     let bd = bhome.display();
