@@ -247,6 +247,21 @@ pub struct ServerSection {
     /// `zonecast ctl health` fails for a secondary zone not refreshed
     /// for longer than this.
     pub health_max_stale_s: Option<u64>,
+    /// The share of zones (0 to 1) that may be bad (not loaded, expired,
+    /// stale) while the node stays healthy; 0: not one.
+    #[serde(default)]
+    pub health_max_bad_share: f64,
+    /// Prometheus metrics (`GET /metrics`) and `GET /health` on this
+    /// address; none when absent.
+    pub metrics: Option<String>,
+    /// Per-zone series are written while the zones number at most this
+    /// (a scrape of 100,000 zones is megabytes); raise it to opt in.
+    #[serde(default = "default_metrics_zone_series_max")]
+    pub metrics_zone_series_max: usize,
+}
+
+fn default_metrics_zone_series_max() -> usize {
+    1000
 }
 
 fn default_control_mode() -> u32 {
@@ -272,6 +287,9 @@ impl Default for ServerSection {
             control: None,
             control_mode: default_control_mode(),
             health_max_stale_s: None,
+            health_max_bad_share: 0.0,
+            metrics: None,
+            metrics_zone_series_max: default_metrics_zone_series_max(),
         }
     }
 }
@@ -319,6 +337,10 @@ pub struct Config {
     pub control: Option<PathBuf>,
     pub control_mode: u32,
     pub health_max_stale_s: Option<u64>,
+    pub health_max_bad_share: f64,
+    /// Where metrics and `/health` are served over HTTP.
+    pub metrics: Option<SocketAddr>,
+    pub metrics_zone_series_max: usize,
     pub tcp_idle_timeout: Duration,
     pub tcp_io_timeout: Duration,
     pub zones: Vec<ZoneConfig>,
@@ -405,6 +427,18 @@ impl Config {
                 "server.tcp_io_timeout_ms and server.tcp_idle_timeout_ms must be above 0".into(),
             );
         }
+        if !(0.0..=1.0).contains(&s.health_max_bad_share) {
+            return Err(format!(
+                "server.health_max_bad_share: {} is not a share between 0 and 1",
+                s.health_max_bad_share
+            ));
+        }
+        let metrics = match &s.metrics {
+            None => None,
+            Some(a) => Some(a.parse::<SocketAddr>().map_err(|_| {
+                format!("server.metrics: '{a}' is not an address and port like 127.0.0.1:9153")
+            })?),
+        };
         let keys = parse_keys(&file.keys)?;
         let server_source = match &s.transfer_source {
             Some(a) => Some(
@@ -513,6 +547,9 @@ impl Config {
             control: s.control.map(|p| base.join(p)),
             control_mode: s.control_mode,
             health_max_stale_s: s.health_max_stale_s,
+            health_max_bad_share: s.health_max_bad_share,
+            metrics,
+            metrics_zone_series_max: s.metrics_zone_series_max,
             tcp_idle_timeout: Duration::from_millis(s.tcp_idle_timeout_ms),
             tcp_io_timeout: Duration::from_millis(s.tcp_io_timeout_ms),
             zones,

@@ -19,6 +19,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use arc_swap::ArcSwap;
 use serde_json::{Value, json};
 
+use crate::metrics::Metrics;
 use crate::wire::Name;
 use crate::wire::name::parse_name_text;
 use crate::xfr::secondary::ZoneReport;
@@ -41,6 +42,10 @@ pub struct Context {
     pub started: Instant,
     /// A secondary not refreshed for longer is unhealthy.
     pub max_stale_s: Option<u64>,
+    /// The share of zones that may be bad while the node stays healthy.
+    pub max_bad_share: f64,
+    /// The workers' counters: their heartbeats tell whether they answer.
+    pub metrics: Arc<Metrics>,
 }
 
 /// The running control socket.
@@ -57,7 +62,7 @@ impl ControlServer {
         path: &Path,
         mode: u32,
         owner: Option<(u32, u32)>,
-        ctx: Context,
+        ctx: Arc<Context>,
     ) -> io::Result<ControlServer> {
         use std::os::unix::fs::PermissionsExt;
         match std::fs::remove_file(path) {
@@ -74,7 +79,7 @@ impl ControlServer {
         let theirs = Arc::clone(&stop);
         let thread = std::thread::Builder::new()
             .name("control".into())
-            .spawn(move || serve(&listener, &Arc::new(ctx), &theirs))?;
+            .spawn(move || serve(&listener, &ctx, &theirs))?;
         Ok(ControlServer {
             stop,
             thread: Some(thread),
@@ -218,12 +223,21 @@ fn status(ctx: &Context) -> Value {
 
 /// The transfer thread's reports, waited for a bounded time.
 fn reports(ctx: &Context, apex: Option<Name>) -> Result<Vec<ZoneReport>, String> {
+    reports_within(ctx, apex, TIMEOUT)
+}
+
+/// The transfer thread's reports, waited for at most `timeout`.
+pub fn reports_within(
+    ctx: &Context,
+    apex: Option<Name>,
+    timeout: Duration,
+) -> Result<Vec<ZoneReport>, String> {
     let (reply, answer) = crossbeam_channel::bounded(1);
     if !ctx.transfer.send(ControlRequest::Report { apex, reply }) {
         return Err("the transfer thread is busy or gone".into());
     }
     answer
-        .recv_timeout(TIMEOUT)
+        .recv_timeout(timeout)
         .map_err(|_| "the transfer thread did not answer".to_string())
 }
 
@@ -318,18 +332,38 @@ fn notify(ctx: &Context, zone: &str) -> Value {
     }
 }
 
-/// Healthy unless a zone is not loaded or expired, or a secondary has
-/// not refreshed for longer than `health_max_stale_s` (when set): local
-/// state only, never a remote server (a remote dependency would have
-/// every node withdraw its route at once).
-fn health(ctx: &Context) -> Value {
+/// A worker whose loop has not turned for longer no longer answers (it
+/// turns at least every quarter second when idle).
+const WORKER_STUCK_S: u64 = 10;
+
+/// Healthy while every worker turns its loop and no more than
+/// `health_max_bad_share` of the zones (by default not one) is bad: not
+/// loaded, expired, or not refreshed for longer than
+/// `health_max_stale_s` (when set). Local state only, never a remote
+/// server: a remote dependency would have every node withdraw its route
+/// at once.
+pub fn health(ctx: &Context) -> Value {
     let now = unix_ms();
     let set = ctx.zones.load();
+    // Problems of the node, any of which makes it unhealthy, and of zones.
+    let mut node = Vec::new();
     let mut reasons = Vec::new();
+    for (i, w) in ctx.metrics.workers.iter().enumerate() {
+        match w.heartbeat.get() {
+            0 => node.push(format!("worker {i} has stopped")),
+            t if now / 1000 > t + WORKER_STUCK_S => node.push(format!(
+                "worker {i} has not answered for {} s",
+                now / 1000 - t
+            )),
+            _ => {}
+        }
+    }
+    let mut zones = 0usize;
     for z in set.iter() {
         if z.catalog {
             continue;
         }
+        zones += 1;
         if !z.is_loaded() {
             reasons.push(format!("{} is not loaded", z.apex));
         } else if z.is_expired(now / 1000) {
@@ -341,7 +375,8 @@ fn health(ctx: &Context) -> Value {
             Ok(all) => {
                 for r in all.iter().filter(|r| !r.catalog) {
                     let age = r.refreshed_at.map(|t| now.saturating_sub(t) / 1000);
-                    if age.is_none_or(|a| a > max) && r.serial.is_some() {
+                    let expired = r.expires_at.is_some_and(|e| e <= now);
+                    if age.is_none_or(|a| a > max) && r.serial.is_some() && !expired {
                         reasons.push(format!(
                             "{} has not refreshed for {} (at most {max} s)",
                             r.apex,
@@ -350,13 +385,20 @@ fn health(ctx: &Context) -> Value {
                     }
                 }
             }
-            Err(e) => reasons.push(e),
+            Err(e) => node.push(e),
         }
     }
-    let shown: Vec<&String> = reasons.iter().take(20).collect();
+    let bad_zones = reasons.len();
+    let allowed = (ctx.max_bad_share * zones as f64).floor() as usize;
+    let healthy = node.is_empty() && bad_zones <= allowed;
+    node.append(&mut reasons);
+    let shown: Vec<&String> = node.iter().take(20).collect();
     json!({
-        "healthy": reasons.is_empty(),
-        "problems": reasons.len(),
+        "healthy": healthy,
+        "problems": node.len(),
+        "zones": zones,
+        "bad_zones": bad_zones,
+        "bad_zones_allowed": allowed,
         "reasons": shown,
     })
 }

@@ -11,6 +11,8 @@ use thiserror::Error;
 
 use crate::answer::{Responder, ResponderConfig};
 use crate::config::{Config, ZoneConfig};
+use crate::metrics::Metrics;
+use crate::metrics::http::{MetricsServer, Scrape};
 use crate::server::{Server, ServerConfig, TerminationSignals};
 use crate::wire::Name;
 use crate::xfr::notify_out::Announcement;
@@ -266,7 +268,52 @@ pub fn run(mut config: Config, path: &Path) -> Result<(), DaemonError> {
         transfers_out_per_client: config.transfers_out_per_client,
     });
     let sink = Some(transfer.notify_sink());
-    let server = Server::start(ServerConfig::from(&config), responder, zones.clone(), sink)?;
+    let metrics = Arc::new(Metrics::new(config.workers, transfer.metrics()));
+    let server = Server::start(
+        ServerConfig::from(&config),
+        responder,
+        zones.clone(),
+        sink,
+        Arc::clone(&metrics),
+    )?;
+    let ctx = Arc::new(crate::control::Context {
+        zones: Arc::clone(&zones),
+        transfer: transfer.controller(),
+        workers: config.workers,
+        started,
+        max_stale_s: config.health_max_stale_s,
+        max_bad_share: config.health_max_bad_share,
+        metrics,
+    });
+    let metrics_server = match config.metrics {
+        None => None,
+        Some(addr) => {
+            let scrape = Scrape {
+                ctx: Arc::clone(&ctx),
+                zone_series_max: config.metrics_zone_series_max,
+                started_unix: SystemTime::now()
+                    .duration_since(SystemTime::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_secs()),
+            };
+            match MetricsServer::start(addr, scrape) {
+                Ok(m) => {
+                    tracing::info!(
+                        "metrics on http://{}/metrics, health on /health",
+                        m.local_addr()
+                    );
+                    Some(m)
+                }
+                Err(e) => {
+                    server.stop();
+                    transfer.stop();
+                    return Err(DaemonError::Io(std::io::Error::new(
+                        e.kind(),
+                        format!("server.metrics: cannot listen on {addr}: {e}"),
+                    )));
+                }
+            }
+        }
+    };
     // The control socket, made while root may still write anywhere, and
     // handed to the user zonecast becomes.
     let control = match &config.control {
@@ -281,14 +328,12 @@ pub fn run(mut config: Config, path: &Path) -> Result<(), DaemonError> {
                 Some(Ok(ids)) => Some(ids),
                 None => None,
             };
-            let ctx = crate::control::Context {
-                zones: Arc::clone(&zones),
-                transfer: transfer.controller(),
-                workers: config.workers,
-                started,
-                max_stale_s: config.health_max_stale_s,
-            };
-            match crate::control::ControlServer::start(path, config.control_mode, owner, ctx) {
+            match crate::control::ControlServer::start(
+                path,
+                config.control_mode,
+                owner,
+                Arc::clone(&ctx),
+            ) {
                 Ok(c) => {
                     tracing::info!("control socket {}", path.display());
                     Some(c)
@@ -334,6 +379,9 @@ pub fn run(mut config: Config, path: &Path) -> Result<(), DaemonError> {
     crate::service::notify_systemd("STOPPING=1");
     if let Some(c) = control {
         c.stop();
+    }
+    if let Some(m) = metrics_server {
+        m.stop();
     }
     server.stop();
     transfer.stop();

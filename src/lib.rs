@@ -11,6 +11,7 @@ pub mod config;
 pub mod control;
 pub mod daemon;
 pub mod memory;
+pub mod metrics;
 pub mod notify_sink;
 pub mod server;
 pub mod service;

@@ -100,6 +100,28 @@ pub struct Scratch {
     table: CompressionTable,
     req: Request,
     lookup: resolve::LookupScratch,
+    facts: QueryFacts,
+}
+
+impl Scratch {
+    /// What the last query answered (not dropped) asked and got, for the
+    /// counters of the metrics.
+    pub fn facts(&self) -> &QueryFacts {
+        &self.facts
+    }
+}
+
+/// What a query asked for and what its answer said, as the metrics count
+/// them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct QueryFacts {
+    /// 0 when the question could not be read.
+    pub qtype: u16,
+    pub edns: bool,
+    pub dnssec_ok: bool,
+    /// The whole response code (with the extended bits of OPT).
+    pub rcode: u16,
+    pub truncated: bool,
 }
 
 impl Default for Scratch {
@@ -108,6 +130,7 @@ impl Default for Scratch {
             table: CompressionTable::new(256),
             req: Request::default(),
             lookup: resolve::LookupScratch::default(),
+            facts: QueryFacts::default(),
         }
     }
 }
@@ -243,13 +266,25 @@ impl Responder {
         out: &mut [u8],
         scratch: &mut Scratch,
     ) -> Outcome {
-        let Scratch { table, req, lookup } = scratch;
+        let Scratch {
+            table,
+            req,
+            lookup,
+            facts,
+        } = scratch;
         let parsed = req.parse(query);
         let (question, edns) = match parsed {
             Ok(()) => (true, true),
             Err(Rejection::Drop) => return Outcome::Drop,
             Err(Rejection::FormErr { question, edns }) => (question, edns),
             Err(Rejection::NotImp { edns }) => (false, edns),
+        };
+        *facts = QueryFacts {
+            qtype: if question { req.qtype } else { 0 },
+            edns: edns && req.edns.is_some(),
+            dnssec_ok: edns && req.edns.is_some_and(|e| e.dnssec_ok),
+            rcode: rcode::NOERROR,
+            truncated: false,
         };
         // A transfer allowed but over the limits of transfers running.
         let mut busy = false;
@@ -380,6 +415,8 @@ impl Responder {
         h.set_id(req.id);
         h.set_flags(flags);
         let mut len = w.finish();
+        facts.rcode = verdict.rcode;
+        facts.truncated = verdict.tc;
         if let Some(t) = tsig {
             match sign_answer(out, len, &t, transport.now) {
                 Some(n) => len = n,

@@ -275,6 +275,11 @@ impl TransferOut {
     }
 
     /// What was asked and how it is answered, for the log.
+    /// An AXFR (not an IXFR, however it is answered).
+    pub fn is_axfr(&self) -> bool {
+        self.qtype == rtype::AXFR
+    }
+
     pub fn kind(&self) -> &'static str {
         match (self.qtype, self.single_soa, self.incremental) {
             (rtype::AXFR, _, _) => "AXFR",

@@ -10,7 +10,7 @@ mod worker;
 use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -21,6 +21,7 @@ pub use signal::TerminationSignals;
 
 use crate::answer::Responder;
 use crate::config::Config;
+use crate::metrics::Metrics;
 pub use crate::notify_sink::NotifySink;
 use crate::zone::ZoneSet;
 use worker::WorkerSockets;
@@ -58,9 +59,8 @@ pub struct Shared {
     pub zones: Arc<ArcSwap<ZoneSet>>,
     pub notify: Option<NotifySink>,
     pub stop: AtomicBool,
-    /// TCP connections open over all workers (touched on accept and
-    /// close only, never per query).
-    pub tcp_open: AtomicUsize,
+    /// Counters: one set per worker, and the TCP connections open.
+    pub metrics: Arc<Metrics>,
 }
 
 /// Running workers.
@@ -79,6 +79,7 @@ impl Server {
         responder: Responder,
         zones: Arc<ArcSwap<ZoneSet>>,
         notify: Option<NotifySink>,
+        metrics: Arc<Metrics>,
     ) -> io::Result<Server> {
         let mut per_worker: Vec<WorkerSockets> = (0..config.workers)
             .map(|_| WorkerSockets {
@@ -105,7 +106,7 @@ impl Server {
             zones,
             notify,
             stop: AtomicBool::new(false),
-            tcp_open: AtomicUsize::new(0),
+            metrics,
         });
         let mut threads = Vec::new();
         let mut wakers = Vec::new();

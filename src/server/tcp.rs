@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use mio::net::TcpStream;
 
 use crate::answer::transfer_out::TransferOut;
+use crate::metrics::WorkerCounters;
 use crate::tcp_framing::{Frames, MAX_FRAME, Outbox};
 
 /// Output waiting to be sent beyond which no more queries are read: a
@@ -85,6 +86,7 @@ impl Connection {
         unix: u64,
         out: &mut [u8],
         answer: &mut impl FnMut(&[u8], &mut [u8]) -> Answer,
+        counters: &WorkerCounters,
     ) -> Status {
         loop {
             let Some(write_blocked) = self.flush(now) else {
@@ -93,7 +95,7 @@ impl Connection {
             if self.answer_whole_messages(now, out, answer) == Status::Close {
                 return Status::Close;
             }
-            if self.continue_transfer(out, unix) == Status::Close {
+            if self.continue_transfer(out, unix, counters) == Status::Close {
                 return Status::Close;
             }
             if self.pending_output() > 0 && !write_blocked {
@@ -142,8 +144,9 @@ impl Connection {
     /// Logs a transfer the connection ends in the middle of (the client
     /// went, or stopped reading until the I/O timeout cut it off): its
     /// slot among the transfers running goes back with it.
-    pub fn log_unfinished_transfer(&self, why: &str) {
+    pub fn log_unfinished_transfer(&self, why: &str, counters: &WorkerCounters) {
         if let Some(t) = &self.transfer {
+            counters.transfer_out(t.is_axfr(), false);
             let (messages, records) = t.sent();
             tracing::warn!(
                 "[{}] {} to {} cut off after {records} records in {messages} messages: {why}",
@@ -157,7 +160,12 @@ impl Connection {
     /// Queues the transfer's next messages while the output has room;
     /// logs its end. A record that fits no message ends the connection:
     /// the client sees a transfer cut short, never a malformed one.
-    fn continue_transfer(&mut self, out: &mut [u8], unix: u64) -> Status {
+    fn continue_transfer(
+        &mut self,
+        out: &mut [u8],
+        unix: u64,
+        counters: &WorkerCounters,
+    ) -> Status {
         while let Some(t) = self.transfer.as_mut() {
             if self.output.pending() > MAX_PENDING_OUTPUT {
                 break;
@@ -165,6 +173,7 @@ impl Connection {
             match t.next_message(out, unix) {
                 Ok(Some(n)) => self.output.push_message(&out[..n]),
                 Ok(None) => {
+                    counters.transfer_out(t.is_axfr(), true);
                     let (messages, records) = t.sent();
                     tracing::info!(
                         "[{}] {} to {}: serial {}, {records} records in {messages} messages",
@@ -176,6 +185,7 @@ impl Connection {
                     self.transfer = None;
                 }
                 Err(e) => {
+                    counters.transfer_out(t.is_axfr(), false);
                     tracing::error!("[{}] {} to {} stopped: {e}", t.zone(), t.kind(), self.peer);
                     self.transfer = None;
                     return Status::Close;

@@ -134,9 +134,10 @@ impl UdpBatch {
         self.answer_lens[i] = len.min(self.answer_size);
     }
 
-    /// Sends the answers of this batch. Answers the socket cannot take now
-    /// are dropped: UDP may lose them anyway and the client retries.
-    pub fn send(&mut self, fd: RawFd) -> io::Result<usize> {
+    /// Sends the answers of this batch; returns how many there were and
+    /// how many the socket refused. Those are dropped: UDP may lose them
+    /// anyway and the client retries.
+    pub fn send(&mut self, fd: RawFd) -> io::Result<(usize, usize)> {
         let mut count = 0;
         for i in 0..self.received {
             if self.answer_lens[i] == 0 {
@@ -157,6 +158,7 @@ impl UdpBatch {
             count += 1;
         }
         let mut sent = 0;
+        let mut failed = 0;
         while sent < count {
             // SAFETY: headers 0..count point at live buffers of `self`.
             let n = unsafe {
@@ -175,11 +177,12 @@ impl UdpBatch {
                 // A full socket buffer or an unreachable peer: skip the
                 // datagram that failed and go on with the rest.
                 sent += 1;
+                failed += 1;
                 continue;
             }
             sent += n as usize;
         }
-        Ok(count)
+        Ok((count, failed))
     }
 }
 
@@ -232,7 +235,7 @@ mod tests {
             b.set_answer(i, len);
         }
         b.set_answer(2, 0);
-        assert_eq!(b.send(server.as_raw_fd()).unwrap(), 4);
+        assert_eq!(b.send(server.as_raw_fd()).unwrap(), (4, 0));
         let mut got = Vec::new();
         for _ in 0..4 {
             let mut buf = [0u8; 16];

@@ -19,6 +19,7 @@ use super::report::EventReport;
 use super::tcp::{Answer, Connection, Status};
 use super::udp::{BATCH, UdpBatch};
 use crate::answer::{Lookahead, MAX_MESSAGE, Outcome, Protocol, Refused, Scratch, Transport};
+use crate::metrics::{DropReason, WorkerCounters};
 use crate::zone::ZoneSet;
 
 /// Token of the waker that tells the worker to stop.
@@ -62,6 +63,10 @@ pub fn run(id: usize, mut poll: Poll, sockets: WorkerSockets, shared: Arc<Shared
     if let Err(e) = run_inner(id, &mut poll, sockets, &shared) {
         tracing::error!("worker {id} stopped: {e}");
     }
+    // Stopped, for the health check.
+    if let Some(c) = shared.metrics.workers.get(id) {
+        c.heartbeat.set(0);
+    }
 }
 
 fn run_inner(
@@ -94,7 +99,10 @@ fn run_inner(
     let mut udp_ready = vec![false; udp.len()];
     let mut events = Events::with_capacity(256);
     let mut last_sweep = Instant::now();
-    let mut reports = Reports::new(id);
+    // Metrics makes one set per worker; a server started with fewer sets
+    // shares the last (counts then race, harmlessly).
+    let counters = &shared.metrics.workers[id.min(shared.metrics.workers.len() - 1)];
+    let mut reports = Reports::new(id, counters);
 
     while !shared.stop.load(Ordering::Relaxed) {
         let busy = udp_ready.iter().any(|r| *r);
@@ -106,6 +114,7 @@ fn run_inner(
         }
         let now = Instant::now();
         let unix = now_unix();
+        counters.heartbeat.set(unix);
         let zone_set: &ZoneSet = zones.load();
         for ev in events.iter() {
             let source = match ev.token() {
@@ -123,6 +132,7 @@ fn run_inner(
                             if open >= shared.config.tcp_max_connections || !take_tcp_slot(shared) {
                                 // Over a limit: close at once rather than
                                 // let the backlog fill.
+                                counters.tcp_refused.bump();
                                 tracing::debug!(
                                     "worker {id}: TCP connection from {peer} closed at once: connection limit reached"
                                 );
@@ -140,6 +150,7 @@ fn run_inner(
                             )?;
                             conns[slot] = Some(Connection::new(stream, peer, now));
                             open += 1;
+                            counters.tcp_accepted.bump();
                         }
                         Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                         Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -156,23 +167,28 @@ fn run_inner(
                         source: c.peer.ip(),
                         now: unix,
                     };
-                    let mut answer = |q: &[u8], o: &mut [u8]| match shared.responder.respond(
-                        zone_set,
-                        q,
-                        &transport,
-                        o,
-                        &mut scratch,
-                    ) {
-                        Outcome::Transfer(t) => Answer::Transfer(t.0),
-                        outcome => match reply_len(shared, outcome, &mut reports, transport.source)
-                        {
-                            Some(n) => Answer::Message(n),
-                            None => Answer::Nothing,
-                        },
+                    let mut answer = |q: &[u8], o: &mut [u8]| {
+                        counters.query(Protocol::Tcp);
+                        let outcome =
+                            shared
+                                .responder
+                                .respond(zone_set, q, &transport, o, &mut scratch);
+                        if !matches!(outcome, Outcome::Drop) {
+                            counters.answered(scratch.facts());
+                        }
+                        match outcome {
+                            Outcome::Transfer(t) => Answer::Transfer(t.0),
+                            outcome => {
+                                match reply_len(shared, outcome, &mut reports, transport.source) {
+                                    Some(n) => Answer::Message(n),
+                                    None => Answer::Nothing,
+                                }
+                            }
+                        }
                     };
-                    let status = c.on_ready(now, unix, &mut out, &mut answer);
+                    let status = c.on_ready(now, unix, &mut out, &mut answer, counters);
                     if status == Status::Close || ev.is_error() {
-                        c.log_unfinished_transfer("the connection closed");
+                        c.log_unfinished_transfer("the connection closed", counters);
                         close(poll, shared, &mut conns, &mut free, &mut open, slot);
                     }
                 }
@@ -214,7 +230,9 @@ fn run_inner(
                         );
                         c.log_unfinished_transfer(
                             "the client took nothing within server.tcp_io_timeout_ms",
+                            counters,
                         );
+                        counters.tcp_timed_out.bump();
                     }
                     close(poll, shared, &mut conns, &mut free, &mut open, slot);
                 }
@@ -225,16 +243,19 @@ fn run_inner(
     Ok(())
 }
 
-/// What a worker tells the operator about, rate-limited.
-struct Reports {
+/// What a worker tells the operator about: log lines rate-limited, and
+/// the metrics' counters.
+struct Reports<'c> {
     drops: EventReport,
     notify: EventReport,
     transfer: EventReport,
+    counters: &'c WorkerCounters,
 }
 
-impl Reports {
-    fn new(worker: usize) -> Self {
+impl<'c> Reports<'c> {
+    fn new(worker: usize, counters: &'c WorkerCounters) -> Self {
         Reports {
+            counters,
             drops: EventReport::new(worker, "dropped malformed or unanswerable packets:"),
             notify: EventReport::new(
                 worker,
@@ -261,6 +282,7 @@ fn serve_udp(
     reports: &mut Reports,
     unix: u64,
 ) -> bool {
+    let counters = reports.counters;
     let fd = sock.as_raw_fd();
     let mut ahead = Lookahead::<BATCH>::default();
     for _ in 0..UDP_BATCHES_PER_TURN {
@@ -280,6 +302,7 @@ fn serve_udp(
                 // Longer than any query: dropped, and counted.
                 if let Some(source) = batch.source(i) {
                     reports.drops.record(source);
+                    counters.dropped(DropReason::TooLong);
                 }
                 continue;
             };
@@ -288,13 +311,19 @@ fn serve_udp(
                 source,
                 now: unix,
             };
+            counters.query(Protocol::Udp);
             let outcome = shared
                 .responder
                 .respond(zones, query, &transport, answer, scratch);
+            if !matches!(outcome, Outcome::Drop) {
+                counters.answered(scratch.facts());
+            }
             let len = reply_len(shared, outcome, reports, source).unwrap_or(0);
             batch.set_answer(i, len);
         }
-        let _ = batch.send(fd);
+        if let Ok((_, unsent)) = batch.send(fd) {
+            counters.dropped[DropReason::SendFailed as usize].add(unsent as u64);
+        }
     }
     true
 }
@@ -308,9 +337,11 @@ fn reply_len(
     reports: &mut Reports,
     source: IpAddr,
 ) -> Option<usize> {
+    let counters = reports.counters;
     match outcome {
         Outcome::Reply(n) => Some(n),
         Outcome::Notify(n, event) => {
+            counters.notify_received.bump();
             if let Some(sink) = &shared.notify {
                 sink.send(event);
             }
@@ -318,12 +349,19 @@ fn reply_len(
         }
         Outcome::Refused(n, what) => {
             match what {
-                Refused::Notify => reports.notify.record(source),
-                Refused::Transfer => reports.transfer.record(source),
+                Refused::Notify => {
+                    counters.notify_refused.bump();
+                    reports.notify.record(source);
+                }
+                Refused::Transfer => {
+                    counters.transfer_refused.bump();
+                    reports.transfer.record(source);
+                }
             }
             Some(n)
         }
         Outcome::Drop => {
+            counters.dropped(DropReason::Malformed);
             reports.drops.record(source);
             None
         }
@@ -335,7 +373,7 @@ fn reply_len(
 /// Counts a new connection against the limit over all workers; false
 /// when it is reached.
 fn take_tcp_slot(shared: &Shared) -> bool {
-    let open = &shared.tcp_open;
+    let open = &shared.metrics.tcp_open;
     let before = open.fetch_add(1, Ordering::Relaxed);
     if before >= shared.config.tcp_max_connections_total {
         open.fetch_sub(1, Ordering::Relaxed);
@@ -356,6 +394,6 @@ fn close(
         let _ = poll.registry().deregister(&mut c.stream);
         free.push(slot);
         *open -= 1;
-        shared.tcp_open.fetch_sub(1, Ordering::Relaxed);
+        shared.metrics.tcp_open.fetch_sub(1, Ordering::Relaxed);
     }
 }

@@ -32,6 +32,11 @@ pub enum TransferKind {
 }
 
 impl TransferKind {
+    /// The place of the kind in the metrics' list of kinds.
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             TransferKind::Axfr => "AXFR",
@@ -111,6 +116,9 @@ pub struct Exchange {
     id: u16,
     verifier: Option<ResponseVerifier>,
     fallback: Option<String>,
+    /// The transfer asked for last, if the exchange got that far: what a
+    /// failure is counted as.
+    attempted: Option<TransferKind>,
 }
 
 impl Exchange {
@@ -131,6 +139,7 @@ impl Exchange {
             id: id_seed,
             verifier: None,
             fallback: None,
+            attempted: None,
         }
     }
 
@@ -180,7 +189,17 @@ impl Exchange {
         framed
     }
 
+    /// The kind of the transfer asked for last, `None` before one was.
+    pub fn attempted(&self) -> Option<TransferKind> {
+        self.attempted
+    }
+
     fn begin_transfer(&mut self, qtype: u16, now: u64) -> Vec<u8> {
+        self.attempted = Some(if qtype == rtype::IXFR {
+            TransferKind::Ixfr
+        } else {
+            TransferKind::Axfr
+        });
         let q = self.query(qtype, now);
         let ours = if qtype == rtype::IXFR {
             self.our_serial()

@@ -18,10 +18,11 @@ use std::path::Path;
 use std::sync::Arc;
 
 use super::TransferSettings;
-use super::exchange::{Exchange, Outcome, Step, Transferred, XfrError};
+use super::exchange::{Exchange, Outcome, Step, TransferKind, Transferred, XfrError};
 use super::persist::SavedState;
 use super::timers::{NotifyAction, SoaTimers, ZoneTimers};
 use crate::answer::NotifyEvent;
+use crate::metrics::{TransferMetrics, TransferResult};
 use crate::tcp_framing::Frames;
 use crate::tsig::TsigKey;
 use crate::wire::Name;
@@ -351,6 +352,8 @@ pub struct Secondary {
     /// The timer clamps, shared by every zone's timers.
     policy: Arc<super::timers::TimerPolicy>,
     actions: VecDeque<Action>,
+    /// Counters of refreshes and transfers, read by metrics scrapes.
+    metrics: Arc<TransferMetrics>,
 }
 
 impl Secondary {
@@ -380,7 +383,13 @@ impl Secondary {
             last_policy: None,
             policy,
             actions: VecDeque::new(),
+            metrics: Arc::default(),
         }
+    }
+
+    /// The counters of this secondary's refreshes, shared with scrapes.
+    pub fn metrics(&self) -> Arc<TransferMetrics> {
+        Arc::clone(&self.metrics)
     }
 
     /// Adds a zone, serving `copy` at once if there is one (published
@@ -1069,6 +1078,9 @@ impl Secondary {
     }
 
     fn on_failure(&mut self, now: Millis, i: usize, tr: &Transfer, why: &RefreshError) {
+        self.metrics.refresh(TransferResult::Failed {
+            kind: tr.exchange.attempted().map(TransferKind::index),
+        });
         let z = &mut self.zones[i];
         let (primary, addr) = (tr.primary, tr.addr);
         tracing::warn!("[{}] refresh from {addr} failed: {why}", z.config.apex);
@@ -1104,6 +1116,7 @@ impl Secondary {
         }
         let new_version = match outcome {
             Outcome::UpToDate { serial } => {
+                self.metrics.refresh(TransferResult::UpToDate);
                 // At 10,000 zones a line per SOA check is noise.
                 tracing::debug!("[{}] up to date at serial {serial} ({addr})", z.config.apex);
                 if let Some(s) = &z.snapshot {
@@ -1132,6 +1145,11 @@ impl Secondary {
                     .snapshot
                     .as_ref()
                     .map_or("none".to_string(), |s| s.serial().to_string());
+                self.metrics.refresh(TransferResult::Transferred {
+                    kind: kind.index(),
+                    bytes: bytes as u64,
+                    ms: now.saturating_sub(tr.started),
+                });
                 // "N records" counts the zone, as the line of a load from
                 // disk does; what crossed the wire is in brackets.
                 tracing::info!(
@@ -1164,6 +1182,9 @@ impl Secondary {
                 s.serial(),
                 now.saturating_sub(at)
             );
+            self.metrics
+                .notify_to_served
+                .observe_ms(now.saturating_sub(at));
             z.notified = None;
         }
         if std::mem::take(&mut z.refresh_again) {

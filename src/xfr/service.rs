@@ -29,6 +29,7 @@ use super::secondary::{Action, ConnError, ConnId, LoadedCopy, Millis, Secondary,
 use super::timers::SoaTimers;
 use super::timers_log::StateIndex;
 use crate::answer::NotifyEvent;
+use crate::metrics::TransferMetrics;
 use crate::notify_sink::NotifySink;
 use crate::tcp_framing::Outbox;
 use crate::wire::Name;
@@ -178,6 +179,7 @@ pub struct TransferService {
     reconfigure: crossbeam_channel::Sender<Provisioning>,
     announce: crossbeam_channel::Sender<Announcement>,
     control: crossbeam_channel::Sender<ControlRequest>,
+    metrics: Arc<TransferMetrics>,
 }
 
 /// The zones the transfer thread keeps, as the configuration names them.
@@ -213,6 +215,7 @@ impl TransferService {
         let now = clock.now();
         let seed = (now as u16) ^ (std::process::id() as u16);
         let mut machine = Secondary::new(settings.clone(), seed);
+        let metrics = machine.metrics();
         let Provisioning {
             mut zones,
             catalogs,
@@ -269,7 +272,13 @@ impl TransferService {
             reconfigure: reconfigure_tx,
             announce,
             control: control_tx,
+            metrics,
         })
+    }
+
+    /// The counters of refreshes and transfers in, for the metrics.
+    pub fn metrics(&self) -> Arc<TransferMetrics> {
+        Arc::clone(&self.metrics)
     }
 
     /// Where operators' requests go (the control socket's threads).
