@@ -463,3 +463,92 @@ pub fn human(v: &Value) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use crate::metrics::TransferMetrics;
+    use crate::xfr::service::{Provisioning, TransferService};
+    use crate::zone::{Zone, load_zone_text};
+
+    fn zone(apex: &str, loaded: bool) -> Zone {
+        let name = parse_name_text(apex, Some(&Name::root())).unwrap();
+        if !loaded {
+            return Zone::new(name, None, None, None);
+        }
+        let text = "@ 300 SOA ns hm 1 3600 600 86400 60\n@ 300 NS ns\nns 300 A 192.0.2.1\n";
+        let built = load_zone_text(text.as_bytes(), "test", &name).unwrap();
+        Zone::primary(Arc::new(built.snapshot))
+    }
+
+    /// A context of `zones`, two workers that both answer, and a transfer
+    /// thread that never begins (health asks it nothing here).
+    fn context(zones: Vec<Zone>, share: f64) -> (Context, TransferService) {
+        let config = Config::from_text("[server]\n", Path::new("/")).unwrap();
+        let set = Arc::new(ArcSwap::from_pointee(ZoneSet::new(zones)));
+        let transfer =
+            TransferService::start(Provisioning::default(), config.transfer, Arc::clone(&set))
+                .unwrap();
+        let metrics = Arc::new(Metrics::new(2, Arc::new(TransferMetrics::default())));
+        for w in metrics.workers.iter() {
+            w.heartbeat.set(unix_ms() / 1000);
+        }
+        let ctx = Context {
+            zones: set,
+            transfer: transfer.controller(),
+            workers: 2,
+            started: Instant::now(),
+            max_stale_s: None,
+            max_bad_share: share,
+            metrics,
+        };
+        (ctx, transfer)
+    }
+
+    #[test]
+    fn a_stopped_or_stuck_worker_is_unhealthy() {
+        let (ctx, transfer) = context(vec![zone("a.test.", true)], 0.0);
+        assert_eq!(health(&ctx)["healthy"], true);
+        ctx.metrics.workers[1].heartbeat.set(0);
+        let h = health(&ctx);
+        assert_eq!(h["healthy"], false);
+        assert_eq!(h["reasons"][0], "worker 1 has stopped");
+        ctx.metrics.workers[1].heartbeat.set(unix_ms() / 1000 - 60);
+        let h = health(&ctx);
+        assert_eq!(h["healthy"], false);
+        assert!(
+            h["reasons"][0]
+                .as_str()
+                .unwrap()
+                .starts_with("worker 1 has not answered for 6")
+        );
+        transfer.stop();
+    }
+
+    #[test]
+    fn bad_zones_are_allowed_up_to_the_share() {
+        let zones = || {
+            vec![
+                zone("a.test.", true),
+                zone("b.test.", true),
+                zone("c.test.", false),
+                zone("d.test.", true),
+            ]
+        };
+        for (share, healthy, allowed) in [
+            (0.0, false, 0),
+            (0.2, false, 0),
+            (0.25, true, 1),
+            (1.0, true, 4),
+        ] {
+            let (ctx, transfer) = context(zones(), share);
+            let h = health(&ctx);
+            assert_eq!(h["healthy"], healthy, "share {share}: {h}");
+            assert_eq!(h["bad_zones"], 1);
+            assert_eq!(h["bad_zones_allowed"], allowed);
+            assert_eq!(h["reasons"][0], "c.test. is not loaded");
+            transfer.stop();
+        }
+    }
+}

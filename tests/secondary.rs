@@ -274,7 +274,10 @@ fn notify_brings_ixfr_and_every_kind_of_change_applies() {
         ["www.example.com. 300 IN A 192.0.2.10"]
     );
     assert!(zc.process.wait_for_log("IXFR from", Duration::from_secs(5)));
-    assert!(zc.process.wait_for_log("served", Duration::from_secs(5)));
+    assert!(
+        zc.process
+            .wait_for_log("ms after NOTIFY", Duration::from_secs(5))
+    );
     let log = zc.process.log();
     let served = log
         .lines()
@@ -1588,4 +1591,252 @@ fn the_control_socket_shows_and_drives_each_zone() {
     assert!(text.contains("example.com. has expired"), "{text}");
     zc.process.terminate();
     assert!(!socket.exists(), "the socket goes with the server");
+}
+
+/// One HTTP GET to the metrics listener: the status code and the body.
+fn http_get(addr: SocketAddr, path: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(2)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    write!(s, "GET {path} HTTP/1.1\r\nHost: zonecast\r\n\r\n").unwrap();
+    let mut text = String::new();
+    s.read_to_string(&mut text).unwrap();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap();
+    let code = head.split(' ').nth(1).unwrap().parse().unwrap();
+    (code, body.to_string())
+}
+
+/// The value of one sample (`name{labels}` exactly as written) in a
+/// scrape; a sample missing fails the test.
+fn sample(page: &str, series: &str) -> f64 {
+    page.lines()
+        .find_map(|l| l.strip_prefix(series)?.strip_prefix(' '))
+        .unwrap_or_else(|| panic!("no {series} in\n{page}"))
+        .parse()
+        .unwrap()
+}
+
+/// Prometheus metrics and `GET /health` against a secondary of a real
+/// Knot primary (issue 12, steps 3 and 4): counts before and after a
+/// known set of queries, NOTIFYs and transfers differ by exactly those;
+/// promtool accepts the page; the per-zone series show the serial; the
+/// health check turns 503 when the zone expires after the primary dies
+/// and 200 again once a restarted primary refreshes it.
+#[test]
+fn metrics_count_exactly_what_was_asked_and_health_follows_expiry() {
+    let knot_port = free_port();
+    let port = free_port();
+    // REFRESH 2 s, RETRY 1 s, EXPIRE 4 s: the zone expires soon after the
+    // primary goes, and is refreshed soon after it comes back.
+    let knot = primary_on(
+        Some(knot_port),
+        &zone_text(1, (2, 1, 4), "www A 192.0.2.1\n"),
+        port,
+        None,
+        "",
+    );
+    let metrics_port = free_port();
+    let maddr: SocketAddr = format!("127.0.0.1:{metrics_port}").parse().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let config = format!(
+        "[server]\nlisten = [\"127.0.0.1:{port}\"]\nworkers = 2\nmetrics = \"{maddr}\"\n\
+         [transfer]\nexpire_min_s = 1\nio_timeout_ms = 1000\nconnect_timeout_ms = 1000\n\
+         [[zone]]\nname = \"{APEX}\"\nfile = \"example.com.zone\"\nprimaries = [\"{}\"]\n",
+        knot.addr
+    );
+    let mut zc = Zonecast::start_with_config(dir, &config);
+    assert!(wait_serial(zc.addr, 1), "{}", zc.process.log());
+    assert!(
+        zc.process
+            .wait_for_log("metrics on http://", Duration::from_secs(5))
+    );
+
+    let (code, before) = http_get(maddr, "/metrics");
+    assert_eq!(code, 200);
+    // What the text format accepts, as Prometheus reads it.
+    let checked = {
+        use std::io::Write;
+        let mut p = std::process::Command::new(tool("promtool"))
+            .args(["check", "metrics"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        p.stdin
+            .take()
+            .unwrap()
+            .write_all(before.as_bytes())
+            .unwrap();
+        p.wait_with_output().unwrap()
+    };
+    assert!(
+        checked.status.success() && checked.stdout.is_empty() && checked.stderr.is_empty(),
+        "promtool: {}{}\n{before}",
+        String::from_utf8_lossy(&checked.stdout),
+        String::from_utf8_lossy(&checked.stderr)
+    );
+    assert_eq!(
+        sample(
+            &before,
+            "zonecast_transfers_in_total{kind=\"AXFR\",result=\"done\"}"
+        ),
+        1.0
+    );
+    assert!(sample(&before, "zonecast_transfer_in_bytes_total{kind=\"AXFR\"}") > 0.0);
+    assert_eq!(
+        sample(&before, "zonecast_transfer_in_duration_seconds_count"),
+        1.0
+    );
+    assert_eq!(sample(&before, "zonecast_zones{state=\"served\"}"), 1.0);
+    assert_eq!(sample(&before, "zonecast_workers"), 2.0);
+
+    // The known set of messages.
+    let t = Duration::from_secs(2);
+    let edns_do = || {
+        Some(EdnsSpec {
+            dnssec_ok: true,
+            ..Default::default()
+        })
+    };
+    for i in 0..5 {
+        let r = udp(zc.addr, &build_query(i, "www.example.com.", 1, 1, None), t).unwrap();
+        assert_eq!(rcode(&parse(&r)), 0);
+    }
+    for i in 0..2 {
+        let q = build_query(10 + i, "nx.example.com.", 1, 1, edns_do());
+        assert_eq!(rcode(&parse(&udp(zc.addr, &q, t).unwrap())), 3);
+    }
+    // Dropped: shorter than a header; longer than any query.
+    // Then a query from the same socket: the same worker reads all three
+    // in order, so its answer means the drops are counted.
+    let s = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    s.set_read_timeout(Some(t)).unwrap();
+    s.send_to(&[1, 2, 3, 4, 5], zc.addr).unwrap();
+    s.send_to(&[0u8; 5000], zc.addr).unwrap();
+    s.send_to(&build_query(9, "www.example.com.", 1, 1, None), zc.addr)
+        .unwrap();
+    let mut buf = [0u8; 512];
+    let n = s.recv(&mut buf).unwrap();
+    assert_eq!(rcode(&parse(&buf[..n])), 0);
+    // A NOTIFY from an address that is not the primary: refused.
+    let stranger = std::net::UdpSocket::bind("127.0.0.2:0").unwrap();
+    stranger.set_read_timeout(Some(t)).unwrap();
+    let mut notify = build_query(20, APEX, 6, 1, None);
+    notify[2] = 0x24;
+    stranger.send_to(&notify, zc.addr).unwrap();
+    let n = stranger.recv(&mut buf).unwrap();
+    assert_eq!(rcode(&parse(&buf[..n])), 9, "NOTAUTH");
+    // Over TCP: an SOA query, and an AXFR nobody may take.
+    let r = tcp(zc.addr, &build_query(30, APEX, 6, 1, None), t).unwrap();
+    assert_eq!(rcode(&parse(&r)), 0);
+    let r = tcp(zc.addr, &build_query(31, APEX, 252, 1, None), t).unwrap();
+    assert_eq!(rcode(&parse(&r)), 9);
+    let (_, after) = http_get(maddr, "/metrics");
+    let delta = |series: &str| sample(&after, series) - sample(&before, series);
+    for (series, want) in [
+        ("zonecast_queries_total{transport=\"udp\"}", 10.0),
+        ("zonecast_queries_total{transport=\"tcp\"}", 2.0),
+        ("zonecast_queries_by_type_total{qtype=\"A\"}", 8.0),
+        ("zonecast_queries_by_type_total{qtype=\"SOA\"}", 2.0),
+        ("zonecast_queries_by_type_total{qtype=\"AXFR\"}", 1.0),
+        ("zonecast_queries_by_type_total{qtype=\"other\"}", 0.0),
+        ("zonecast_responses_total{rcode=\"NOERROR\"}", 7.0),
+        ("zonecast_responses_total{rcode=\"NXDOMAIN\"}", 2.0),
+        ("zonecast_responses_total{rcode=\"NOTAUTH\"}", 2.0),
+        ("zonecast_queries_edns_total", 2.0),
+        ("zonecast_queries_dnssec_ok_total", 2.0),
+        ("zonecast_responses_truncated_total", 0.0),
+        ("zonecast_dropped_packets_total{reason=\"malformed\"}", 1.0),
+        ("zonecast_dropped_packets_total{reason=\"too_long\"}", 1.0),
+        ("zonecast_notify_total{result=\"refused\"}", 1.0),
+        ("zonecast_notify_total{result=\"accepted\"}", 0.0),
+        ("zonecast_transfer_requests_refused_total", 1.0),
+        ("zonecast_tcp_connections_accepted_total", 2.0),
+    ] {
+        assert_eq!(delta(series), want, "{series}\n{after}");
+    }
+    assert_eq!(
+        sample(&after, "zonecast_zone_serial{zone=\"example.com.\"}"),
+        1.0
+    );
+    let expire = sample(
+        &after,
+        "zonecast_zone_expire_seconds{zone=\"example.com.\"}",
+    );
+    assert!((0.0..=4.0).contains(&expire), "{expire}");
+    assert!(
+        sample(
+            &after,
+            "zonecast_zone_refresh_age_seconds{zone=\"example.com.\"}"
+        ) < 5.0
+    );
+
+    // A new version, NOTIFYed by the primary: one IXFR, one NOTIFY
+    // accepted, one NOTIFY-to-served latency.
+    update(&knot, &zone_text(2, (2, 1, 4), "www A 192.0.2.2\n"));
+    assert!(wait_serial(zc.addr, 2), "{}", zc.process.log());
+    assert!(
+        zc.process
+            .wait_for_log("ms after NOTIFY", Duration::from_secs(5))
+    );
+    let (_, page) = http_get(maddr, "/metrics");
+    for (series, want) in [
+        (
+            "zonecast_transfers_in_total{kind=\"IXFR\",result=\"done\"}",
+            1.0,
+        ),
+        (
+            "zonecast_transfers_in_total{kind=\"AXFR\",result=\"done\"}",
+            1.0,
+        ),
+        ("zonecast_notify_total{result=\"accepted\"}", 1.0),
+        ("zonecast_notify_to_served_seconds_count", 1.0),
+        ("zonecast_zone_serial{zone=\"example.com.\"}", 2.0),
+    ] {
+        assert_eq!(sample(&page, series), want, "{series}\n{page}");
+    }
+    assert_eq!(
+        sample(
+            &page,
+            "zonecast_notify_to_served_seconds_bucket{le=\"+Inf\"}"
+        ),
+        1.0
+    );
+
+    // Health: 200 while served; 503 once the zone expires after the
+    // primary dies; 200 again when a primary is back and refreshes it.
+    let (code, body) = http_get(maddr, "/health");
+    assert_eq!(code, 200, "{body}");
+    assert!(body.contains("\"healthy\":true"), "{body}");
+    drop(knot);
+    assert!(
+        wait_until(Duration::from_secs(15), || http_get(maddr, "/health").0
+            == 503),
+        "{}",
+        zc.process.log()
+    );
+    let (_, body) = http_get(maddr, "/health");
+    assert!(body.contains("example.com. has expired"), "{body}");
+    let (_, page) = http_get(maddr, "/metrics");
+    assert_eq!(sample(&page, "zonecast_zones{state=\"expired\"}"), 1.0);
+    assert!(sample(&page, "zonecast_refreshes_total{result=\"failed\"}") >= 1.0);
+    let knot = primary_on(
+        Some(knot_port),
+        &zone_text(3, (2, 1, 4), "www A 192.0.2.3\n"),
+        port,
+        None,
+        "",
+    );
+    assert!(
+        wait_until(Duration::from_secs(15), || http_get(maddr, "/health").0
+            == 200),
+        "{}",
+        zc.process.log()
+    );
+    assert!(wait_serial(zc.addr, 3));
+    // Nothing else is served there.
+    assert_eq!(http_get(maddr, "/").0, 404);
+    drop(knot);
+    zc.process.terminate();
 }

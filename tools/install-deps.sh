@@ -21,6 +21,8 @@ command -v unbound >/dev/null 2>&1 || [ -x /usr/sbin/unbound ] || need_apt+=(unb
 command -v delv    >/dev/null 2>&1 || need_apt+=(bind9-dnsutils)
 # The systemd unit in tools/systemd is checked by systemd-analyze verify.
 command -v systemd-analyze >/dev/null 2>&1 || need_apt+=(systemd)
+# promtool (Prometheus) checks the metrics page's text format.
+command -v promtool >/dev/null 2>&1 || need_apt+=(prometheus)
 if [ "${ZONECAST_BENCH_DEPS:-0}" = 1 ]; then
   command -v nsd     >/dev/null 2>&1 || [ -x /usr/sbin/nsd ] || need_apt+=(nsd)
   command -v dnsperf >/dev/null 2>&1 || need_apt+=(dnsperf)
@@ -35,6 +37,11 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   for pidfile in /run/knot/knot.pid /run/nsd/nsd.pid /run/named/named.pid /run/unbound.pid; do
     [ -f "$pidfile" ] && kill "$(cat "$pidfile")" 2>/dev/null || true
   done
+  # The prometheus package starts a server where systemd runs; the tests
+  # need only its promtool.
+  if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet prometheus 2>/dev/null; then
+    systemctl stop prometheus || true
+  fi
 fi
 
 # cargo-fuzz 0.13.2 works on the stable toolchain with `-s none` (see

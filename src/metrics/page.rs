@@ -315,3 +315,57 @@ fn zones(e: &mut Exposition, p: &PageInputs) {
         e.sample(n, &[("zone", name)], *age as f64);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::answer::Protocol;
+    use crate::metrics::TransferMetrics;
+    use crate::wire::Name;
+    use crate::zone::Zone;
+
+    fn page(zone_series_max: usize) -> String {
+        let m = Metrics::new(2, std::sync::Arc::new(TransferMetrics::default()));
+        m.workers[0].query(Protocol::Udp);
+        m.workers[1].query(Protocol::Udp);
+        m.workers[1].query(Protocol::Tcp);
+        let zones = ZoneSet::new(["a.test.", "b.test."].map(|a| {
+            let apex = crate::wire::name::parse_name_text(a, Some(&Name::root())).unwrap();
+            Zone::new(apex, None, None, None)
+        }));
+        render(
+            &m,
+            &PageInputs {
+                zones: &zones,
+                reports: None,
+                zone_series_max,
+                started_unix: 1,
+                now_ms: 1000,
+            },
+        )
+    }
+
+    #[test]
+    fn sums_the_workers_and_caps_the_per_zone_series() {
+        let p = page(2);
+        assert!(
+            p.contains("zonecast_queries_total{transport=\"udp\"} 2\n"),
+            "{p}"
+        );
+        assert!(
+            p.contains("zonecast_queries_total{transport=\"tcp\"} 1\n"),
+            "{p}"
+        );
+        assert!(
+            p.contains("zonecast_zones{state=\"not_loaded\"} 2\n"),
+            "{p}"
+        );
+        assert!(p.contains("# TYPE zonecast_zone_serial gauge\n"), "{p}");
+        let p = page(1);
+        assert!(!p.contains("zonecast_zone_"), "{p}");
+        assert!(
+            p.contains("zonecast_zones{state=\"not_loaded\"} 2\n"),
+            "{p}"
+        );
+    }
+}
