@@ -23,6 +23,9 @@ command -v delv    >/dev/null 2>&1 || need_apt+=(bind9-dnsutils)
 command -v systemd-analyze >/dev/null 2>&1 || need_apt+=(systemd)
 # promtool (Prometheus) checks the metrics page's text format.
 command -v promtool >/dev/null 2>&1 || need_apt+=(prometheus)
+# The anycast examples run against BIRD and ExaBGP's healthcheck.
+command -v bird >/dev/null 2>&1 || [ -x /usr/sbin/bird ] || need_apt+=(bird2)
+[ -d /usr/lib/python3/dist-packages/exabgp ] || need_apt+=(exabgp)
 if [ "${ZONECAST_BENCH_DEPS:-0}" = 1 ]; then
   command -v nsd     >/dev/null 2>&1 || [ -x /usr/sbin/nsd ] || need_apt+=(nsd)
   command -v dnsperf >/dev/null 2>&1 || need_apt+=(dnsperf)
@@ -37,11 +40,13 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   for pidfile in /run/knot/knot.pid /run/nsd/nsd.pid /run/named/named.pid /run/unbound.pid; do
     [ -f "$pidfile" ] && kill "$(cat "$pidfile")" 2>/dev/null || true
   done
-  # The prometheus package starts a server where systemd runs; the tests
-  # need only its promtool.
-  if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet prometheus 2>/dev/null; then
-    systemctl stop prometheus || true
-  fi
+  # Where systemd runs, these packages start their daemons; the tests
+  # need only promtool, and run their own BIRD.
+  for unit in prometheus bird exabgp; do
+    if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$unit" 2>/dev/null; then
+      systemctl stop "$unit" || true
+    fi
+  done
 fi
 
 # cargo-fuzz 0.13.2 works on the stable toolchain with `-s none` (see

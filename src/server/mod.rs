@@ -100,6 +100,14 @@ impl Server {
             }
             addrs.push(bound);
         }
+        // Alive from the start, for the health check: a worker's first
+        // turn of its loop may be a poll timeout away.
+        let unix = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        for w in metrics.workers.iter() {
+            w.heartbeat.set(unix);
+        }
         let shared = Arc::new(Shared {
             config,
             responder,

@@ -10,11 +10,16 @@
 #       ipv4;
 #       route 192.0.2.53/32 via "anycast0";
 #   }
+#
+# With [server] metrics set, `curl -fsS http://127.0.0.1:9153/health`
+# fails and succeeds the same way as `zonecast ctl health`.
 set -u
 CONFIG=${ZONECAST_CONFIG:-/etc/zonecast/zonecast.toml}
+ZONECAST=${ZONECAST:-zonecast}
 PROTOCOL=${BIRD_PROTOCOL:-zonecast_anycast}
-if timeout 5 zonecast ctl -c "$CONFIG" health >/dev/null 2>&1; then
-    birdc enable "$PROTOCOL" >/dev/null
+SOCKET=${BIRD_SOCKET:-/run/bird/bird.ctl}
+if timeout 5 "$ZONECAST" ctl -c "$CONFIG" health >/dev/null 2>&1; then
+    birdc -s "$SOCKET" enable "$PROTOCOL" >/dev/null
 else
-    birdc disable "$PROTOCOL" >/dev/null
+    birdc -s "$SOCKET" disable "$PROTOCOL" >/dev/null
 fi
