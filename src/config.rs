@@ -9,6 +9,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use thiserror::Error;
 
+use crate::answer::cookie::{CookiePolicy, CookieSecret};
 use crate::tsig::{Algorithm, TsigKey};
 use crate::wire::Name;
 use crate::wire::name::parse_name_text;
@@ -47,6 +48,88 @@ pub struct ConfigFile {
     pub catalogs: Vec<CatalogSection>,
     #[serde(default, rename = "template")]
     pub templates: Vec<TemplateSection>,
+    #[serde(default)]
+    pub cookies: CookiesSection,
+}
+
+/// `[cookies]`: DNS cookies (RFC 7873, server cookies as RFC 9018).
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CookiesSection {
+    /// Answer client cookies with server cookies.
+    #[serde(default = "default_true")]
+    pub enabled: bool,
+    /// 32 hexadecimal digits, the same on every anycast node (a client
+    /// may reach any of them); a random one per start when absent.
+    pub secret: Option<String>,
+    /// The secret before a rotation: accepted, never issued.
+    pub previous_secret: Option<String>,
+    /// BADCOOKIE over UDP for a client cookie without a valid server
+    /// cookie (RFC 7873 §5.2.3); otherwise such queries are answered.
+    #[serde(default)]
+    pub badcookie: bool,
+}
+
+fn default_true() -> bool {
+    true
+}
+
+impl Default for CookiesSection {
+    fn default() -> Self {
+        CookiesSection {
+            enabled: true,
+            secret: None,
+            previous_secret: None,
+            badcookie: false,
+        }
+    }
+}
+
+/// The secrets never appear in debug output (nor in logs).
+impl std::fmt::Debug for CookiesSection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CookiesSection")
+            .field("enabled", &self.enabled)
+            .field("secret", &self.secret.as_ref().map(|_| ".."))
+            .field(
+                "previous_secret",
+                &self.previous_secret.as_ref().map(|_| ".."),
+            )
+            .field("badcookie", &self.badcookie)
+            .finish()
+    }
+}
+
+/// The cookie policy of `[cookies]`.
+fn cookie_policy(c: &CookiesSection) -> Result<Option<CookiePolicy>, String> {
+    if !c.enabled {
+        return Ok(None);
+    }
+    let parse = |key: &str, v: &str| {
+        CookieSecret::from_hex(v)
+            .ok_or_else(|| format!("cookies.{key}: not 32 hexadecimal digits (16 octets)"))
+    };
+    let secret = match &c.secret {
+        Some(s) => parse("secret", s)?,
+        None => random_secret()
+            .map_err(|e| format!("cookies: no secret given, and none can be drawn: {e}"))?,
+    };
+    let previous = match &c.previous_secret {
+        Some(s) => Some(parse("previous_secret", s)?),
+        None => None,
+    };
+    Ok(Some(CookiePolicy {
+        secret,
+        previous,
+        badcookie: c.badcookie,
+    }))
+}
+
+fn random_secret() -> std::io::Result<CookieSecret> {
+    use std::io::Read;
+    let mut key = [0u8; 16];
+    std::fs::File::open("/dev/urandom")?.read_exact(&mut key)?;
+    Ok(CookieSecret::new(key))
 }
 
 /// `[[catalog]]`: a catalog zone (RFC 9432) whose members this node
@@ -346,6 +429,8 @@ pub struct Config {
     pub zones: Vec<ZoneConfig>,
     pub catalogs: Vec<CatalogConfig>,
     pub transfer: TransferSettings,
+    /// DNS cookies; none when `[cookies] enabled = false`.
+    pub cookies: Option<CookiePolicy>,
 }
 
 #[derive(Debug, Clone)]
@@ -555,6 +640,7 @@ impl Config {
             zones,
             catalogs,
             transfer,
+            cookies: cookie_policy(&file.cookies)?,
         })
     }
 }

@@ -266,6 +266,7 @@ pub fn run(mut config: Config, path: &Path) -> Result<(), DaemonError> {
         udp_payload: config.udp_payload,
         transfers_out: config.transfers_out,
         transfers_out_per_client: config.transfers_out_per_client,
+        cookies: config.cookies.clone(),
     });
     let sink = Some(transfer.notify_sink());
     let metrics = Arc::new(Metrics::new(config.workers, transfer.metrics()));

@@ -6,6 +6,7 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::sync::Arc;
 
+use zonecast::answer::cookie::{CookiePolicy, CookieSecret};
 use zonecast::answer::{
     Lookahead, MAX_MESSAGE, Outcome, Responder, ResponderConfig, Scratch, Transport,
 };
@@ -67,7 +68,16 @@ fn answering_allocates_nothing() {
     let apex = parse_name_text("diff.test.", None).unwrap();
     let built = load_zone_text(ZONE.as_bytes(), "diff", &apex).unwrap();
     let zones = ZoneSet::new([Zone::primary(Arc::new(built.snapshot))]);
-    let responder = Responder::new(ResponderConfig::default());
+    // Cookies answered (BADCOOKIE too): making and checking them
+    // allocates nothing either.
+    let responder = Responder::new(ResponderConfig {
+        cookies: Some(CookiePolicy {
+            secret: CookieSecret::new(*b"no allocation!!!"),
+            previous: None,
+            badcookie: true,
+        }),
+        ..ResponderConfig::default()
+    });
     let names = [
         "www",
         "alias",
@@ -118,6 +128,22 @@ fn answering_allocates_nothing() {
     }
     queries.push(query(1, "id.server.", 16, 3, true, true));
     queries.push(query(2, "other.example.", 1, 1, true, false));
+    // A client cookie, then with a server cookie (not ours), then
+    // malformed.
+    for (i, opt) in [
+        &[0, 10, 0, 8, 1, 2, 3, 4, 5, 6, 7, 8][..],
+        &[[0, 10, 0, 24].as_slice(), &[7; 24]].concat(),
+        &[0, 10, 0, 3, 1, 2, 3],
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let mut q = query(10 + i as u16, "www.diff.test.", 1, 1, true, false);
+        let len = q.len();
+        q[len - 2..].copy_from_slice(&(opt.len() as u16).to_be_bytes());
+        q.extend_from_slice(opt);
+        queries.push(q);
+    }
     let mut garbage = query(3, "www.diff.test.", 1, 1, false, false);
     garbage.push(0);
     queries.push(garbage);

@@ -9,6 +9,7 @@
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::{Arc, OnceLock};
 
+use zonecast::answer::cookie::{CookiePolicy, CookieSecret};
 use zonecast::answer::transfer_out::TransferOut;
 use zonecast::answer::{
     Lookahead, MAX_MESSAGE, MIN_UDP_PAYLOAD, Outcome, Protocol, Request, Responder,
@@ -104,6 +105,32 @@ fn responder() -> &'static Responder {
     R.get_or_init(|| Responder::new(ResponderConfig::default()))
 }
 
+/// A responder that answers DNS cookies, BADCOOKIE included.
+fn cookie_responder() -> &'static Responder {
+    static R: OnceLock<Responder> = OnceLock::new();
+    R.get_or_init(|| {
+        Responder::new(ResponderConfig {
+            cookies: Some(CookiePolicy {
+                secret: CookieSecret::new(*b"zonecast fuzzing"),
+                previous: Some(CookieSecret::new(*b"previous secret!")),
+                badcookie: true,
+            }),
+            ..ResponderConfig::default()
+        })
+    })
+}
+
+/// The first COOKIE option of a message's OPT record, if any.
+fn cookie_of(msg: &[u8]) -> Option<Vec<u8>> {
+    let m = Message::new_checked(msg).ok()?;
+    let e = m.parse().ok()?.edns()?.ok()?;
+    e.options().find_map(|o| match o {
+        Ok(EdnsOption::Cookie { client, server }) => Some([client, server].concat()),
+        Ok(EdnsOption::Malformed { code: 10, data }) => Some(data.to_vec()),
+        _ => None,
+    })
+}
+
 /// Every accessor of the message parser, over arbitrary bytes.
 pub fn message(data: &[u8]) {
     let Ok(m) = Message::new_checked(data) else {
@@ -171,8 +198,9 @@ fn udp_limit(query: &[u8]) -> usize {
 }
 
 /// A query through the whole answer engine. The first octet picks the
-/// transport (bit 0: TCP) and the source (bit 1: the secondary zones'
-/// primary); the rest is the query.
+/// transport (bit 0: TCP), the source (bit 1: the secondary zones'
+/// primary) and whether cookies are answered (bit 2); the rest is the
+/// query.
 pub fn respond(data: &[u8]) {
     let Some((&facts, query)) = data.split_first() else {
         return;
@@ -193,7 +221,13 @@ pub fn respond(data: &[u8]) {
     ahead.finish();
     let mut out = vec![0u8; MAX_MESSAGE];
     let mut scratch = Scratch::default();
-    let outcome = responder().respond(zone_set(), query, &transport, &mut out, &mut scratch);
+    let cookies = facts & 4 == 4;
+    let r = if cookies {
+        cookie_responder()
+    } else {
+        responder()
+    };
+    let outcome = r.respond(zone_set(), query, &transport, &mut out, &mut scratch);
     let n = match outcome {
         Outcome::Drop => return,
         Outcome::Reply(n) | Outcome::Notify(n, _) | Outcome::Refused(n, _) => n,
@@ -272,6 +306,16 @@ pub fn respond(data: &[u8]) {
         Protocol::Tcp => assert!(n <= MAX_MESSAGE),
     }
     check_signed(query, resp, &s);
+    // RFC 7873 §5.2: a cookie answered carries the client's cookie and a
+    // server cookie of ours (RFC 9018: 16 octets); none without one asked.
+    if let Some(c) = cookie_of(resp) {
+        assert!(cookies, "a cookie answered with cookies off");
+        let asked = cookie_of(query).expect("a cookie answered was asked");
+        assert_eq!(c.len(), 24, "client cookie and a 16-octet server cookie");
+        assert_eq!(c[..8], asked[..8], "the client cookie echoed");
+    } else if cookies && full_rcode == rcode::BADCOOKIE {
+        panic!("BADCOOKIE without a cookie to retry with");
+    }
 }
 
 /// RFC 4035 §3.1.1: with DO=1 on a signed zone every RRset of the answer

@@ -4,6 +4,7 @@
 //! are a thin loop around it.
 
 mod chaos;
+pub mod cookie;
 mod emit;
 mod lookahead;
 mod notify;
@@ -27,6 +28,7 @@ use crate::wire::iana::{class, ede, opcode, rcode, rtype};
 use crate::wire::name::NameBuf;
 use crate::wire::writer::CompressionTable;
 use crate::zone::{Snapshot, SnapshotGuard, Zone, ZoneSet};
+use cookie::{CookiePolicy, CookieStatus};
 use opt::ResponseOpt;
 use transfer_slots::TransferSlots;
 
@@ -80,6 +82,8 @@ pub struct ResponderConfig {
     /// Outbound transfers running at once, in all and to one client.
     pub transfers_out: usize,
     pub transfers_out_per_client: usize,
+    /// DNS cookies (RFC 7873); none: the COOKIE option is ignored.
+    pub cookies: Option<CookiePolicy>,
 }
 
 impl Default for ResponderConfig {
@@ -90,6 +94,7 @@ impl Default for ResponderConfig {
             udp_payload: 1232,
             transfers_out: 64,
             transfers_out_per_client: 16,
+            cookies: None,
         }
     }
 }
@@ -122,6 +127,7 @@ pub struct QueryFacts {
     /// The whole response code (with the extended bits of OPT).
     pub rcode: u16,
     pub truncated: bool,
+    pub cookie: CookieStatus,
 }
 
 impl Default for Scratch {
@@ -285,6 +291,7 @@ impl Responder {
             dnssec_ok: edns && req.edns.is_some_and(|e| e.dnssec_ok),
             rcode: rcode::NOERROR,
             truncated: false,
+            cookie: CookieStatus::None,
         };
         // A transfer allowed but over the limits of transfers running.
         let mut busy = false;
@@ -328,7 +335,13 @@ impl Responder {
             return Outcome::Drop;
         }
         let edns_req = if edns { req.edns } else { None };
+        let (cookie, response_cookie) = match (&self.cfg.cookies, edns_req) {
+            (Some(p), Some(e)) => p.check(e.cookie, transport.source, transport.now),
+            _ => (CookieStatus::None, None),
+        };
+        facts.cookie = cookie;
         let mut opt = edns_req.map(|e| ResponseOpt {
+            cookie: response_cookie,
             payload: self.cfg.udp_payload.max(MIN_UDP_PAYLOAD),
             dnssec_ok: e.dnssec_ok,
             nsid: e.nsid.then_some(&self.cfg.identity[..]),
@@ -346,6 +359,18 @@ impl Responder {
         } else if edns_req.is_some_and(|e| e.version > 0) {
             // RFC 6891 §6.1.3: only version 0 exists.
             Verdict::rcode(rcode::BADVERS)
+        } else if cookie == CookieStatus::Malformed {
+            // RFC 7873 §5.2.2.
+            Verdict::rcode(rcode::FORMERR)
+        } else if self.cfg.cookies.as_ref().is_some_and(|p| p.badcookie)
+            && transport.protocol == Protocol::Udp
+            && req.opcode == opcode::QUERY
+            && matches!(cookie, CookieStatus::ClientOnly | CookieStatus::Invalid)
+        {
+            // RFC 7873 §5.2.3 and §5.2.4: the client retries with the
+            // cookie this answer carries. Over TCP the connection itself
+            // shows the address is real (§5.2.3 choice 3).
+            Verdict::rcode(rcode::BADCOOKIE)
         } else if busy {
             // Allowed, but too many transfers run: REFUSED, as for any
             // policy, and the client's refresh retries later.

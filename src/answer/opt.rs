@@ -1,6 +1,8 @@
 //! The OPT record of a response (RFC 6891 §6.1.2) and its options: NSID
-//! (RFC 5001), EXPIRE (RFC 7314), Extended DNS Errors (RFC 8914).
+//! (RFC 5001), COOKIE (RFC 7873), EXPIRE (RFC 7314), Extended DNS Errors
+//! (RFC 8914).
 
+use super::cookie::{ResponseCookie, SERVER_COOKIE_LEN};
 use crate::wire::edns::FLAG_DO;
 use crate::wire::error::WireError;
 use crate::wire::iana::{edns_option, rtype};
@@ -20,6 +22,8 @@ pub struct ResponseOpt<'a> {
     pub nsid: Option<&'a [u8]>,
     pub expire: Option<u32>,
     pub ede: Option<(u16, &'a str)>,
+    /// RFC 7873: the client's cookie and ours.
+    pub cookie: Option<ResponseCookie>,
 }
 
 impl ResponseOpt<'_> {
@@ -30,6 +34,7 @@ impl ResponseOpt<'_> {
             + self.nsid.map_or(0, |n| 4 + n.len())
             + self.expire.map_or(0, |_| 8)
             + self.ede.map_or(0, |(_, t)| 6 + t.len())
+            + self.cookie.map_or(0, |_| 4 + 8 + SERVER_COOKIE_LEN)
     }
 
     /// Appends the record to the additional section.
@@ -46,6 +51,12 @@ impl ResponseOpt<'_> {
             w.put_u16(edns_option::NSID)?;
             w.put_u16(nsid.len() as u16)?;
             w.put(nsid)?;
+        }
+        if let Some(c) = &self.cookie {
+            w.put_u16(edns_option::COOKIE)?;
+            w.put_u16((8 + SERVER_COOKIE_LEN) as u16)?;
+            w.put(&c.client)?;
+            w.put(&c.server)?;
         }
         if let Some(e) = self.expire {
             w.put_u16(edns_option::EXPIRE)?;

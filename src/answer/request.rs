@@ -2,9 +2,10 @@
 //! answer needs. Knot DNS is the model: silence for a broken header or
 //! question, FORMERR for broken records after it.
 
+use super::cookie::CookieOpt;
 use crate::wire::edns::{Edns, EdnsOption};
 use crate::wire::header::flag;
-use crate::wire::iana::opcode;
+use crate::wire::iana::{edns_option, opcode};
 use crate::wire::name::{NameBuf, SuffixHashes};
 use crate::wire::tsig::TsigRdata;
 use crate::wire::{HEADER_LEN, Header, Sections};
@@ -19,6 +20,8 @@ pub struct EdnsRequest {
     pub nsid: bool,
     /// RFC 7314.
     pub expire: bool,
+    /// RFC 7873: the first COOKIE option.
+    pub cookie: CookieOpt,
 }
 
 impl EdnsRequest {
@@ -33,10 +36,38 @@ impl EdnsRequest {
             match o {
                 EdnsOption::Nsid(_) => r.nsid = true,
                 EdnsOption::Expire(_) => r.expire = true,
+                EdnsOption::Cookie { client, server } if r.cookie == CookieOpt::None => {
+                    r.cookie = cookie_opt(client, server);
+                }
+                EdnsOption::Malformed {
+                    code: edns_option::COOKIE,
+                    ..
+                } if r.cookie == CookieOpt::None => r.cookie = CookieOpt::Malformed,
                 _ => {}
             }
         }
         r
+    }
+}
+
+/// The cookie option as the request holds it (the wire reader has
+/// checked the lengths: 8, or 16 to 40).
+fn cookie_opt(client: &[u8], server: &[u8]) -> CookieOpt {
+    let Ok(client) = <[u8; 8]>::try_from(client) else {
+        return CookieOpt::Malformed;
+    };
+    if server.is_empty() {
+        return CookieOpt::Client(client);
+    }
+    let mut s = [0u8; 32];
+    let Some(dst) = s.get_mut(..server.len()) else {
+        return CookieOpt::Malformed;
+    };
+    dst.copy_from_slice(server);
+    CookieOpt::Both {
+        client,
+        server: s,
+        len: server.len() as u8,
     }
 }
 

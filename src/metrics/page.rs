@@ -8,6 +8,7 @@ use super::counter::sum;
 use super::exposition::{Exposition, Kind};
 use super::transfer::KINDS;
 use super::worker::{DropReason, QTYPES, RCODES, TRANSFER_KINDS, WorkerCounters};
+use crate::answer::cookie::CookieStatus;
 use crate::xfr::secondary::ZoneReport;
 use crate::zone::ZoneSet;
 
@@ -102,6 +103,19 @@ fn queries(e: &mut Exposition, w: &[WorkerCounters]) {
         &[("rcode", "other")],
         sum(w, |c| &c.rcodes[RCODES.len()]) as f64,
     );
+    let n = "zonecast_queries_cookie_total";
+    e.family(
+        n,
+        Kind::Counter,
+        "Queries answered that carried a DNS cookie (RFC 7873), by what the cookie was.",
+    );
+    for s in CookieStatus::ALL.into_iter().skip(1) {
+        e.sample(
+            n,
+            &[("cookie", s.label())],
+            sum(w, |c| &c.cookies[s as usize]) as f64,
+        );
+    }
     e.single(
         "zonecast_responses_truncated_total",
         Kind::Counter,

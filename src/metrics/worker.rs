@@ -4,6 +4,7 @@
 use super::counter::Counter;
 use crate::answer::Protocol;
 pub use crate::answer::QueryFacts;
+use crate::answer::cookie::CookieStatus;
 use crate::wire::iana::{rcode, rtype};
 
 /// The query types counted by name (what authoritative servers are asked
@@ -35,7 +36,7 @@ pub const QTYPES: [(u16, &str); 22] = [
 ];
 
 /// The response codes counted by name; the rest as "other".
-pub const RCODES: [(u16, &str); 8] = [
+pub const RCODES: [(u16, &str); 9] = [
     (rcode::NOERROR, "NOERROR"),
     (rcode::FORMERR, "FORMERR"),
     (rcode::SERVFAIL, "SERVFAIL"),
@@ -44,6 +45,7 @@ pub const RCODES: [(u16, &str); 8] = [
     (rcode::REFUSED, "REFUSED"),
     (rcode::NOTAUTH, "NOTAUTH"),
     (rcode::BADVERS, "BADVERS"),
+    (rcode::BADCOOKIE, "BADCOOKIE"),
 ];
 
 /// Why a packet got no answer.
@@ -88,6 +90,9 @@ pub struct WorkerCounters {
     pub edns: Counter,
     pub dnssec_ok: Counter,
     pub truncated: Counter,
+    /// Queries answered by what their cookie was (RFC 7873), by the
+    /// place of the status in [`CookieStatus::ALL`] ("none" not counted).
+    pub cookies: [Counter; CookieStatus::ALL.len()],
     pub dropped: [Counter; DropReason::ALL.len()],
     pub notify_received: Counter,
     pub notify_refused: Counter,
@@ -153,6 +158,9 @@ impl WorkerCounters {
         if f.truncated {
             self.truncated.bump();
         }
+        if f.cookie != CookieStatus::None {
+            self.cookies[f.cookie as usize].bump();
+        }
     }
 
     #[inline]
@@ -191,10 +199,11 @@ mod tests {
             edns: true,
             dnssec_ok: false,
             truncated: true,
+            cookie: CookieStatus::Valid,
         };
         c.answered(&f);
         f.qtype = 65280;
-        f.rcode = 23;
+        f.rcode = 22;
         c.answered(&f);
         let aaaa = QTYPES.iter().position(|t| t.1 == "AAAA").unwrap();
         assert_eq!(c.qtypes[aaaa].get(), 1);
