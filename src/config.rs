@@ -10,6 +10,7 @@ use serde::Deserialize;
 use thiserror::Error;
 
 use crate::answer::cookie::{CookiePolicy, CookieSecret};
+use crate::rrl::RrlConfig;
 use crate::tsig::{Algorithm, TsigKey};
 use crate::wire::Name;
 use crate::wire::name::parse_name_text;
@@ -50,6 +51,95 @@ pub struct ConfigFile {
     pub templates: Vec<TemplateSection>,
     #[serde(default)]
     pub cookies: CookiesSection,
+    #[serde(default)]
+    pub rrl: RrlSection,
+}
+
+/// `[rrl]`: response rate limiting (the BIND and NSD model).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RrlSection {
+    /// Off by default.
+    #[serde(default)]
+    pub enabled: bool,
+    /// Answers per second to one client prefix for one kind of answer.
+    #[serde(default = "default_rrl_rate")]
+    pub responses_per_second: u32,
+    /// Every `slip`th limited answer goes out empty with TC set (the
+    /// client retries over TCP); the others are dropped. 0: all dropped.
+    #[serde(default = "default_rrl_slip")]
+    pub slip: u32,
+    #[serde(default = "default_rrl_ipv4_prefix")]
+    pub ipv4_prefix: u8,
+    #[serde(default = "default_rrl_ipv6_prefix")]
+    pub ipv6_prefix: u8,
+    /// Buckets (a power of two, 1024 to 2^26); 8 octets each.
+    #[serde(default = "default_rrl_table_size")]
+    pub table_size: usize,
+    /// Count and log what would be limited, limit nothing.
+    #[serde(default)]
+    pub log_only: bool,
+}
+
+fn default_rrl_rate() -> u32 {
+    RrlConfig::default().responses_per_second
+}
+fn default_rrl_slip() -> u32 {
+    RrlConfig::default().slip
+}
+fn default_rrl_ipv4_prefix() -> u8 {
+    RrlConfig::default().ipv4_prefix
+}
+fn default_rrl_ipv6_prefix() -> u8 {
+    RrlConfig::default().ipv6_prefix
+}
+fn default_rrl_table_size() -> usize {
+    RrlConfig::default().table_size
+}
+
+impl Default for RrlSection {
+    fn default() -> Self {
+        let d = RrlConfig::default();
+        RrlSection {
+            enabled: false,
+            responses_per_second: d.responses_per_second,
+            slip: d.slip,
+            ipv4_prefix: d.ipv4_prefix,
+            ipv6_prefix: d.ipv6_prefix,
+            table_size: d.table_size,
+            log_only: false,
+        }
+    }
+}
+
+/// The limiter's settings of `[rrl]`, checked.
+fn rrl_config(r: &RrlSection) -> Result<Option<RrlConfig>, String> {
+    if !r.enabled {
+        return Ok(None);
+    }
+    if r.responses_per_second == 0 || r.responses_per_second > 1_000_000 {
+        return Err(format!(
+            "rrl.responses_per_second: {} is not between 1 and 1000000",
+            r.responses_per_second
+        ));
+    }
+    if r.ipv4_prefix > 32 || r.ipv6_prefix > 128 {
+        return Err("rrl.ipv4_prefix is at most 32, rrl.ipv6_prefix at most 128".into());
+    }
+    if !r.table_size.is_power_of_two() || !(1 << 10..=1 << 26).contains(&r.table_size) {
+        return Err(format!(
+            "rrl.table_size: {} is not a power of two from 1024 to 67108864",
+            r.table_size
+        ));
+    }
+    Ok(Some(RrlConfig {
+        responses_per_second: r.responses_per_second,
+        slip: r.slip,
+        ipv4_prefix: r.ipv4_prefix,
+        ipv6_prefix: r.ipv6_prefix,
+        table_size: r.table_size,
+        log_only: r.log_only,
+    }))
 }
 
 /// `[cookies]`: DNS cookies (RFC 7873, server cookies as RFC 9018).
@@ -431,6 +521,8 @@ pub struct Config {
     pub transfer: TransferSettings,
     /// DNS cookies; none when `[cookies] enabled = false`.
     pub cookies: Option<CookiePolicy>,
+    /// Response rate limiting; none unless `[rrl] enabled = true`.
+    pub rrl: Option<RrlConfig>,
 }
 
 #[derive(Debug, Clone)]
@@ -641,6 +733,7 @@ impl Config {
             catalogs,
             transfer,
             cookies: cookie_policy(&file.cookies)?,
+            rrl: rrl_config(&file.rrl)?,
         })
     }
 }

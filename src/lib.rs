@@ -13,6 +13,7 @@ pub mod daemon;
 pub mod memory;
 pub mod metrics;
 pub mod notify_sink;
+pub mod rrl;
 pub mod server;
 pub mod service;
 pub mod tcp_framing;

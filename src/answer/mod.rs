@@ -30,6 +30,7 @@ use crate::wire::writer::CompressionTable;
 use crate::zone::{Snapshot, SnapshotGuard, Zone, ZoneSet};
 use cookie::{CookiePolicy, CookieStatus};
 use opt::ResponseOpt;
+pub use resolve::AnswerClass;
 use transfer_slots::TransferSlots;
 
 /// The smallest UDP payload every client takes (RFC 1035 §4.2.1), and the
@@ -128,6 +129,11 @@ pub struct QueryFacts {
     pub rcode: u16,
     pub truncated: bool,
     pub cookie: CookieStatus,
+    /// The kind of answer, and the hash of the name it is about (the
+    /// question name, or the suffix the kind is keyed by), for response
+    /// rate limiting.
+    pub class: AnswerClass,
+    pub name_hash: u64,
 }
 
 impl Default for Scratch {
@@ -156,6 +162,40 @@ pub enum Outcome {
     /// Send a zone transfer, message by message (nothing was written to
     /// the output buffer).
     Transfer(StartedTransfer),
+}
+
+/// Cuts the response in `out[..len]` down to its header and question,
+/// with TC set: the "slip" of response rate limiting, an answer too small
+/// to amplify that tells a real client to retry over TCP. Returns the new
+/// length (0 when the response is not one zonecast wrote).
+pub fn slip_answer(out: &mut [u8], len: usize) -> usize {
+    let Some(msg) = out.get_mut(..len) else {
+        return 0;
+    };
+    if msg.len() < 12 {
+        return 0;
+    }
+    let mut end = 12;
+    if msg[4..6] == [0, 1] {
+        // The question is written uncompressed, first thing after the
+        // header.
+        loop {
+            let Some(&l) = msg.get(end) else {
+                return 0;
+            };
+            if l == 0 || l > 63 {
+                break;
+            }
+            end += 1 + l as usize;
+        }
+        end += 1 + 4;
+        if end > msg.len() {
+            return 0;
+        }
+    }
+    msg[2] |= (flag::TC >> 8) as u8;
+    msg[6..12].fill(0);
+    end
 }
 
 /// An outbound transfer handed to the connection that asked for it.
@@ -292,6 +332,8 @@ impl Responder {
             rcode: rcode::NOERROR,
             truncated: false,
             cookie: CookieStatus::None,
+            class: AnswerClass::Error,
+            name_hash: 0,
         };
         // A transfer allowed but over the limits of transfers running.
         let mut busy = false;
@@ -418,8 +460,16 @@ impl Responder {
             verdict.rcode = r.rcode;
             verdict.aa = r.aa;
             verdict.tc = r.tc;
+            facts.class = r.class;
+            facts.name_hash = req.hashes.get(r.key_skip as usize);
         } else if verdict.rcode == rcode::NOERROR && req.qclass == class::CH && parsed.is_ok() {
             verdict.rcode = chaos::answer_chaos(req, &self.cfg.identity, &self.cfg.version, &mut w);
+            facts.class = if verdict.rcode == rcode::NOERROR {
+                AnswerClass::Positive
+            } else {
+                AnswerClass::Error
+            };
+            facts.name_hash = req.hashes.get(0);
         }
         w.release(opt_len);
         if let Some(o) = opt

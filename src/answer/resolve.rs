@@ -22,12 +22,34 @@ const MAX_ADDITIONAL: usize = 32;
 /// proof per link, and the final name two more (RFC 4035 §3.1.3).
 const MAX_PROOFS: usize = 8;
 
-/// What the answer says about itself in the header.
+/// What the answer says about itself in the header, and what kind of
+/// answer it is (for response rate limiting).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Resolution {
     pub aa: bool,
     pub tc: bool,
     pub rcode: u16,
+    pub class: AnswerClass,
+    /// Labels dropped from the question name to get the name the class
+    /// is about: the cut of a referral, the parent of a wildcard, the
+    /// apex for NXDOMAIN.
+    pub key_skip: u8,
+}
+
+/// Kinds of answers, as response rate limiting tells them apart (the
+/// classes of BIND's and NSD's RRL).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum AnswerClass {
+    /// Data for the name and type asked.
+    #[default]
+    Positive,
+    NoData,
+    NxDomain,
+    Referral,
+    /// Data (or no data) a wildcard made.
+    Wildcard,
+    /// SERVFAIL, REFUSED, FORMERR and the like.
+    Error,
 }
 
 /// A name whose A and AAAA go into the additional section.
@@ -116,6 +138,8 @@ pub fn resolve(
             aa: true,
             tc: false,
             rcode: rcode::NOERROR,
+            class: AnswerClass::Positive,
+            key_skip: 0,
         },
         additional: SmallVec::new(),
         visited: SmallVec::new(),
@@ -124,6 +148,16 @@ pub fn resolve(
         proofs: SmallVec::new(),
     };
     r.run(scratch);
+    match r.res.rcode {
+        rcode::NOERROR => {}
+        // Any name of the zone: rate-limited as one (RFC-less, the RRL
+        // model: a random-subdomain flood is one stream).
+        rcode::NXDOMAIN => {
+            r.res.class = AnswerClass::NxDomain;
+            r.res.key_skip = u8::try_from(below_apex).unwrap_or(0);
+        }
+        _ => r.res.class = AnswerClass::Error,
+    }
     if !r.res.tc {
         r.put_proofs();
     }
@@ -204,6 +238,7 @@ impl<'z> Resolver<'z, '_, '_, '_> {
         if node.has_flag(flags::DELEGATION) && !(skip == 0 && self.req.qtype == rtype::DS) {
             let owner = self.owner(name, origin, skip);
             self.referral(node, owner);
+            self.classify(AnswerClass::Referral, origin, skip);
             return Step::Done;
         }
         if node.has_flag(flags::DNAME) && skip > 0 {
@@ -234,7 +269,11 @@ impl<'z> Resolver<'z, '_, '_, '_> {
                 self.nsec3_match(node);
             }
             let owner = self.owner(name, origin, 0);
-            return self.answer_node(wc, owner, next);
+            let step = self.answer_node(wc, owner, next);
+            // Keyed by the wildcard's parent: every name it answers for
+            // is one stream.
+            self.classify(AnswerClass::Wildcard, origin, skip);
+            return step;
         }
         // RFC 4035 §3.1.3.2: the name does not exist, nor the wildcard
         // that could have answered for it. NSEC3 (RFC 5155 §7.2.2): the
@@ -301,6 +340,8 @@ impl<'z> Resolver<'z, '_, '_, '_> {
     /// has; an empty non-terminal has none, and the NSEC that covers its
     /// name shows that too.
     fn nodata(&mut self, node: Node<'z>) {
+        self.res.class = AnswerClass::NoData;
+        self.res.key_skip = 0;
         if node.rrset(rtype::NSEC).is_some() {
             self.prove(node);
         } else {
@@ -363,7 +404,20 @@ impl<'z> Resolver<'z, '_, '_, '_> {
 
     /// An answer RRset of `node`, with its targets queued for the
     /// additional section and its RRSIGs after it.
+    /// Sets the kind of the answer, and the name it is about (`skip`
+    /// labels off the question name; the question name itself for a name
+    /// a CNAME or DNAME led to).
+    fn classify(&mut self, class: AnswerClass, origin: Origin, skip: usize) {
+        self.res.class = class;
+        self.res.key_skip = match origin {
+            Origin::Question => u8::try_from(skip).unwrap_or(0),
+            Origin::At(_) => 0,
+        };
+    }
+
     fn answer(&mut self, owner: Owner<'_>, node: Node<'z>, set: RRset<'z>) {
+        self.res.class = AnswerClass::Positive;
+        self.res.key_skip = 0;
         if self.put(owner, set, Section::Answer, None) {
             self.queue_targets(set, None);
             self.sigs(owner, node, set.rtype(), Section::Answer);

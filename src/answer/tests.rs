@@ -1501,3 +1501,79 @@ fn transfers_beyond_the_limits_are_refused_until_one_ends() {
     drop((a2, a3, c));
     assert_eq!(r.transfers_running(), 0);
 }
+
+/// The kinds of answers response rate limiting tells apart, and the
+/// names they are keyed by.
+#[test]
+fn answers_say_their_kind_and_the_name_it_is_about() {
+    let zs = zones();
+    let r = responder();
+    let mut out = vec![0u8; MAX_MESSAGE];
+    let mut s = Scratch::default();
+    let mut facts = |name: &str, qtype: u16| {
+        let q = query(name, qtype, 1, None);
+        r.respond(&zs, &q, &Transport::udp(0), &mut out, &mut s);
+        let f = *s.facts();
+        (f.class, f.name_hash)
+    };
+    let hash = |name: &str| {
+        let n = parse_name_text(name, None).unwrap();
+        crate::wire::name::hash_name(n.as_wire())
+    };
+    assert_eq!(
+        facts("www.example.com.", 1),
+        (AnswerClass::Positive, hash("www.example.com."))
+    );
+    assert_eq!(
+        facts("www.example.com.", 15),
+        (AnswerClass::NoData, hash("www.example.com."))
+    );
+    // Any name that does not exist: the zone's.
+    assert_eq!(
+        facts("nx1.example.com.", 1),
+        (AnswerClass::NxDomain, hash("example.com."))
+    );
+    assert_eq!(
+        facts("a.b.nx2.example.com.", 28),
+        (AnswerClass::NxDomain, hash("example.com."))
+    );
+    // Below a cut: the cut's.
+    assert_eq!(
+        facts("x.y.sub.example.com.", 1),
+        (AnswerClass::Referral, hash("sub.example.com."))
+    );
+    // Made by a wildcard: its parent's.
+    assert_eq!(
+        facts("foo.wild.example.com.", 1),
+        (AnswerClass::Wildcard, hash("wild.example.com."))
+    );
+    assert_eq!(
+        facts("bar.wild.example.com.", 1),
+        (AnswerClass::Wildcard, hash("wild.example.com."))
+    );
+    // Through a CNAME: the question's name.
+    assert_eq!(
+        facts("alias.example.com.", 1),
+        (AnswerClass::Positive, hash("alias.example.com."))
+    );
+    assert_eq!(facts("other.example.", 1).0, AnswerClass::Error);
+}
+
+/// The slip of response rate limiting: header and question, TC set,
+/// nothing else.
+#[test]
+fn a_slipped_answer_keeps_only_the_question() {
+    let zs = zones();
+    let q = query("www.example.com.", 1, 1, Some((1232, &[])));
+    let mut full = raw(&zs, &q, Transport::udp(0)).unwrap();
+    let n = full.len();
+    let len = slip_answer(&mut full, n);
+    let m = Message::from_vec(&full[..len]).unwrap();
+    assert!(m.metadata.truncation);
+    assert!(m.answers.is_empty() && m.authorities.is_empty() && m.additionals.is_empty());
+    assert_eq!(m.queries.len(), 1);
+    assert_eq!(m.queries[0].name().to_string(), "www.example.com.");
+    assert_eq!(len, 12 + 17 + 4);
+    assert_eq!(m.metadata.id, 0xbeef);
+    assert_eq!(slip_answer(&mut full, 5), 0, "not a response");
+}

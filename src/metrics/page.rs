@@ -131,6 +131,23 @@ fn queries(e: &mut Exposition, w: &[WorkerCounters]) {
             sum(w, |c| &c.dropped[r as usize]) as f64,
         );
     }
+    let n = "zonecast_rrl_responses_total";
+    e.family(
+        n,
+        Kind::Counter,
+        "UDP answers over the response rate limit: slipped (sent empty with TC), dropped, or logged (log-only mode, sent).",
+    );
+    e.sample(
+        n,
+        &[("action", "slipped")],
+        sum(w, |c| &c.rrl_slipped) as f64,
+    );
+    e.sample(
+        n,
+        &[("action", "dropped")],
+        sum(w, |c| &c.rrl_dropped) as f64,
+    );
+    e.sample(n, &[("action", "logged")], sum(w, |c| &c.rrl_logged) as f64);
     let n = "zonecast_notify_total";
     e.family(
         n,

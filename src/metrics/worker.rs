@@ -103,6 +103,11 @@ pub struct WorkerCounters {
     /// Transfers out by kind (AXFR, IXFR), finished and cut short.
     pub transfers_out_done: [Counter; 2],
     pub transfers_out_failed: [Counter; 2],
+    /// UDP answers response rate limiting slipped (sent truncated),
+    /// dropped, or in log-only mode would have limited.
+    pub rrl_slipped: Counter,
+    pub rrl_dropped: Counter,
+    pub rrl_logged: Counter,
     /// Unix seconds at the last turn of the worker's loop, 0 once it has
     /// stopped: the health check's sign that the worker still answers.
     pub heartbeat: Counter,
@@ -200,6 +205,7 @@ mod tests {
             dnssec_ok: false,
             truncated: true,
             cookie: CookieStatus::Valid,
+            ..QueryFacts::default()
         };
         c.answered(&f);
         f.qtype = 65280;

@@ -23,6 +23,7 @@ use crate::answer::Responder;
 use crate::config::Config;
 use crate::metrics::Metrics;
 pub use crate::notify_sink::NotifySink;
+use crate::rrl::{RateLimiter, RrlConfig};
 use crate::zone::ZoneSet;
 use worker::WorkerSockets;
 
@@ -36,6 +37,7 @@ pub struct ServerConfig {
     pub tcp_max_connections_total: usize,
     pub tcp_idle_timeout: Duration,
     pub tcp_io_timeout: Duration,
+    pub rrl: Option<RrlConfig>,
 }
 
 impl From<&Config> for ServerConfig {
@@ -48,6 +50,7 @@ impl From<&Config> for ServerConfig {
             tcp_max_connections_total: c.tcp_max_connections_total,
             tcp_idle_timeout: c.tcp_idle_timeout,
             tcp_io_timeout: c.tcp_io_timeout,
+            rrl: c.rrl.clone(),
         }
     }
 }
@@ -61,6 +64,8 @@ pub struct Shared {
     pub stop: AtomicBool,
     /// Counters: one set per worker, and the TCP connections open.
     pub metrics: Arc<Metrics>,
+    /// Response rate limiting of UDP answers, when on.
+    pub rrl: Option<RateLimiter>,
 }
 
 /// Running workers.
@@ -108,7 +113,17 @@ impl Server {
         for w in metrics.workers.iter() {
             w.heartbeat.set(unix);
         }
+        // The limiter's keys are salted per start, from the process's
+        // random hashing seed.
+        let rrl = config.rrl.clone().map(|c| {
+            use std::hash::{BuildHasher, Hasher};
+            let seed = std::collections::hash_map::RandomState::new()
+                .build_hasher()
+                .finish();
+            RateLimiter::new(c, seed)
+        });
         let shared = Arc::new(Shared {
+            rrl,
             config,
             responder,
             zones,

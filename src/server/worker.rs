@@ -18,8 +18,11 @@ use super::Shared;
 use super::report::EventReport;
 use super::tcp::{Answer, Connection, Status};
 use super::udp::{BATCH, UdpBatch};
-use crate::answer::{Lookahead, MAX_MESSAGE, Outcome, Protocol, Refused, Scratch, Transport};
+use crate::answer::{
+    Lookahead, MAX_MESSAGE, Outcome, Protocol, QueryFacts, Refused, Scratch, Transport, slip_answer,
+};
 use crate::metrics::{DropReason, WorkerCounters};
+use crate::rrl::{Decision, RateLimiter};
 use crate::zone::ZoneSet;
 
 /// Token of the waker that tells the worker to stop.
@@ -102,7 +105,8 @@ fn run_inner(
     // Metrics makes one set per worker; a server started with fewer sets
     // shares the last (counts then race, harmlessly).
     let counters = &shared.metrics.workers[id.min(shared.metrics.workers.len() - 1)];
-    let mut reports = Reports::new(id, counters);
+    let log_only = shared.rrl.as_ref().is_some_and(|r| r.config().log_only);
+    let mut reports = Reports::new(id, counters, log_only);
 
     while !shared.stop.load(Ordering::Relaxed) {
         let busy = udp_ready.iter().any(|r| *r);
@@ -249,13 +253,25 @@ struct Reports<'c> {
     drops: EventReport,
     notify: EventReport,
     transfer: EventReport,
+    rrl: EventReport,
+    /// Answers rate limiting has limited, for its slip.
+    rrl_limited: u64,
     counters: &'c WorkerCounters,
 }
 
 impl<'c> Reports<'c> {
-    fn new(worker: usize, counters: &'c WorkerCounters) -> Self {
+    fn new(worker: usize, counters: &'c WorkerCounters, rrl_log_only: bool) -> Self {
         Reports {
             counters,
+            rrl: EventReport::new(
+                worker,
+                if rrl_log_only {
+                    "answers over the rate limit (rrl.log_only: sent all the same):"
+                } else {
+                    "answers rate-limited (dropped, or slipped as truncated):"
+                },
+            ),
+            rrl_limited: 0,
             drops: EventReport::new(worker, "dropped malformed or unanswerable packets:"),
             notify: EventReport::new(
                 worker,
@@ -269,6 +285,7 @@ impl<'c> Reports<'c> {
         self.drops.report(now);
         self.notify.report(now);
         self.transfer.report(now);
+        self.rrl.report(now);
     }
 }
 
@@ -318,7 +335,11 @@ fn serve_udp(
             if !matches!(outcome, Outcome::Drop) {
                 counters.answered(scratch.facts());
             }
-            let len = reply_len(shared, outcome, reports, source).unwrap_or(0);
+            let limited = shared.rrl.is_some() && matches!(outcome, Outcome::Reply(_));
+            let mut len = reply_len(shared, outcome, reports, source).unwrap_or(0);
+            if limited && let Some(rrl) = &shared.rrl {
+                len = rate_limit(rrl, len, answer, scratch.facts(), source, reports, unix);
+            }
             batch.set_answer(i, len);
         }
         if let Ok((_, unsent)) = batch.send(fd) {
@@ -326,6 +347,42 @@ fn serve_udp(
         }
     }
     true
+}
+
+/// Response rate limiting of one UDP answer of `len` octets in `answer`
+/// (NOTIFY and refusals are not limited: a primary NOTIFYing thousands of
+/// zones must get its answers); returns the length to send.
+fn rate_limit(
+    rrl: &RateLimiter,
+    len: usize,
+    answer: &mut [u8],
+    facts: &QueryFacts,
+    source: IpAddr,
+    reports: &mut Reports,
+    unix: u64,
+) -> usize {
+    if len == 0 {
+        return 0;
+    }
+    let counters = reports.counters;
+    match rrl.decide(source, facts, unix, &mut reports.rrl_limited) {
+        Decision::Send => len,
+        Decision::SendLogged => {
+            counters.rrl_logged.bump();
+            reports.rrl.record(source);
+            len
+        }
+        Decision::Slip => {
+            counters.rrl_slipped.bump();
+            reports.rrl.record(source);
+            slip_answer(answer, len)
+        }
+        Decision::Drop => {
+            counters.rrl_dropped.bump();
+            reports.rrl.record(source);
+            0
+        }
+    }
 }
 
 /// The length to send for an outcome, `None` for nothing; an accepted
