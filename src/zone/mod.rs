@@ -22,6 +22,7 @@ pub mod snapshot;
 pub mod text;
 pub mod transfer_acl;
 pub mod zone_set;
+pub mod zonemd;
 
 pub use build::{Built, SnapshotBuilder, ZoneError};
 pub use diff::{Diff, DiffError};
