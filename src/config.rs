@@ -21,6 +21,7 @@ use crate::xfr::secondary::SecondaryZone;
 use crate::xfr::stream::Limits;
 use crate::xfr::timers::TimerPolicy;
 use crate::zone::transfer_acl::TransferAcl;
+use crate::zone::zonemd::ZonemdPolicy;
 
 #[derive(Debug, Error)]
 pub enum ConfigError {
@@ -252,6 +253,8 @@ pub struct TemplateSection {
     pub primaries: Option<Vec<String>>,
     pub tsig_key: Option<String>,
     pub transfer_source: Option<String>,
+    /// The members' ZONEMD policy ("off", "verify", "require").
+    pub zonemd: Option<String>,
 }
 
 /// `[[key]]`: a TSIG key (RFC 8945).
@@ -490,6 +493,9 @@ pub struct ZoneSection {
     /// `host:port` or `host` (port 53). Explicit: on anycast the NS names
     /// resolve to the anycast address.
     pub notify: Option<Vec<String>>,
+    /// A secondary zone's ZONEMD (RFC 8976): "off", "verify" (when the
+    /// version has one; the default) or "require".
+    pub zonemd: Option<String>,
 }
 
 /// The configuration, checked and with paths resolved.
@@ -547,6 +553,8 @@ pub struct SecondaryConfig {
     /// On anycast nodes transfers must leave from the node's own unicast
     /// address, or the primary's answer may reach another node.
     pub source: Option<IpAddr>,
+    /// What to do with each version's ZONEMD (RFC 8976).
+    pub zonemd: ZonemdPolicy,
 }
 
 impl Config {
@@ -646,6 +654,16 @@ impl Config {
                 &keys,
                 server_source,
             )?;
+            let zonemd = zonemd_policy(&format!("zone[{i}]"), z.zonemd.as_deref())?;
+            match secondary.as_mut() {
+                Some(s) => s.zonemd = zonemd,
+                None if z.zonemd.is_some() => {
+                    return Err(format!(
+                        "zone[{i}].zonemd: only for a secondary zone (one with primaries)"
+                    ));
+                }
+                None => {}
+            }
             // One list for all the zones of the same primaries (a node of
             // 100,000 zones has a handful of lists).
             if let Some(s) = secondary.as_mut() {
@@ -829,7 +847,17 @@ fn secondary_config(
         primaries: primaries.into(),
         key,
         source,
+        zonemd: ZonemdPolicy::Verify,
     }))
+}
+
+/// A `zonemd` setting at `at`; verify when absent.
+fn zonemd_policy(at: &str, text: Option<&str>) -> Result<ZonemdPolicy, String> {
+    match text {
+        None => Ok(ZonemdPolicy::Verify),
+        Some(t) => ZonemdPolicy::parse(t)
+            .ok_or_else(|| format!("{at}.zonemd: '{t}' is not one of off, verify, require")),
+    }
 }
 
 /// The `[[catalog]]` sections, with their templates resolved. `names`
@@ -890,6 +918,7 @@ fn catalog_configs(
                 key: s.key,
                 source: s.source,
                 directory: base.join(&t.directory),
+                zonemd: zonemd_policy(&tat, t.zonemd.as_deref())?,
             });
         }
         if templates.is_empty() {
@@ -899,6 +928,7 @@ fn catalog_configs(
                 key: own.key.clone(),
                 source: own.source,
                 directory: file_path.parent().unwrap_or(Path::new(".")).join("members"),
+                zonemd: ZonemdPolicy::Verify,
             });
         }
         out.push(CatalogConfig {
@@ -909,7 +939,7 @@ fn catalog_configs(
                 key: own.key,
                 source: own.source,
                 catalog: true,
-
+                zonemd: own.zonemd,
                 allow_transfer: None,
             },
             templates,
@@ -958,6 +988,7 @@ fn transfer_settings(t: &TransferSection) -> Result<TransferSettings, String> {
             max_bytes: t.max_bytes,
             max_messages: t.max_messages,
             nsec3_max_iterations: t.nsec3_max_iterations,
+            zonemd: ZonemdPolicy::Verify,
             journal: crate::zone::journal::JournalLimits {
                 max_depth: t.journal_max_depth,
                 max_usage: t.journal_max_usage,

@@ -97,7 +97,7 @@ fn provisioning(config: &Config) -> Provisioning {
                 key: s.key.clone(),
                 source: s.source,
                 catalog: false,
-
+                zonemd: s.zonemd,
                 allow_transfer: z.allow_transfer.clone(),
             })
         })

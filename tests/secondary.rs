@@ -1864,3 +1864,106 @@ fn metrics_count_exactly_what_was_asked_and_health_follows_expiry() {
     drop(knot);
     zc.process.terminate();
 }
+
+/// The ZONEMD record a server gives for the zone: (serial, scheme,
+/// algorithm, digest in hex).
+fn zonemd_of(addr: SocketAddr) -> Option<(u32, u8, u8, String)> {
+    let r = udp(
+        addr,
+        &build_query(3, APEX, 63, 1, None),
+        Duration::from_secs(2),
+    )?;
+    let m = Message::from_vec(&r).ok()?;
+    m.answers.iter().find_map(|rr| {
+        use hickory_proto::serialize::binary::BinEncodable;
+        let rd = rr.data.to_bytes().ok()?;
+        if rd.len() < 18 {
+            return None;
+        }
+        Some((
+            u32::from_be_bytes([rd[0], rd[1], rd[2], rd[3]]),
+            rd[4],
+            rd[5],
+            hex(&rd[6..]),
+        ))
+    })
+}
+
+/// ZONEMD (issue 13, step 3) against a Knot primary that makes it
+/// (`zonemd-generate: zonemd-sha384`): the first AXFR and the IXFR after
+/// a change are verified (and say so, with the time, in the transfer's
+/// log line); then Knot stops making it and serves a version whose
+/// ZONEMD is the last one's digest over edited data: zonecast refuses
+/// it, after IXFR and again after AXFR, says why, and goes on serving
+/// the version before.
+#[test]
+fn zonemd_from_knot_is_verified_and_a_stale_digest_is_refused() {
+    let port = free_port();
+    let knot = primary(
+        &zone_text(1, SLOW, "www A 192.0.2.1\n"),
+        port,
+        None,
+        "    zonemd-generate: zonemd-sha384\n",
+    );
+    let knot_serial = || serial(knot.addr).expect("Knot answers");
+    let first = knot_serial();
+    let (zs, scheme, alg, _) = zonemd_of(knot.addr).expect("Knot made a ZONEMD");
+    assert_eq!((zs, scheme, alg), (first, 1, 1));
+    let mut zc = secondary(tempfile::tempdir().unwrap(), port, knot.addr, None, "");
+    assert!(wait_serial(zc.addr, first), "{}", zc.process.log());
+    assert!(
+        zc.process
+            .wait_for_log("ZONEMD SHA-384 verified in", Duration::from_secs(5)),
+        "{}",
+        zc.process.log()
+    );
+    // A change: IXFR, verified again.
+    update(&knot, &zone_text(first + 10, SLOW, "www A 192.0.2.2\n"));
+    let second = knot_serial();
+    assert!(wait_serial(zc.addr, second), "{}", zc.process.log());
+    assert!(
+        wait_until(Duration::from_secs(5), || zc.process.log().lines().any(
+            |l| l.contains("IXFR from") && l.contains("ZONEMD SHA-384 verified")
+        )),
+        "{}",
+        zc.process.log()
+    );
+    let (_, _, _, digest) = zonemd_of(knot.addr).unwrap();
+    assert_eq!(zonemd_of(zc.addr).unwrap().3, digest, "served as verified");
+    // Knot stops making ZONEMD; the next version carries the last
+    // digest over other data.
+    knot.knotc_ok(&["conf-begin"]);
+    knot.knotc_ok(&["conf-set", "zone[example.com].zonemd-generate", "none"]);
+    knot.knotc_ok(&["conf-commit"]);
+    let third = second + 10;
+    update(
+        &knot,
+        &zone_text(
+            third,
+            SLOW,
+            &format!("www A 192.0.2.3\n@ ZONEMD {third} 1 1 {digest}\n"),
+        ),
+    );
+    assert_eq!(knot_serial(), third);
+    assert!(
+        zc.process.wait_for_log(
+            "ZONEMD SHA-384 digest does not match the zone's records",
+            Duration::from_secs(10)
+        ),
+        "{}",
+        zc.process.log()
+    );
+    let log = zc.process.log();
+    assert!(
+        log.contains("(by AXFR, after IXFR: ZONEMD SHA-384 digest does not match the zone's records after IXFR)"),
+        "the IXFR's failure sent it to AXFR first:\n{log}"
+    );
+    // The version before is served on.
+    assert_eq!(serial(zc.addr), Some(second));
+    assert_eq!(
+        a_record(zc.addr, "www.example.com."),
+        vec!["www.example.com. 300 IN A 192.0.2.2"]
+    );
+    drop(knot);
+    zc.process.terminate();
+}

@@ -85,7 +85,7 @@ fn a_small_zone_costs_about_what_its_records_do() {
             key: None,
             source: None,
             catalog: false,
-
+            zonemd: zonecast::zone::zonemd::ZonemdPolicy::Verify,
             allow_transfer: None,
         })
         .collect();

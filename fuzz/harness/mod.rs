@@ -460,6 +460,7 @@ pub fn transfer(data: &[u8]) {
         max_bytes: 1 << 20,
         max_messages: 200,
         nsec3_max_iterations: 150,
+        zonemd: zonecast::zone::zonemd::ZonemdPolicy::Verify,
         journal: zonecast::zone::journal::JournalLimits {
             max_depth: 20,
             max_usage: 1 << 20,

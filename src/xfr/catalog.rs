@@ -47,6 +47,7 @@ pub struct MemberTemplate {
     pub source: Option<IpAddr>,
     /// Where the members' copies are kept, one file per zone.
     pub directory: PathBuf,
+    pub zonemd: crate::zone::zonemd::ZonemdPolicy,
 }
 
 /// One `[[catalog]]`: the catalog zone itself, and the templates of its
@@ -429,7 +430,7 @@ fn member_zone(catalog: &Name, cat: &Catalog, m: &Member) -> Owner {
             key: t.key.clone(),
             source: t.source,
             catalog: false,
-
+            zonemd: t.zonemd,
             allow_transfer: None,
         },
     }

@@ -20,6 +20,7 @@ use crate::wire::{Message, Name};
 use crate::zone::diff::apply;
 use crate::zone::journal::{Change, Journal};
 use crate::zone::snapshot::soa_field;
+use crate::zone::zonemd::{self, ZonemdCheck, ZonemdError};
 use crate::zone::{Snapshot, ZoneError};
 
 /// How the new version arrived.
@@ -56,6 +57,8 @@ pub struct Transferred {
     pub records: usize,
     pub bytes: usize,
     pub messages: usize,
+    /// What the version's ZONEMD said (RFC 8976).
+    pub zonemd: ZonemdCheck,
 }
 
 pub enum Outcome {
@@ -88,6 +91,8 @@ pub enum XfrError {
     Malformed(&'static str),
     #[error("message arrived after the exchange ended")]
     Finished,
+    #[error("version refused: {0}")]
+    Zonemd(#[from] ZonemdError),
 }
 
 pub enum Step {
@@ -187,6 +192,11 @@ impl Exchange {
         let mut framed = (q.len() as u16).to_be_bytes().to_vec();
         framed.extend_from_slice(&q);
         framed
+    }
+
+    /// Why IXFR gave way to AXFR in this exchange, if it did.
+    pub fn fallback_reason(&self) -> Option<&str> {
+        self.fallback.as_deref()
     }
 
     /// The kind of the transfer asked for last, `None` before one was.
@@ -331,6 +341,12 @@ impl Exchange {
                         );
                         let snapshot = snapshot.with_journal(journal);
                         self.check_iterations(&snapshot)?;
+                        // A digest that fails after a diff may be the
+                        // diff's fault: the whole zone settles it.
+                        let zonemd = match zonemd::check(&snapshot, self.limits.zonemd) {
+                            Ok(c) => c,
+                            Err(e) => return self.fall_back(format!("{e} after IXFR"), now),
+                        };
                         Ok(Step::Done(Outcome::Transferred(Box::new(Transferred {
                             kind: TransferKind::Ixfr,
                             snapshot,
@@ -339,6 +355,7 @@ impl Exchange {
                             records,
                             bytes,
                             messages,
+                            zonemd,
                         }))))
                     }
                     Err(e) => self.fall_back(format!("IXFR diff does not apply: {e}"), now),
@@ -359,7 +376,9 @@ impl Exchange {
                 }
                 let built = builder.finish()?;
                 self.check_iterations(&built.snapshot)?;
+                let zonemd = zonemd::check(&built.snapshot, self.limits.zonemd)?;
                 Ok(Step::Done(Outcome::Transferred(Box::new(Transferred {
+                    zonemd,
                     kind: if from_ixfr {
                         TransferKind::IxfrAxfrStyle
                     } else {

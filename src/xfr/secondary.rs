@@ -44,6 +44,8 @@ pub struct SecondaryZone {
     pub source: Option<IpAddr>,
     /// A catalog zone (RFC 9432): kept like any other, never answered.
     pub catalog: bool,
+    /// What to do with each version's ZONEMD (RFC 8976).
+    pub zonemd: crate::zone::zonemd::ZonemdPolicy,
     /// Who may transfer the zone from this server (fan-out); nobody
     /// when `None`.
     pub allow_transfer: Option<Arc<crate::zone::transfer_acl::TransferAcl>>,
@@ -912,6 +914,7 @@ impl Secondary {
         if z.config.allow_transfer.is_none() {
             limits.journal.max_depth = 0;
         }
+        limits.zonemd = z.config.zonemd;
         let mut exchange = Exchange::new(
             &z.config.apex,
             z.config.key.clone(),
@@ -1083,7 +1086,14 @@ impl Secondary {
         });
         let z = &mut self.zones[i];
         let (primary, addr) = (tr.primary, tr.addr);
-        tracing::warn!("[{}] refresh from {addr} failed: {why}", z.config.apex);
+        let after = tr
+            .exchange
+            .fallback_reason()
+            .map_or(String::new(), |f| format!(" (by AXFR, after IXFR: {f})"));
+        tracing::warn!(
+            "[{}] refresh from {addr} failed: {why}{after}",
+            z.config.apex
+        );
         self.errors
             .insert(i, (now, format!("refresh from {addr} failed: {why}")));
         if primary + 1 < z.config.primaries.len() {
@@ -1134,6 +1144,7 @@ impl Secondary {
                     records,
                     bytes,
                     messages,
+                    zonemd,
                 } = *t;
                 for w in &warnings {
                     tracing::warn!("[{}] {w}", z.config.apex);
@@ -1153,7 +1164,7 @@ impl Secondary {
                 // "N records" counts the zone, as the line of a load from
                 // disk does; what crossed the wire is in brackets.
                 tracing::info!(
-                    "[{}] {} from {addr}: serial {old} -> {}, {} records ({records} received in {messages} messages, {bytes} bytes), {} ms",
+                    "[{}] {} from {addr}: serial {old} -> {}, {} records ({records} received in {messages} messages, {bytes} bytes), {} ms, {zonemd}",
                     z.config.apex,
                     kind.label(),
                     snapshot.serial(),

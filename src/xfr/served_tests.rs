@@ -36,6 +36,7 @@ fn receive(messages: &[Vec<u8>], ours: u32) -> super::stream::Received {
         max_bytes: 1 << 24,
         max_messages: 1000,
         nsec3_max_iterations: 150,
+        zonemd: crate::zone::zonemd::ZonemdPolicy::Verify,
         journal: JOURNAL,
     };
     let mut s = super::stream::TransferStream::new(&apex, rtype::IXFR, 7, Some(ours), limits);

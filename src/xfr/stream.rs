@@ -26,6 +26,8 @@ pub struct Limits {
     /// How many of the changes applied by IXFR each zone keeps, for the
     /// secondaries it feeds.
     pub journal: crate::zone::journal::JournalLimits,
+    /// What to do with a version's ZONEMD (RFC 8976), per zone.
+    pub zonemd: crate::zone::zonemd::ZonemdPolicy,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Error)]

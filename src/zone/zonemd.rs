@@ -141,11 +141,14 @@ pub fn check(snap: &Snapshot, policy: ZonemdPolicy) -> Result<ZonemdCheck, Zonem
     Err(ZonemdError::Mismatch(first_mismatch.unwrap_or("SHA-384")))
 }
 
+/// A record as the digest takes it: owner, type, TTL, canonical RDATA.
+type DigestedRr<'s> = (&'s [u8], u16, u32, Cow<'s, [u8]>);
+
 /// The SIMPLE digest of `snap` with hash `algorithm` (1: SHA-384,
 /// otherwise SHA-512).
 pub fn zone_digest(snap: &Snapshot, algorithm: u8) -> Vec<u8> {
     let apex = snap.apex_wire();
-    let mut rrs: Vec<(&[u8], u16, u32, Cow<'_, [u8]>)> = Vec::with_capacity(snap.record_count());
+    let mut rrs: Vec<DigestedRr<'_>> = Vec::with_capacity(snap.record_count());
     let mut form = Vec::new();
     for (owner, ttl, t, rd) in snap.records() {
         let at_apex = owner.eq_ignore_ascii_case(apex);

@@ -30,6 +30,7 @@ fn template(name: &str, port: u16) -> MemberTemplate {
         key: None,
         source: None,
         directory: PathBuf::from(format!("/var/lib/zonecast/{name}")),
+        zonemd: crate::zone::zonemd::ZonemdPolicy::Verify,
     }
 }
 
@@ -42,7 +43,7 @@ fn catalog(apex: &str, templates: Vec<MemberTemplate>) -> CatalogConfig {
             key: None,
             source: None,
             catalog: true,
-
+            zonemd: crate::zone::zonemd::ZonemdPolicy::Verify,
             allow_transfer: None,
         },
         templates,

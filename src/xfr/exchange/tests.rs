@@ -14,6 +14,7 @@ const LIMITS: Limits = Limits {
     max_bytes: 1 << 22,
     max_messages: 1000,
     nsec3_max_iterations: 150,
+    zonemd: crate::zone::zonemd::ZonemdPolicy::Verify,
     journal: crate::zone::journal::JournalLimits {
         max_depth: 20,
         max_usage: 1 << 20,

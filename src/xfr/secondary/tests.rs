@@ -29,6 +29,7 @@ fn settings(max_concurrent: usize, max_per_primary: usize) -> TransferSettings {
             max_bytes: 1 << 22,
             max_messages: 1000,
             nsec3_max_iterations: 150,
+            zonemd: crate::zone::zonemd::ZonemdPolicy::Verify,
             journal: crate::zone::journal::JournalLimits {
                 max_depth: 20,
                 max_usage: 1 << 20,
@@ -252,7 +253,7 @@ fn zone(apex: &str, primaries: Vec<SocketAddr>) -> SecondaryZone {
         key: None,
         source: None,
         catalog: false,
-
+        zonemd: crate::zone::zonemd::ZonemdPolicy::Verify,
         allow_transfer: None,
     }
 }

@@ -25,6 +25,7 @@ const LIMITS: Limits = Limits {
     max_bytes: 1 << 20,
     max_messages: 100,
     nsec3_max_iterations: 150,
+    zonemd: crate::zone::zonemd::ZonemdPolicy::Verify,
     journal: crate::zone::journal::JournalLimits {
         max_depth: 20,
         max_usage: 1 << 20,
