@@ -709,7 +709,10 @@ fn a_client_that_stops_reading_is_cut_off_and_frees_its_slot() {
         ));
     }
     let mut zc = Zonecast::start(
-        "tcp_io_timeout_ms = 500\ntransfers_out = 1\n",
+        // The I/O timeout leaves room for a busy machine to ask the
+        // second transfer while the first still holds the slot (at 500 ms
+        // a clean clone's run once found it freed already).
+        "tcp_io_timeout_ms = 3000\ntransfers_out = 1\n",
         "[[zone]]\nname = \"big.test.\"\nfile = \"big.zone\"\nallow_transfer = [\"127.0.0.1\"]\n",
         &[("big.zone", &text)],
     );

@@ -40,7 +40,20 @@ fn field(out: &str, label: &str) -> Option<f64> {
 
 /// dnsperf's report of one run against `addr` (`-v`: a line per query).
 fn output(addr: SocketAddr, queries: &Path, load: Load, verbose: bool) -> Result<String, String> {
+    output_with(addr, queries, load, verbose, &[])
+}
+
+/// The same, with more of dnsperf's arguments (`-E code:hex` adds an EDNS
+/// option to every query).
+fn output_with(
+    addr: SocketAddr,
+    queries: &Path,
+    load: Load,
+    verbose: bool,
+    extra: &[String],
+) -> Result<String, String> {
     let out = Command::new(tool("dnsperf"))
+        .args(extra)
         .args(["-s", &addr.ip().to_string(), "-p", &addr.port().to_string()])
         .arg("-d")
         .arg(queries)
@@ -110,6 +123,17 @@ pub fn run_with_rcodes(
     load: Load,
 ) -> Result<(Run, Vec<(String, u64)>), String> {
     let text = output(addr, queries, load, false)?;
+    Ok((summary(&text)?, rcodes(&text)))
+}
+
+/// A timed run with more of dnsperf's arguments, and the RCODEs.
+pub fn run_with_args(
+    addr: SocketAddr,
+    queries: &Path,
+    load: Load,
+    extra: &[String],
+) -> Result<(Run, Vec<(String, u64)>), String> {
+    let text = output_with(addr, queries, load, false, extra)?;
     Ok((summary(&text)?, rcodes(&text)))
 }
 

@@ -2,6 +2,7 @@
 //! machine, and how the work scales with the zone. Run it through
 //! `tools/bench`, which installs what it needs and builds it.
 
+mod abuse;
 mod catalog;
 mod dnsperf;
 mod fanout;
@@ -50,6 +51,8 @@ enum Cmd {
     Fanout(FanoutArgs),
     /// Zones added and removed by SIGHUP under dnsperf load.
     Reload(ReloadArgs),
+    /// The cost per query of DNS cookies and RRL, against Knot's modules.
+    Abuse(AbuseArgs),
     /// The soak test: dnsperf, a new version every 100 ms from a Knot
     /// primary and a flood of malformed packets, all at once.
     Soak(SoakArgs),
@@ -112,6 +115,21 @@ struct QpsArgs {
     signed: Option<String>,
     /// Where the markdown report goes.
     #[arg(long, default_value = "target/bench/qps.md")]
+    out: PathBuf,
+}
+
+#[derive(Args, Clone)]
+struct AbuseArgs {
+    #[arg(long, default_value_t = 10_000)]
+    names: usize,
+    /// Queries per second offered to each server.
+    #[arg(long, default_value_t = 20_000)]
+    rate: u32,
+    #[arg(long, default_value_t = 5)]
+    seconds: u64,
+    #[arg(long, default_value_t = 3)]
+    rounds: usize,
+    #[arg(long, default_value = "target/bench/abuse.md")]
     out: PathBuf,
 }
 
@@ -462,6 +480,25 @@ fn main() -> ExitCode {
         };
     }
     let result = match &cmd {
+        Cmd::Abuse(a) => {
+            let s = abuse::Settings {
+                names: a.names,
+                rate: a.rate,
+                seconds: a.seconds,
+                rounds: a.rounds,
+            };
+            abuse::run(&s, path.as_path()).map(|rows| {
+                (
+                    a.out.clone(),
+                    format!(
+                        "{}
+{}",
+                        environment(),
+                        abuse::table(&rows, &s)
+                    ),
+                )
+            })
+        }
         Cmd::Qps(a) => qps_section(a, path.as_path())
             .map(|t| (a.out.clone(), format!("{}\n{t}", environment()))),
         Cmd::Scale(a) => scale_section(&a.sizes, a.workers, path.as_path())

@@ -267,6 +267,27 @@ fn wait_ready(
 /// Starts `which` with `workers` threads serving the zone file `zone`, in
 /// its own directory under `dir`.
 pub fn start(which: Which, workers: usize, zone: &Path, dir: &Path) -> Result<Server, String> {
+    start_configured(which, workers, zone, dir, &Extra::default())
+}
+
+/// More configuration for a server: TOML sections for zonecast; for
+/// Knot, top-level sections (module instances) and lines of the default
+/// template (`global-module: ...`).
+#[derive(Debug, Clone, Default)]
+pub struct Extra {
+    pub zonecast: String,
+    pub knot_top: String,
+    pub knot_template: String,
+}
+
+/// [`start`] with `extra` configuration.
+pub fn start_configured(
+    which: Which,
+    workers: usize,
+    zone: &Path,
+    dir: &Path,
+    extra: &Extra,
+) -> Result<Server, String> {
     let port = free_port();
     let addr: SocketAddr = format!("127.0.0.1:{port}")
         .parse()
@@ -280,7 +301,8 @@ pub fn start(which: Which, workers: usize, zone: &Path, dir: &Path) -> Result<Se
             let conf = home.join("zonecast.toml");
             let text = format!(
                 "[server]\nlisten = [\"127.0.0.1:{port}\"]\nworkers = {workers}\nidentity = \"bench\"\n\
-                 [[zone]]\nname = \"{APEX}\"\nfile = \"{}\"\n",
+                 {}\n[[zone]]\nname = \"{APEX}\"\nfile = \"{}\"\n",
+                extra.zonecast,
                 zone.display()
             );
             std::fs::write(&conf, text).map_err(|e| e.to_string())?;
@@ -294,8 +316,11 @@ pub fn start(which: Which, workers: usize, zone: &Path, dir: &Path) -> Result<Se
                 "server:\n    rundir: {d}\n    listen: 127.0.0.1@{port}\n    udp-workers: {workers}\n    tcp-workers: 1\n    background-workers: 1\n\
                  log:\n  - target: stderr\n    any: warning\n\
                  database:\n    storage: {d}\n\
-                 template:\n  - id: default\n    storage: {d}\n\
+                 {}\
+                 template:\n  - id: default\n    storage: {d}\n{}\
                  zone:\n  - domain: {APEX}\n    file: {}\n",
+                extra.knot_top,
+                extra.knot_template,
                 zone.display()
             );
             std::fs::write(&conf, text).map_err(|e| e.to_string())?;
