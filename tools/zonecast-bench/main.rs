@@ -12,6 +12,7 @@ mod qps;
 mod reflector;
 mod reload;
 mod resign;
+mod saturate;
 mod scale;
 mod soak;
 mod zonegen;
@@ -53,6 +54,9 @@ enum Cmd {
     Reload(ReloadArgs),
     /// The cost per query of DNS cookies and RRL, against Knot's modules.
     Abuse(AbuseArgs),
+    /// One server core at saturation under kxdpgun, in a network
+    /// namespace: zonecast, Knot, and Knot's XDP mode.
+    Saturate(SaturateArgs),
     /// The soak test: dnsperf, a new version every 100 ms from a Knot
     /// primary and a flood of malformed packets, all at once.
     Soak(SoakArgs),
@@ -115,6 +119,24 @@ struct QpsArgs {
     signed: Option<String>,
     /// Where the markdown report goes.
     #[arg(long, default_value = "target/bench/qps.md")]
+    out: PathBuf,
+}
+
+#[derive(Args, Clone)]
+struct SaturateArgs {
+    #[arg(long, default_value_t = 10_000)]
+    names: usize,
+    #[arg(long, default_value_t = 5)]
+    seconds: u64,
+    #[arg(long, default_value_t = 3)]
+    rounds: usize,
+    /// Queries per second kxdpgun offers.
+    #[arg(long, default_value_t = 3_000_000)]
+    offered: u64,
+    /// Leave out Knot's XDP mode.
+    #[arg(long)]
+    no_xdp: bool,
+    #[arg(long, default_value = "target/bench/saturate.md")]
     out: PathBuf,
 }
 
@@ -480,6 +502,21 @@ fn main() -> ExitCode {
         };
     }
     let result = match &cmd {
+        Cmd::Saturate(a) => {
+            let s = saturate::Settings {
+                names: a.names,
+                seconds: a.seconds,
+                rounds: a.rounds,
+                offered: a.offered,
+                knot_xdp: !a.no_xdp,
+            };
+            saturate::run(&s, path.as_path()).map(|rows| {
+                (
+                    a.out.clone(),
+                    format!("{}\n{}", environment(), saturate::table(&rows, &s)),
+                )
+            })
+        }
         Cmd::Abuse(a) => {
             let s = abuse::Settings {
                 names: a.names,

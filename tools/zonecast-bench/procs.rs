@@ -276,8 +276,41 @@ pub fn start(which: Which, workers: usize, zone: &Path, dir: &Path) -> Result<Se
 #[derive(Debug, Clone, Default)]
 pub struct Extra {
     pub zonecast: String,
+    /// `{PORT}` in it becomes the port the server listens on.
     pub knot_top: String,
     pub knot_template: String,
+    /// Run in this network namespace, listening on `listen` (127.0.0.1
+    /// when none), pinned to this CPU.
+    pub netns: Option<String>,
+    pub listen: Option<std::net::IpAddr>,
+    pub cpu: Option<usize>,
+}
+
+/// `cmd` run in `netns` and pinned to `cpu`, as `extra` asks: `ip netns
+/// exec` and `taskset` exec the program, so its PID stays the server's.
+fn placed(cmd: Command, extra: &Extra) -> Command {
+    if extra.netns.is_none() && extra.cpu.is_none() {
+        return cmd;
+    }
+    let mut c = Command::new(tool("ip"));
+    match &extra.netns {
+        Some(ns) => {
+            c.args(["netns", "exec", ns]);
+        }
+        None => {
+            c = Command::new(tool("env"));
+        }
+    }
+    if let Some(cpu) = extra.cpu {
+        c.arg(tool("taskset")).args(["-c", &cpu.to_string()]);
+    }
+    c.arg(cmd.get_program()).args(cmd.get_args());
+    for (k, v) in cmd.get_envs() {
+        if let Some(v) = v {
+            c.env(k, v);
+        }
+    }
+    c
 }
 
 /// [`start`] with `extra` configuration.
@@ -289,18 +322,19 @@ pub fn start_configured(
     extra: &Extra,
 ) -> Result<Server, String> {
     let port = free_port();
-    let addr: SocketAddr = format!("127.0.0.1:{port}")
-        .parse()
-        .map_err(|_| "bad address")?;
+    let host = extra
+        .listen
+        .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST));
+    let addr = SocketAddr::new(host, port);
     let home = dir.join(format!("{which:?}-{port}").to_lowercase());
     std::fs::create_dir_all(&home).map_err(|e| e.to_string())?;
     let zone = zone.canonicalize().map_err(|e| e.to_string())?;
     let d = home.display();
-    let mut cmd = match which {
+    let cmd = match which {
         Which::Zonecast => {
             let conf = home.join("zonecast.toml");
             let text = format!(
-                "[server]\nlisten = [\"127.0.0.1:{port}\"]\nworkers = {workers}\nidentity = \"bench\"\n\
+                "[server]\nlisten = [\"{addr}\"]\nworkers = {workers}\nidentity = \"bench\"\n\
                  {}\n[[zone]]\nname = \"{APEX}\"\nfile = \"{}\"\n",
                 extra.zonecast,
                 zone.display()
@@ -313,13 +347,13 @@ pub fn start_configured(
         Which::Knot => {
             let conf = home.join("knot.conf");
             let text = format!(
-                "server:\n    rundir: {d}\n    listen: 127.0.0.1@{port}\n    udp-workers: {workers}\n    tcp-workers: 1\n    background-workers: 1\n\
+                "server:\n    rundir: {d}\n    listen: {host}@{port}\n    udp-workers: {workers}\n    tcp-workers: 1\n    background-workers: 1\n\
                  log:\n  - target: stderr\n    any: warning\n\
                  database:\n    storage: {d}\n\
                  {}\
                  template:\n  - id: default\n    storage: {d}\n{}\
                  zone:\n  - domain: {APEX}\n    file: {}\n",
-                extra.knot_top,
+                extra.knot_top.replace("{PORT}", &port.to_string()),
                 extra.knot_template,
                 zone.display()
             );
@@ -331,7 +365,7 @@ pub fn start_configured(
         Which::Nsd => {
             let conf = home.join("nsd.conf");
             let text = format!(
-                "server:\n    ip-address: 127.0.0.1@{port}\n    server-count: {workers}\n    username: \"\"\n    zonesdir: {d}\n\
+                "server:\n    ip-address: {host}@{port}\n    server-count: {workers}\n    username: \"\"\n    zonesdir: {d}\n\
                  \x20   pidfile: {d}/nsd.pid\n    database: \"\"\n    zonelistfile: {d}/zone.list\n    xfrdfile: {d}/xfrd.state\n\
                  \x20   xfrdir: {d}\n    logfile: {d}/nsd.log\n    verbosity: 0\n\
                  \x20   rrl-ratelimit: 0\n\
@@ -356,6 +390,7 @@ pub fn start_configured(
             c
         }
     };
+    let mut cmd = placed(cmd, extra);
     cmd.stdout(Stdio::null()).stderr(Stdio::null());
     launch(which, cmd, addr)
 }
