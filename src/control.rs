@@ -12,7 +12,7 @@ use std::io::{self, BufRead, BufReader, Write};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -98,34 +98,14 @@ impl ControlServer {
 }
 
 fn serve(listener: &UnixListener, ctx: &Arc<Context>, stop: &AtomicBool) {
-    let clients = Arc::new(AtomicUsize::new(0));
-    while !stop.load(Ordering::Relaxed) {
-        match listener.accept() {
-            Ok((stream, _)) => {
-                if clients.fetch_add(1, Ordering::AcqRel) >= MAX_CLIENTS {
-                    clients.fetch_sub(1, Ordering::AcqRel);
-                    continue;
-                }
-                let (ctx, clients) = (Arc::clone(ctx), Arc::clone(&clients));
-                let spawned = std::thread::Builder::new()
-                    .name("control-client".into())
-                    .spawn(move || {
-                        answer(stream, &ctx);
-                        clients.fetch_sub(1, Ordering::AcqRel);
-                    });
-                if spawned.is_err() {
-                    tracing::warn!("control: cannot start a thread for a client");
-                }
-            }
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                std::thread::sleep(Duration::from_millis(50));
-            }
-            Err(e) => {
-                tracing::warn!("control: accept failed: {e}");
-                std::thread::sleep(Duration::from_millis(200));
-            }
-        }
-    }
+    let ctx = Arc::clone(ctx);
+    crate::accept::serve(
+        "control",
+        MAX_CLIENTS,
+        stop,
+        || listener.accept().map(|(s, _)| s),
+        move |stream| answer(stream, &ctx),
+    );
 }
 
 /// Reads one request line and writes its answer.

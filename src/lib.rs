@@ -5,6 +5,7 @@
 //! engine), `server` (per-core workers), `xfr` (zone transfers),
 //! `tcp_framing` (DNS over TCP, shared by both) and `config`.
 
+pub mod accept;
 pub mod answer;
 pub mod check;
 pub mod config;

@@ -1,13 +1,14 @@
 //! The metrics listener: `GET /metrics` (Prometheus text format 0.0.4)
 //! and `GET /health` (200 healthy, 503 not, with the reasons as JSON),
 //! over plain HTTP/1.x, one request per connection; nothing else is
-//! served. Its own thread, a few clients at a time, each bounded in size
-//! and time: a scraper that stalls holds only its own connection.
+//! served. Its own thread, a few clients at a time ([`crate::accept`]),
+//! each bounded in size and time: a scraper that stalls holds only its
+//! own connection.
 
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -69,34 +70,14 @@ impl MetricsServer {
 }
 
 fn serve(listener: &TcpListener, scrape: &Arc<Scrape>, stop: &AtomicBool) {
-    let clients = Arc::new(AtomicUsize::new(0));
-    while !stop.load(Ordering::Relaxed) {
-        match listener.accept() {
-            Ok((stream, _)) => {
-                if clients.fetch_add(1, Ordering::AcqRel) >= MAX_CLIENTS {
-                    clients.fetch_sub(1, Ordering::AcqRel);
-                    continue;
-                }
-                let (scrape, clients) = (Arc::clone(scrape), Arc::clone(&clients));
-                let spawned = std::thread::Builder::new()
-                    .name("metrics-client".into())
-                    .spawn(move || {
-                        answer(stream, &scrape);
-                        clients.fetch_sub(1, Ordering::AcqRel);
-                    });
-                if spawned.is_err() {
-                    tracing::warn!("metrics: cannot start a thread for a client");
-                }
-            }
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                std::thread::sleep(Duration::from_millis(50));
-            }
-            Err(e) => {
-                tracing::warn!("metrics: accept failed: {e}");
-                std::thread::sleep(Duration::from_millis(200));
-            }
-        }
-    }
+    let scrape = Arc::clone(scrape);
+    crate::accept::serve(
+        "metrics",
+        MAX_CLIENTS,
+        stop,
+        || listener.accept().map(|(s, _)| s),
+        move |stream| answer(stream, &scrape),
+    );
 }
 
 /// A request as far as it matters here.

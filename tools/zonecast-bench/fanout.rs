@@ -57,7 +57,8 @@ struct Net {
     root_link: String,
 }
 
-fn ip(args: &[&str]) -> Result<(), String> {
+/// Runs `ip` with `args`; its complaint as the error.
+pub fn ip(args: &[&str]) -> Result<(), String> {
     let out = Command::new(tool("ip"))
         .args(args)
         .output()

@@ -12,6 +12,7 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::path::Path;
 use std::process::{Command, Stdio};
 
+use crate::fanout::ip;
 use crate::procs::{self, Extra, Server, Which, tool};
 use crate::zonegen;
 
@@ -31,22 +32,6 @@ pub struct Row {
     pub label: String,
     pub answered_qps: f64,
     pub runs: Vec<f64>,
-}
-
-fn ip(args: &[&str]) -> Result<(), String> {
-    let out = Command::new(tool("ip"))
-        .args(args)
-        .output()
-        .map_err(|e| format!("ip: {e}"))?;
-    if out.status.success() {
-        Ok(())
-    } else {
-        Err(format!(
-            "ip {}: {}",
-            args.join(" "),
-            String::from_utf8_lossy(&out.stderr).trim()
-        ))
-    }
 }
 
 /// A namespace and a veth pair: the host's end 198.18.2.1/30, the
