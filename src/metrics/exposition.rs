@@ -58,6 +58,21 @@ impl Exposition {
         self.sample(name, &[], value);
     }
 
+    /// A family with one label: a sample per (value of the label, value).
+    pub fn by_label(
+        &mut self,
+        name: &str,
+        kind: Kind,
+        help: &str,
+        label: &str,
+        samples: &[(&str, u64)],
+    ) {
+        self.family(name, kind, help);
+        for (v, n) in samples {
+            self.sample(name, &[(label, v)], *n as f64);
+        }
+    }
+
     /// The samples of a histogram: cumulative buckets, sum and count.
     pub fn histogram(&mut self, name: &str, labels: &[(&str, &str)], h: &Histogram) {
         let (buckets, sum, count) = h.read();

@@ -131,38 +131,26 @@ fn queries(e: &mut Exposition, w: &[WorkerCounters]) {
             sum(w, |c| &c.dropped[r as usize]) as f64,
         );
     }
-    let n = "zonecast_rrl_responses_total";
-    e.family(
-        n,
+    e.by_label(
+        "zonecast_rrl_responses_total",
         Kind::Counter,
         "UDP answers over the response rate limit: slipped (sent empty with TC), dropped, or logged (log-only mode, sent).",
+        "action",
+        &[
+            ("slipped", sum(w, |c| &c.rrl_slipped)),
+            ("dropped", sum(w, |c| &c.rrl_dropped)),
+            ("logged", sum(w, |c| &c.rrl_logged)),
+        ],
     );
-    e.sample(
-        n,
-        &[("action", "slipped")],
-        sum(w, |c| &c.rrl_slipped) as f64,
-    );
-    e.sample(
-        n,
-        &[("action", "dropped")],
-        sum(w, |c| &c.rrl_dropped) as f64,
-    );
-    e.sample(n, &[("action", "logged")], sum(w, |c| &c.rrl_logged) as f64);
-    let n = "zonecast_notify_total";
-    e.family(
-        n,
+    e.by_label(
+        "zonecast_notify_total",
         Kind::Counter,
         "NOTIFY messages received, accepted or refused (not from a primary, or not signed with its key).",
-    );
-    e.sample(
-        n,
-        &[("result", "accepted")],
-        sum(w, |c| &c.notify_received) as f64,
-    );
-    e.sample(
-        n,
-        &[("result", "refused")],
-        sum(w, |c| &c.notify_refused) as f64,
+        "result",
+        &[
+            ("accepted", sum(w, |c| &c.notify_received)),
+            ("refused", sum(w, |c| &c.notify_refused)),
+        ],
     );
     e.single(
         "zonecast_transfer_requests_refused_total",
@@ -221,19 +209,17 @@ fn connections(e: &mut Exposition, m: &Metrics) {
 fn transfers_in(e: &mut Exposition, m: &Metrics) {
     let t = &m.transfer;
     let done: u64 = t.transfers_done.iter().map(|c| c.get()).sum();
-    let n = "zonecast_refreshes_total";
-    e.family(
-        n,
+    e.by_label(
+        "zonecast_refreshes_total",
         Kind::Counter,
         "Refreshes of secondary zones: up to date, a new version transferred, or failed.",
+        "result",
+        &[
+            ("up_to_date", t.refreshes_up_to_date.get()),
+            ("transferred", done),
+            ("failed", t.refreshes_failed.get()),
+        ],
     );
-    e.sample(
-        n,
-        &[("result", "up_to_date")],
-        t.refreshes_up_to_date.get() as f64,
-    );
-    e.sample(n, &[("result", "transferred")], done as f64);
-    e.sample(n, &[("result", "failed")], t.refreshes_failed.get() as f64);
     let n = "zonecast_transfers_in_total";
     e.family(
         n,
