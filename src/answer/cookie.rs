@@ -91,12 +91,14 @@ pub enum CookieOpt {
     /// A length other than 8 or 16 to 40 (RFC 7873 §5.2.2).
     Malformed,
     Client([u8; 8]),
-    /// A client cookie and a server cookie of `len` octets (8 to 32).
+    /// A client cookie and a server cookie of the length ours have.
     Both {
         client: [u8; 8],
-        server: [u8; 32],
-        len: u8,
+        server: [u8; SERVER_COOKIE_LEN],
     },
+    /// A client cookie and a server cookie of another length (8 to 32):
+    /// not one of ours.
+    Foreign([u8; 8]),
 }
 
 /// What the server made of a query's cookie, for the answer and the
@@ -155,7 +157,7 @@ impl CookiePolicy {
     /// answer with (none without a client cookie).
     pub fn check(
         &self,
-        opt: CookieOpt,
+        opt: &CookieOpt,
         ip: IpAddr,
         now: u64,
     ) -> (CookieStatus, Option<ResponseCookie>) {
@@ -164,30 +166,19 @@ impl CookiePolicy {
             client,
             server: make(&self.secret, &client, ip, now),
         };
-        match opt {
+        match *opt {
             CookieOpt::None => (CookieStatus::None, None),
             CookieOpt::Malformed => (CookieStatus::Malformed, None),
             CookieOpt::Client(client) => (CookieStatus::ClientOnly, Some(fresh(client))),
-            CookieOpt::Both {
-                client,
-                server,
-                len,
-            } => {
-                let server = &server[..len as usize];
-                match self.verify(&client, server, ip, now) {
-                    // Young and ours: the same cookie goes back.
-                    Some((age, true)) if age <= REFRESH_AFTER_S => {
-                        let mut s = [0u8; SERVER_COOKIE_LEN];
-                        s.copy_from_slice(server);
-                        (
-                            CookieStatus::Valid,
-                            Some(ResponseCookie { client, server: s }),
-                        )
-                    }
-                    Some(_) => (CookieStatus::Valid, Some(fresh(client))),
-                    None => (CookieStatus::Invalid, Some(fresh(client))),
+            CookieOpt::Foreign(client) => (CookieStatus::Invalid, Some(fresh(client))),
+            CookieOpt::Both { client, server } => match self.verify(&client, &server, ip, now) {
+                // Young and ours: the same cookie goes back.
+                Some((age, true)) if age <= REFRESH_AFTER_S => {
+                    (CookieStatus::Valid, Some(ResponseCookie { client, server }))
                 }
-            }
+                Some(_) => (CookieStatus::Valid, Some(fresh(client))),
+                None => (CookieStatus::Invalid, Some(fresh(client))),
+            },
         }
     }
 
@@ -241,13 +232,7 @@ mod tests {
     }
 
     fn both(client: [u8; 8], server: &[u8]) -> CookieOpt {
-        let mut s = [0u8; 32];
-        s[..server.len()].copy_from_slice(server);
-        CookieOpt::Both {
-            client,
-            server: s,
-            len: server.len() as u8,
-        }
+        crate::answer::request::cookie_opt(&client, server)
     }
 
     #[test]
@@ -285,52 +270,55 @@ mod tests {
         let ip: IpAddr = "192.0.2.1".parse().unwrap();
         let client = [9u8; 8];
         let t0 = 1_800_000_000u64;
-        let (st, r) = p.check(CookieOpt::Client(client), ip, t0);
+        let (st, r) = p.check(&CookieOpt::Client(client), ip, t0);
         assert_eq!(st, CookieStatus::ClientOnly);
         let issued = r.unwrap().server;
         // Echoed while young.
-        let (st, r) = p.check(both(client, &issued), ip, t0 + 60);
+        let (st, r) = p.check(&both(client, &issued), ip, t0 + 60);
         assert_eq!((st, r.unwrap().server), (CookieStatus::Valid, issued));
         // Valid, but replaced after half an hour.
-        let (st, r) = p.check(both(client, &issued), ip, t0 + 1900);
+        let (st, r) = p.check(&both(client, &issued), ip, t0 + 1900);
         assert_eq!(st, CookieStatus::Valid);
         assert_ne!(r.unwrap().server, issued);
         // Too old after an hour; from too far ahead; from another address;
         // for another client cookie; tampered with.
         assert_eq!(
-            p.check(both(client, &issued), ip, t0 + 3601).0,
+            p.check(&both(client, &issued), ip, t0 + 3601).0,
             CookieStatus::Invalid
         );
         assert_eq!(
-            p.check(both(client, &issued), ip, t0 - 301).0,
+            p.check(&both(client, &issued), ip, t0 - 301).0,
             CookieStatus::Invalid
         );
         assert_eq!(
-            p.check(both(client, &issued), ip, t0 - 299).0,
+            p.check(&both(client, &issued), ip, t0 - 299).0,
             CookieStatus::Valid
         );
         let other: IpAddr = "192.0.2.2".parse().unwrap();
         assert_eq!(
-            p.check(both(client, &issued), other, t0).0,
+            p.check(&both(client, &issued), other, t0).0,
             CookieStatus::Invalid
         );
         assert_eq!(
-            p.check(both([8; 8], &issued), ip, t0).0,
+            p.check(&both([8; 8], &issued), ip, t0).0,
             CookieStatus::Invalid
         );
         let mut bad = issued;
         bad[15] ^= 1;
-        assert_eq!(p.check(both(client, &bad), ip, t0).0, CookieStatus::Invalid);
+        assert_eq!(
+            p.check(&both(client, &bad), ip, t0).0,
+            CookieStatus::Invalid
+        );
         // Not our format at all.
         assert_eq!(
-            p.check(both(client, &[1; 8]), ip, t0).0,
+            p.check(&both(client, &[1; 8]), ip, t0).0,
             CookieStatus::Invalid
         );
         // IPv6 clients too.
         let v6: IpAddr = "2001:db8::1".parse().unwrap();
-        let (_, r) = p.check(CookieOpt::Client(client), v6, t0);
+        let (_, r) = p.check(&CookieOpt::Client(client), v6, t0);
         assert_eq!(
-            p.check(both(client, &r.unwrap().server), v6, t0).0,
+            p.check(&both(client, &r.unwrap().server), v6, t0).0,
             CookieStatus::Valid
         );
     }
@@ -343,20 +331,23 @@ mod tests {
         let client = [7u8; 8];
         let t = 1_800_000_000u64;
         let from_old = old
-            .check(CookieOpt::Client(client), ip, t)
+            .check(&CookieOpt::Client(client), ip, t)
             .1
             .unwrap()
             .server;
         assert_eq!(
-            new.check(both(client, &from_old), ip, t).0,
+            new.check(&both(client, &from_old), ip, t).0,
             CookieStatus::Invalid
         );
         new.previous = Some(old.secret);
-        let (st, r) = new.check(both(client, &from_old), ip, t + 10);
+        let (st, r) = new.check(&both(client, &from_old), ip, t + 10);
         assert_eq!(st, CookieStatus::Valid);
         let r = r.unwrap().server;
         assert_ne!(r, from_old, "a fresh cookie from the current secret");
-        assert_eq!(new.check(both(client, &r), ip, t + 10).1.unwrap().server, r);
+        assert_eq!(
+            new.check(&both(client, &r), ip, t + 10).1.unwrap().server,
+            r
+        );
     }
 
     #[test]

@@ -328,7 +328,7 @@ impl Responder {
         *facts = QueryFacts {
             qtype: if question { req.qtype } else { 0 },
             edns: edns && req.edns.is_some(),
-            dnssec_ok: edns && req.edns.is_some_and(|e| e.dnssec_ok),
+            dnssec_ok: edns && req.edns.as_ref().is_some_and(|e| e.dnssec_ok),
             rcode: rcode::NOERROR,
             truncated: false,
             cookie: CookieStatus::None,
@@ -376,9 +376,9 @@ impl Responder {
         {
             return Outcome::Drop;
         }
-        let edns_req = if edns { req.edns } else { None };
+        let edns_req = if edns { req.edns.as_ref() } else { None };
         let (cookie, response_cookie) = match (&self.cfg.cookies, edns_req) {
-            (Some(p), Some(e)) => p.check(e.cookie, transport.source, transport.now),
+            (Some(p), Some(e)) => p.check(&e.cookie, transport.source, transport.now),
             _ => (CookieStatus::None, None),
         };
         facts.cookie = cookie;
@@ -447,7 +447,8 @@ impl Responder {
                     .and_then(|z| expire_option(z, snap, transport.now));
             }
         }
-        let opt_len = opt.map_or(0, |o| o.len()) + tsig.as_ref().map_or(0, TsigCheck::reserve);
+        let opt_len =
+            opt.as_ref().map_or(0, |o| o.len()) + tsig.as_ref().map_or(0, TsigCheck::reserve);
         if w.reserve(opt_len).is_err() {
             return Outcome::Drop;
         }
@@ -472,7 +473,7 @@ impl Responder {
             facts.name_hash = req.hashes.get(0);
         }
         w.release(opt_len);
-        if let Some(o) = opt
+        if let Some(o) = opt.as_ref()
             && o.write(&mut w).is_err()
         {
             return Outcome::Drop;

@@ -2,7 +2,7 @@
 //! answer needs. Knot DNS is the model: silence for a broken header or
 //! question, FORMERR for broken records after it.
 
-use super::cookie::CookieOpt;
+use super::cookie::{CookieOpt, SERVER_COOKIE_LEN};
 use crate::wire::edns::{Edns, EdnsOption};
 use crate::wire::header::flag;
 use crate::wire::iana::{edns_option, opcode};
@@ -52,22 +52,16 @@ impl EdnsRequest {
 
 /// The cookie option as the request holds it (the wire reader has
 /// checked the lengths: 8, or 16 to 40).
-fn cookie_opt(client: &[u8], server: &[u8]) -> CookieOpt {
+pub(super) fn cookie_opt(client: &[u8], server: &[u8]) -> CookieOpt {
     let Ok(client) = <[u8; 8]>::try_from(client) else {
         return CookieOpt::Malformed;
     };
     if server.is_empty() {
         return CookieOpt::Client(client);
     }
-    let mut s = [0u8; 32];
-    let Some(dst) = s.get_mut(..server.len()) else {
-        return CookieOpt::Malformed;
-    };
-    dst.copy_from_slice(server);
-    CookieOpt::Both {
-        client,
-        server: s,
-        len: server.len() as u8,
+    match <[u8; SERVER_COOKIE_LEN]>::try_from(server) {
+        Ok(server) => CookieOpt::Both { client, server },
+        Err(_) => CookieOpt::Foreign(client),
     }
 }
 
