@@ -527,6 +527,8 @@ pub struct Config {
     pub transfer: TransferSettings,
     /// DNS cookies; none when `[cookies] enabled = false`.
     pub cookies: Option<CookiePolicy>,
+    /// The cookie secret was drawn at random, not configured.
+    pub cookie_secret_drawn: bool,
     /// Response rate limiting; none unless `[rrl] enabled = true`.
     pub rrl: Option<RrlConfig>,
 }
@@ -751,6 +753,7 @@ impl Config {
             catalogs,
             transfer,
             cookies: cookie_policy(&file.cookies)?,
+            cookie_secret_drawn: file.cookies.enabled && file.cookies.secret.is_none(),
             rrl: rrl_config(&file.rrl)?,
         })
     }

@@ -260,6 +260,11 @@ pub fn run(mut config: Config, path: &Path) -> Result<(), DaemonError> {
     // long-lived blocks; hand the whole free pages back to the system
     // (glibc returns those inside the heap too, not only at its top).
     crate::memory::release_free_memory();
+    if config.cookie_secret_drawn {
+        tracing::info!(
+            "DNS cookies with a secret drawn for this run: nodes behind one anycast address should share [cookies] secret"
+        );
+    }
     let responder = Responder::new(ResponderConfig {
         identity: config.identity.clone().into_bytes(),
         version: config.version.clone().into_bytes(),
