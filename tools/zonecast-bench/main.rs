@@ -117,6 +117,11 @@ struct QpsArgs {
     /// iterations) and set DO=1 on every query.
     #[arg(long, value_parser = ["nsec", "nsec3"])]
     signed: Option<String>,
+    /// Offer this many queries per second (`dnsperf -Q`), below every
+    /// server's limit: the CPU per query then compares the servers'
+    /// work, not how fast dnsperf is. None: as fast as answered.
+    #[arg(long)]
+    rate: Option<u32>,
     /// Where the markdown report goes.
     #[arg(long, default_value = "target/bench/qps.md")]
     out: PathBuf,
@@ -324,6 +329,31 @@ fn environment() -> String {
     )
 }
 
+/// The headline: one core at saturation, where this machine allows it
+/// (root for the namespace, kxdpgun installed); otherwise a line saying
+/// why it is not there.
+fn saturate_section(dir: &std::path::Path) -> Result<String, String> {
+    // SAFETY: geteuid has no preconditions.
+    let root = unsafe { libc::geteuid() } == 0;
+    let gun = ["/usr/sbin/kxdpgun", "/usr/bin/kxdpgun"]
+        .iter()
+        .any(|p| std::path::Path::new(p).exists());
+    if !root || !gun {
+        return Ok(
+            "### One server core at saturation\n\nNot measured: it needs root (a network namespace) and kxdpgun (knot-dnsutils).\n"
+                .into(),
+        );
+    }
+    let s = saturate::Settings {
+        names: 10_000,
+        seconds: 5,
+        rounds: 3,
+        offered: 3_000_000,
+        knot_xdp: true,
+    };
+    saturate::run(&s, dir).map(|rows| saturate::table(&rows, &s))
+}
+
 fn qps_section(a: &QpsArgs, dir: &std::path::Path) -> Result<String, String> {
     let s = qps::Settings {
         names: a.names,
@@ -334,7 +364,7 @@ fn qps_section(a: &QpsArgs, dir: &std::path::Path) -> Result<String, String> {
             threads: a.threads,
             seconds: a.seconds,
             dnssec: a.signed.is_some(),
-            rate: None,
+            rate: a.rate,
         },
         signed: a.signed.clone(),
         rounds: a.rounds,
@@ -355,7 +385,7 @@ fn qps_section(a: &QpsArgs, dir: &std::path::Path) -> Result<String, String> {
     };
     Ok(format!(
         "### Queries over UDP{}\n\n{} names ({records} records){signed}, every server with {} worker thread(s), \
-         `dnsperf -c {} -q {} -T {} -l {}`, {} alternating rounds, medians; p99 from a 2 s `dnsperf -v` run. \
+         `dnsperf -c {} -q {} -T {} -l {}{}`, {} alternating rounds, medians; p99 from a 2 s `dnsperf -v` run. \
          Query mix: 70% positive, 10% NXDOMAIN, 5% NODATA, 5% wildcard, 5% referrals, 5% CNAME/MX/TXT. \
          Server CPU per query is user+system time from /proc over the run divided by the answers \
          (in parentheses the user-space part: the DNS work; the rest is the kernel's UDP path); \
@@ -372,6 +402,7 @@ fn qps_section(a: &QpsArgs, dir: &std::path::Path) -> Result<String, String> {
         a.outstanding,
         a.threads,
         a.seconds,
+        a.rate.map_or(String::new(), |r| format!(" -Q {r}")),
         a.rounds,
         qps::table(&rows)
     ))
@@ -623,9 +654,13 @@ fn main() -> ExitCode {
                 )
             })
         }
-        Cmd::All(a) => qps_section(&a.qps, path.as_path()).and_then(|q| {
+        Cmd::All(a) => saturate_section(path.as_path()).and_then(|headline| {
+            let q = qps_section(&a.qps, path.as_path())?;
             let s = scale_section(&a.sizes, a.qps.workers, path.as_path())?;
-            Ok((a.report.clone(), format!("{}\n{q}\n{s}", environment())))
+            Ok((
+                a.report.clone(),
+                format!("{}\n{headline}\n{q}\n{s}", environment()),
+            ))
         }),
         Cmd::Reflect { .. } | Cmd::Instructions { .. } | Cmd::Soak(_) | Cmd::Generate { .. } => {
             unreachable!()
