@@ -1,7 +1,7 @@
 //! Response rate limiting, the BIND and NSD model: a token bucket per
 //! client prefix (IPv4 /24, IPv6 /56 by default) and kind of answer
-//! (positive answers per name and type, NXDOMAIN per zone, NODATA per
-//! name, referrals per cut, wildcard answers per wildcard, errors), each
+//! (positive answers and NODATA per name and type, NXDOMAIN per zone,
+//! referrals per cut, wildcard answers per wildcard and type, errors), each
 //! filled at `responses_per_second`. An answer over its bucket's limit is
 //! dropped, or every `slip`th one sent as an empty truncated answer so a
 //! real client behind a spoofed flood retries over TCP. TCP answers and
