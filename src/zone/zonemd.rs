@@ -12,6 +12,7 @@ use sha2::{Digest, Sha384, Sha512};
 use thiserror::Error;
 
 use super::Snapshot;
+use super::node::Node;
 use crate::wire::iana::rtype;
 use crate::wire::name::canonical_cmp;
 use crate::wire::rdata::canonical_form;
@@ -141,51 +142,73 @@ pub fn check(snap: &Snapshot, policy: ZonemdPolicy) -> Result<ZonemdCheck, Zonem
     Err(ZonemdError::Mismatch(first_mismatch.unwrap_or("SHA-384")))
 }
 
-/// A record as the digest takes it: owner, type, TTL, canonical RDATA.
-type DigestedRr<'s> = (&'s [u8], u16, u32, Cow<'s, [u8]>);
+/// One record of a name as the digest takes it: type, TTL, canonical
+/// RDATA.
+type DigestedRr<'s> = (u16, u32, Cow<'s, [u8]>);
 
 /// The SIMPLE digest of `snap` with hash `algorithm` (1: SHA-384,
-/// otherwise SHA-512).
+/// otherwise SHA-512). The names come in canonical order already (the
+/// snapshot's, merged with its NSEC3 chain's); only each name's records
+/// are sorted, by type and then RDATA (RFC 4034 §6.3).
 pub fn zone_digest(snap: &Snapshot, algorithm: u8) -> Vec<u8> {
     let apex = snap.apex_wire();
-    let mut rrs: Vec<DigestedRr<'_>> = Vec::with_capacity(snap.record_count());
-    let mut form = Vec::new();
-    for (owner, ttl, t, rd) in snap.records() {
-        let at_apex = owner.eq_ignore_ascii_case(apex);
-        let covers_zonemd =
-            t == rtype::RRSIG && rd.get(..2) == Some(&rtype::ZONEMD.to_be_bytes()[..]);
-        if at_apex && (t == rtype::ZONEMD || covers_zonemd) {
-            continue;
-        }
-        let rdata = if crate::wire::rdata::canonical_lowercases(t) {
-            canonical_form(t, rd, &mut form);
-            Cow::Owned(form.clone())
-        } else {
-            Cow::Borrowed(rd)
-        };
-        rrs.push((owner, t, ttl, rdata));
-    }
-    rrs.sort_unstable_by(|a, b| {
-        canonical_cmp(a.0, b.0)
-            .then(a.1.cmp(&b.1))
-            .then_with(|| a.3.as_ref().cmp(b.3.as_ref()))
-    });
-    rrs.dedup_by(|a, b| a.1 == b.1 && a.3 == b.3 && a.0.eq_ignore_ascii_case(b.0));
+    let mut chain: Vec<Node<'_>> = snap.nsec3().nodes().collect();
+    chain.sort_unstable_by(|a, b| canonical_cmp(a.owner(), b.owner()));
+    let mut main = snap.nodes_in_order().peekable();
+    let mut chain = chain.into_iter().peekable();
     let mut h: Box<dyn DigestSink> = if algorithm == SHA384 {
         Box::new(Sha384::new())
     } else {
         Box::new(Sha512::new())
     };
+    let mut rrs: Vec<DigestedRr<'_>> = Vec::new();
+    let mut form = Vec::new();
     let mut wire = Vec::with_capacity(512);
-    for (owner, t, ttl, rdata) in &rrs {
-        wire.clear();
-        wire.extend(owner.iter().map(|c| c.to_ascii_lowercase()));
-        wire.extend_from_slice(&t.to_be_bytes());
-        wire.extend_from_slice(&crate::wire::iana::class::IN.to_be_bytes());
-        wire.extend_from_slice(&ttl.to_be_bytes());
-        wire.extend_from_slice(&(rdata.len() as u16).to_be_bytes());
-        wire.extend_from_slice(rdata);
-        h.feed(&wire);
+    loop {
+        let node = match (main.peek(), chain.peek()) {
+            (Some(a), Some(b)) if canonical_cmp(b.owner(), a.owner()).is_lt() => chain.next(),
+            (Some(_), _) => main.next(),
+            (None, _) => chain.next(),
+        };
+        let Some(node) = node else {
+            break;
+        };
+        let owner = node.owner();
+        let at_apex = owner.eq_ignore_ascii_case(apex);
+        rrs.clear();
+        for set in node.rrsets() {
+            let t = set.rtype();
+            if at_apex && t == rtype::ZONEMD {
+                continue;
+            }
+            for rd in set.rdatas() {
+                if at_apex
+                    && t == rtype::RRSIG
+                    && rd.get(..2) == Some(&rtype::ZONEMD.to_be_bytes()[..])
+                {
+                    continue;
+                }
+                let rdata = if crate::wire::rdata::canonical_lowercases(t) {
+                    canonical_form(t, rd, &mut form);
+                    Cow::Owned(form.clone())
+                } else {
+                    Cow::Borrowed(rd)
+                };
+                rrs.push((t, set.ttl(), rdata));
+            }
+        }
+        rrs.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| a.2.as_ref().cmp(b.2.as_ref())));
+        rrs.dedup_by(|a, b| a.0 == b.0 && a.2 == b.2);
+        for (t, ttl, rdata) in &rrs {
+            wire.clear();
+            wire.extend(owner.iter().map(|c| c.to_ascii_lowercase()));
+            wire.extend_from_slice(&t.to_be_bytes());
+            wire.extend_from_slice(&crate::wire::iana::class::IN.to_be_bytes());
+            wire.extend_from_slice(&ttl.to_be_bytes());
+            wire.extend_from_slice(&(rdata.len() as u16).to_be_bytes());
+            wire.extend_from_slice(rdata);
+            h.feed(&wire);
+        }
     }
     h.done()
 }
