@@ -708,11 +708,14 @@ fn a_client_that_stops_reading_is_cut_off_and_frees_its_slot() {
             "h{i} TXT \"a record of some length, number {i}, to fill the transfer\"\n"
         ));
     }
+    let metrics = free_port();
     let mut zc = Zonecast::start(
         // The I/O timeout leaves room for a busy machine to ask the
         // second transfer while the first still holds the slot (at 500 ms
         // a clean clone's run once found it freed already).
-        "tcp_io_timeout_ms = 3000\ntransfers_out = 1\n",
+        &format!(
+            "tcp_io_timeout_ms = 3000\ntransfers_out = 1\nmetrics = \"127.0.0.1:{metrics}\"\n"
+        ),
         "[[zone]]\nname = \"big.test.\"\nfile = \"big.zone\"\nallow_transfer = [\"127.0.0.1\"]\n",
         &[("big.zone", &text)],
     );
@@ -774,6 +777,24 @@ fn a_client_that_stops_reading_is_cut_off_and_frees_its_slot() {
         records > 0 && records < 40_004,
         "{records} records reached the stalled client"
     );
+    // The metrics count what happened: one AXFR cut short, one whole, one
+    // request refused for the limit.
+    let page = {
+        use std::io::{Read, Write};
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", metrics)).unwrap();
+        s.write_all(b"GET /metrics HTTP/1.0\r\n\r\n").unwrap();
+        let mut t = String::new();
+        s.read_to_string(&mut t).unwrap();
+        t
+    };
+    for line in [
+        "zonecast_transfers_out_total{kind=\"AXFR\",result=\"done\"} 1\n",
+        "zonecast_transfers_out_total{kind=\"AXFR\",result=\"failed\"} 1\n",
+        "zonecast_transfer_requests_refused_total 1\n",
+        "zonecast_tcp_connections_timed_out_total 1\n",
+    ] {
+        assert!(page.contains(line), "{line}{page}");
+    }
 }
 
 /// Issue 11, step 4: each new version of a zone goes by NOTIFY (RFC 1996)
