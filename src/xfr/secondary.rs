@@ -265,9 +265,6 @@ struct ZoneState {
     /// The primary to try next in the current round (32 bits, to pack
     /// with the flags: a node holds a state per zone).
     next_primary: u32,
-    /// The first NOTIFY not yet answered by a new version: when it came
-    /// and the serial it announced (for the NOTIFY-to-served figure).
-    notified: Option<(Millis, Option<u32>)>,
     /// A NOTIFY came during a refresh: refresh again after it.
     refresh_again: bool,
     /// The expiry of the copy served has been logged (once per expiry).
@@ -278,8 +275,31 @@ struct ZoneState {
     /// The last successful refresh; 0 for none since start.
     refreshed_at: Millis,
     /// Where the zone waits in the queues (to take it out again).
-    queued_refresh: Option<Millis>,
-    queued_expiry: Option<Millis>,
+    queued_refresh: Queued,
+    queued_expiry: Queued,
+}
+
+/// A zone's place in a queue, if it has one: a time, or none as
+/// `Millis::MAX` (8 octets where `Option<Millis>` takes 16, in a state
+/// kept for every zone).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Queued(Millis);
+
+impl Queued {
+    const NONE: Queued = Queued(Millis::MAX);
+
+    fn get(self) -> Option<Millis> {
+        (self != Queued::NONE).then_some(self.0)
+    }
+
+    fn take(&mut self) -> Option<Millis> {
+        std::mem::replace(self, Queued::NONE).get()
+    }
+
+    fn set(&mut self, t: Millis) {
+        // A deadline at the end of time waits as one a moment sooner.
+        self.0 = t.min(Millis::MAX - 1);
+    }
 }
 
 struct Transfer {
@@ -326,6 +346,10 @@ pub struct Secondary {
     /// Why the last refresh of each zone failed, for the zones whose last
     /// refresh did (few: a map, not a field of every zone).
     errors: HashMap<usize, (Millis, String)>,
+    /// The first NOTIFY of each zone not yet answered by a new version:
+    /// when it came and the serial it announced (for the NOTIFY-to-served
+    /// figure). Few at a time, so a map.
+    notified: HashMap<usize, (Millis, Option<u32>)>,
     /// Zones with a copy, not transferring, by next refresh.
     refresh_queue: BTreeSet<(Millis, usize)>,
     /// Zones waiting for their first copy, by next attempt.
@@ -370,6 +394,7 @@ impl Secondary {
             by_apex: apex_index::ApexIndex::new(),
             transfers: HashMap::new(),
             errors: HashMap::new(),
+            notified: HashMap::new(),
             per_primary: HashMap::new(),
             refresh_queue: BTreeSet::new(),
             first_queue: BTreeSet::new(),
@@ -432,13 +457,12 @@ impl Secondary {
             snapshot,
             transfer: None,
             next_primary: 0,
-            notified: None,
             refresh_again: false,
             expiry_logged,
             whole_next: false,
             refreshed_at: 0,
-            queued_refresh: None,
-            queued_expiry: None,
+            queued_refresh: Queued::NONE,
+            queued_expiry: Queued::NONE,
         };
         if i == self.zones.len() {
             self.zones.push(state);
@@ -488,6 +512,7 @@ impl Secondary {
         };
         self.by_apex.remove(apex_hash(apex), i);
         self.errors.remove(&i);
+        self.notified.remove(&i);
         if let Some(conn) = self.zones[i].transfer.take() {
             self.drop_transfer(conn);
         }
@@ -570,7 +595,7 @@ impl Secondary {
 
     /// When zone `zone` refreshes next, unless it is refreshing now.
     pub fn next_refresh(&self, zone: ZoneId) -> Option<Millis> {
-        self.zones.get(zone.0)?.queued_refresh
+        self.zones.get(zone.0)?.queued_refresh.get()
     }
 
     /// Transfers in progress.
@@ -629,7 +654,7 @@ impl Secondary {
                         .transfer
                         .and_then(|c| self.transfers.get(&c))
                         .map(|t| t.addr),
-                    next_refresh: z.queued_refresh,
+                    next_refresh: z.queued_refresh.get(),
                     expires_at: z.timers.expires_at,
                     refreshed_at: (z.refreshed_at > 0).then_some(z.refreshed_at),
                     failures: z.timers.failures(),
@@ -700,7 +725,7 @@ impl Secondary {
                     z.config.apex,
                     ev.source
                 );
-                z.notified.get_or_insert((received, ev.serial));
+                self.notified.entry(i).or_insert((received, ev.serial));
                 z.next_primary = 0;
                 if z.transfer.is_some() && matches!(action, NotifyAction::RefreshAt(_)) {
                     z.refresh_again = true;
@@ -980,7 +1005,7 @@ impl Secondary {
         }
         if z.transfer.is_none() && !z.config.primaries.is_empty() && !z.removed {
             let t = z.timers.next_refresh;
-            z.queued_refresh = Some(t);
+            z.queued_refresh.set(t);
             if z.snapshot.is_some() {
                 self.refresh_queue.insert((t, i));
             } else {
@@ -992,7 +1017,7 @@ impl Secondary {
             .expires_at
             .filter(|_| z.snapshot.is_some() && !z.expiry_logged && !z.removed)
         {
-            z.queued_expiry = Some(t);
+            z.queued_expiry.set(t);
             self.expiry_queue.insert((t, i));
         }
     }
@@ -1183,7 +1208,7 @@ impl Secondary {
             self.publish(i);
         }
         let z = &mut self.zones[i];
-        if let Some((at, hint)) = z.notified
+        if let Some(&(at, hint)) = self.notified.get(&i)
             && let Some(s) = &z.snapshot
             && hint.is_none_or(|h| !Serial(h).is_newer_than(Serial(s.serial())))
         {
@@ -1196,7 +1221,7 @@ impl Secondary {
             self.metrics
                 .notify_to_served
                 .observe_ms(now.saturating_sub(at));
-            z.notified = None;
+            self.notified.remove(&i);
         }
         if std::mem::take(&mut z.refresh_again) {
             z.timers.next_refresh = now;
