@@ -296,9 +296,11 @@ impl Queued {
         std::mem::replace(self, Queued::NONE).get()
     }
 
-    fn set(&mut self, t: Millis) {
-        // A deadline at the end of time waits as one a moment sooner.
+    /// Takes place `t`; returns the time to queue under (the same, but
+    /// for a deadline at the end of time, which waits a moment sooner).
+    fn set(&mut self, t: Millis) -> Millis {
         self.0 = t.min(Millis::MAX - 1);
+        self.0
     }
 }
 
@@ -1004,8 +1006,7 @@ impl Secondary {
             self.expiry_queue.remove(&(t, i));
         }
         if z.transfer.is_none() && !z.config.primaries.is_empty() && !z.removed {
-            let t = z.timers.next_refresh;
-            z.queued_refresh.set(t);
+            let t = z.queued_refresh.set(z.timers.next_refresh);
             if z.snapshot.is_some() {
                 self.refresh_queue.insert((t, i));
             } else {
@@ -1017,7 +1018,7 @@ impl Secondary {
             .expires_at
             .filter(|_| z.snapshot.is_some() && !z.expiry_logged && !z.removed)
         {
-            z.queued_expiry.set(t);
+            let t = z.queued_expiry.set(t);
             self.expiry_queue.insert((t, i));
         }
     }
