@@ -434,6 +434,10 @@ pub struct ServerSection {
     /// (a scrape of 100,000 zones is megabytes); raise it to opt in.
     #[serde(default = "default_metrics_zone_series_max")]
     pub metrics_zone_series_max: usize,
+    /// Interfaces whose UDP to the listen port is answered over AF_XDP
+    /// (one worker per receive queue); the kernel keeps the rest.
+    #[serde(default)]
+    pub xdp: Vec<String>,
 }
 
 fn default_metrics_zone_series_max() -> usize {
@@ -466,6 +470,7 @@ impl Default for ServerSection {
             health_max_bad_share: 0.0,
             metrics: None,
             metrics_zone_series_max: default_metrics_zone_series_max(),
+            xdp: Vec::new(),
         }
     }
 }
@@ -520,6 +525,9 @@ pub struct Config {
     /// Where metrics and `/health` are served over HTTP.
     pub metrics: Option<SocketAddr>,
     pub metrics_zone_series_max: usize,
+    /// Interfaces served over AF_XDP, for UDP to the first listen
+    /// address's port.
+    pub xdp: Vec<String>,
     pub tcp_idle_timeout: Duration,
     pub tcp_io_timeout: Duration,
     pub zones: Vec<ZoneConfig>,
@@ -619,6 +627,21 @@ impl Config {
                 "server.health_max_bad_share: {} is not a share between 0 and 1",
                 s.health_max_bad_share
             ));
+        }
+        for (i, name) in s.xdp.iter().enumerate() {
+            // IFNAMSIZ is 16 with its NUL.
+            if name.is_empty() || name.len() > 15 || name.contains(['/', ' ', '\0']) {
+                return Err(format!("server.xdp: '{name}' is not an interface name"));
+            }
+            if s.xdp[..i].contains(name) {
+                return Err(format!("server.xdp: '{name}' is named twice"));
+            }
+        }
+        if !s.xdp.is_empty() && listen.iter().any(|a| a.port() != listen[0].port()) {
+            return Err(
+                "server.xdp: the listen addresses have different ports; XDP answers one port"
+                    .into(),
+            );
         }
         let metrics = match &s.metrics {
             None => None,
@@ -747,6 +770,7 @@ impl Config {
             health_max_bad_share: s.health_max_bad_share,
             metrics,
             metrics_zone_series_max: s.metrics_zone_series_max,
+            xdp: s.xdp,
             tcp_idle_timeout: Duration::from_millis(s.tcp_idle_timeout_ms),
             tcp_io_timeout: Duration::from_millis(s.tcp_io_timeout_ms),
             zones,
@@ -1030,6 +1054,27 @@ mod tests {
 
     fn parse(text: &str) -> Result<Config, String> {
         Config::from_text(text, Path::new("/etc/zonecast"))
+    }
+
+    #[test]
+    fn xdp_names_interfaces_of_one_port() {
+        let c =
+            parse("[server]\nlisten = [\"0.0.0.0:53\", \"[::]:53\"]\nxdp = [\"eth0\", \"eth1\"]\n")
+                .unwrap();
+        assert_eq!(c.xdp, ["eth0", "eth1"]);
+        assert!(parse("").unwrap().xdp.is_empty());
+        for (text, says) in [
+            ("xdp = [\"\"]", "'' is not an interface name"),
+            ("xdp = [\"a-very-long-ifname\"]", "is not an interface name"),
+            ("xdp = [\"eth0\", \"eth0\"]", "'eth0' is named twice"),
+            (
+                "listen = [\"0.0.0.0:53\", \"[::]:5300\"]\nxdp = [\"eth0\"]",
+                "different ports",
+            ),
+        ] {
+            let e = parse(&format!("[server]\n{text}\n")).unwrap_err();
+            assert!(e.contains(says), "{text}: {e}");
+        }
     }
 
     #[test]

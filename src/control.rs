@@ -330,6 +330,7 @@ pub fn health(ctx: &Context) -> Value {
     let mut reasons = Vec::new();
     for (i, w) in ctx.metrics.workers.iter().enumerate() {
         match w.heartbeat.get() {
+            crate::metrics::NO_WORKER => {}
             0 => node.push(format!("worker {i} has stopped")),
             t if now / 1000 > t + WORKER_STUCK_S => node.push(format!(
                 "worker {i} has not answered for {} s",

@@ -274,7 +274,12 @@ pub fn run(mut config: Config, path: &Path) -> Result<(), DaemonError> {
         cookies: config.cookies.clone(),
     });
     let sink = Some(transfer.notify_sink());
-    let metrics = Arc::new(Metrics::new(config.workers, transfer.metrics()));
+    // A counter set per worker, socket or XDP.
+    let xdp_queues = crate::xdp::queue_count(&config.xdp);
+    let metrics = Arc::new(Metrics::new(
+        config.workers + xdp_queues,
+        transfer.metrics(),
+    ));
     let server = Server::start(
         ServerConfig::from(&config),
         responder,

@@ -20,5 +20,6 @@ pub mod service;
 pub mod tcp_framing;
 pub mod tsig;
 pub mod wire;
+pub mod xdp;
 pub mod xfr;
 pub mod zone;

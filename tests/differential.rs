@@ -575,3 +575,37 @@ fn answers_match_knot() {
         differences.join("\n")
     );
 }
+
+/// The same cases over zonecast's AF_XDP path (issue 14): asked from a
+/// network namespace at an address where zonecast has no socket, so
+/// only the XDP worker can answer, the answer is the very bytes the
+/// socket path gives on loopback, over IPv4 and IPv6. Cookies are off:
+/// a server cookie depends on the client's address, which differs.
+#[test]
+fn answers_over_xdp_are_the_answers_over_sockets() {
+    let pair = common::netns::NetPair::new('d');
+    let zc = Zonecast::start(
+        &format!("xdp = [\"{}\"]\n[cookies]\nenabled = false", pair.host_link),
+        "[[zone]]\nname = \"diff.test.\"\nfile = \"diff.test.zone\"\n[[zone]]\nname = \"child.diff.test.\"\nfile = \"child.diff.test.zone\"\n",
+        &[("diff.test.zone", ZONE), ("child.diff.test.zone", CHILD)],
+    );
+    assert!(zc.process.log().contains("XDP on "), "{}", zc.process.log());
+    let v4 = pair.udp_client(false);
+    let v6 = pair.udp_client(true);
+    let to4 = SocketAddr::new(pair.host_v4.into(), zc.addr.port());
+    let to6 = SocketAddr::new(pair.host_v6.into(), zc.addr.port());
+    let mut compared = 0;
+    for (i, c) in cases().iter().filter(|c| !c.tcp).enumerate() {
+        let sockets = ask(zc.addr, c);
+        let (client, to) = if i % 2 == 0 { (&v4, to4) } else { (&v6, to6) };
+        let xdp = common::netns::exchange(client, to, &c.query);
+        assert_eq!(
+            xdp.as_deref().map(hex),
+            sockets.as_deref().map(hex),
+            "{} over XDP ({to})",
+            c.label
+        );
+        compared += usize::from(xdp.is_some());
+    }
+    assert!(compared >= 100, "only {compared} answers compared");
+}

@@ -29,20 +29,12 @@ fn node(rrl: &str) -> (Zonecast, SocketAddr) {
 }
 
 fn scrape(addr: SocketAddr) -> String {
-    use std::io::{Read, Write};
-    let mut s = std::net::TcpStream::connect(addr).unwrap();
-    s.write_all(b"GET /metrics HTTP/1.0\r\n\r\n").unwrap();
-    let mut t = String::new();
-    s.read_to_string(&mut t).unwrap();
-    t
+    http_get(addr, "/metrics").1
 }
 
+/// A counter's value in a scrape.
 fn sample(page: &str, series: &str) -> u64 {
-    page.lines()
-        .find_map(|l| l.strip_prefix(series)?.strip_prefix(' '))
-        .unwrap_or_else(|| panic!("no {series} in\n{page}"))
-        .parse()
-        .unwrap()
+    common::sample(page, series) as u64
 }
 
 fn unix() -> u64 {

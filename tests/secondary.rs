@@ -1593,29 +1593,6 @@ fn the_control_socket_shows_and_drives_each_zone() {
     assert!(!socket.exists(), "the socket goes with the server");
 }
 
-/// One HTTP GET to the metrics listener: the status code and the body.
-fn http_get(addr: SocketAddr, path: &str) -> (u16, String) {
-    use std::io::{Read, Write};
-    let mut s = std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(2)).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    write!(s, "GET {path} HTTP/1.1\r\nHost: zonecast\r\n\r\n").unwrap();
-    let mut text = String::new();
-    s.read_to_string(&mut text).unwrap();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap();
-    let code = head.split(' ').nth(1).unwrap().parse().unwrap();
-    (code, body.to_string())
-}
-
-/// The value of one sample (`name{labels}` exactly as written) in a
-/// scrape; a sample missing fails the test.
-fn sample(page: &str, series: &str) -> f64 {
-    page.lines()
-        .find_map(|l| l.strip_prefix(series)?.strip_prefix(' '))
-        .unwrap_or_else(|| panic!("no {series} in\n{page}"))
-        .parse()
-        .unwrap()
-}
-
 /// Prometheus metrics and `GET /health` against a secondary of a real
 /// Knot primary (issue 12, steps 3 and 4): counts before and after a
 /// known set of queries, NOTIFYs and transfers differ by exactly those;

@@ -26,6 +26,8 @@ command -v promtool >/dev/null 2>&1 || need_apt+=(prometheus)
 # The anycast examples run against BIRD and ExaBGP's healthcheck.
 command -v bird >/dev/null 2>&1 || [ -x /usr/sbin/bird ] || need_apt+=(bird2)
 [ -d /usr/lib/python3/dist-packages/exabgp ] || need_apt+=(exabgp)
+# The XDP tests make their own hosts: network namespaces and veth pairs.
+command -v ip >/dev/null 2>&1 || [ -x /usr/sbin/ip ] || need_apt+=(iproute2)
 if [ "${ZONECAST_BENCH_DEPS:-0}" = 1 ]; then
   command -v nsd     >/dev/null 2>&1 || [ -x /usr/sbin/nsd ] || need_apt+=(nsd)
   command -v dnsperf >/dev/null 2>&1 || need_apt+=(dnsperf)

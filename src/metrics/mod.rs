@@ -22,7 +22,7 @@ pub use exposition::Exposition;
 pub use histogram::Histogram;
 pub use page::{PageInputs, render};
 pub use transfer::{TransferMetrics, TransferResult};
-pub use worker::{DropReason, QueryFacts, WorkerCounters};
+pub use worker::{DropReason, NO_WORKER, QueryFacts, WorkerCounters};
 
 /// Every counter of a running server.
 pub struct Metrics {

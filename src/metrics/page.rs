@@ -47,8 +47,10 @@ pub fn render(m: &Metrics, p: &PageInputs) -> String {
     e.single(
         "zonecast_workers",
         Kind::Gauge,
-        "Worker threads answering queries.",
-        w.len() as f64,
+        "Worker threads answering queries (on sockets and on AF_XDP queues).",
+        w.iter()
+            .filter(|c| c.heartbeat.get() != super::NO_WORKER)
+            .count() as f64,
     );
     queries(&mut e, w);
     connections(&mut e, m);
@@ -67,6 +69,12 @@ fn queries(e: &mut Exposition, w: &[WorkerCounters]) {
     for (i, t) in ["udp", "tcp"].iter().enumerate() {
         e.sample(n, &[("transport", t)], sum(w, |c| &c.queries[i]) as f64);
     }
+    e.single(
+        "zonecast_xdp_queries_total",
+        Kind::Counter,
+        "UDP queries taken over AF_XDP (counted in zonecast_queries_total too).",
+        sum(w, |c| &c.xdp_queries) as f64,
+    );
     let n = "zonecast_queries_by_type_total";
     e.family(
         n,

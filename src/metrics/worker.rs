@@ -108,10 +108,17 @@ pub struct WorkerCounters {
     pub rrl_slipped: Counter,
     pub rrl_dropped: Counter,
     pub rrl_logged: Counter,
+    /// UDP queries taken from an AF_XDP socket (also in `queries`).
+    pub xdp_queries: Counter,
     /// Unix seconds at the last turn of the worker's loop, 0 once it has
     /// stopped: the health check's sign that the worker still answers.
+    /// [`NO_WORKER`] for a set no worker took (an XDP queue whose
+    /// interface would not take the program).
     pub heartbeat: Counter,
 }
+
+/// The heartbeat of a counter set without a worker.
+pub const NO_WORKER: u64 = u64::MAX;
 
 /// The place of `code` in `table`, or the last place ("other").
 #[inline]

@@ -6,6 +6,7 @@ pub mod socket;
 mod tcp;
 pub mod udp;
 mod worker;
+mod xdp;
 
 use std::io;
 use std::net::SocketAddr;
@@ -38,6 +39,8 @@ pub struct ServerConfig {
     pub tcp_idle_timeout: Duration,
     pub tcp_io_timeout: Duration,
     pub rrl: Option<RrlConfig>,
+    /// Interfaces answered over AF_XDP.
+    pub xdp: Vec<String>,
 }
 
 impl From<&Config> for ServerConfig {
@@ -51,6 +54,7 @@ impl From<&Config> for ServerConfig {
             tcp_idle_timeout: c.tcp_idle_timeout,
             tcp_io_timeout: c.tcp_io_timeout,
             rrl: c.rrl.clone(),
+            xdp: c.xdp.clone(),
         }
     }
 }
@@ -74,11 +78,15 @@ pub struct Server {
     wakers: Vec<Waker>,
     shared: Arc<Shared>,
     addrs: Vec<SocketAddr>,
+    /// Interfaces with our XDP program, detached when dropped.
+    attached: Vec<crate::xdp::Attached>,
 }
 
 impl Server {
     /// Binds every address for every worker and starts the workers. An
     /// address with port 0 gets one free port shared by all workers.
+    /// Each `xdp` interface that takes our program gets a worker per
+    /// receive queue; one that does not is logged and left to sockets.
     pub fn start(
         config: ServerConfig,
         responder: Responder,
@@ -143,11 +151,51 @@ impl Server {
                     .spawn(move || worker::run(id, poll, sockets, shared))?,
             );
         }
+        let mut attached = Vec::new();
+        let mut id = shared.config.workers;
+        if let Some(port) = addrs.first().map(SocketAddr::port) {
+            for name in &shared.config.xdp {
+                let (a, sockets) = match crate::xdp::attach(name, port) {
+                    Ok(x) => x,
+                    Err(e) => {
+                        tracing::warn!("{e}; serving {name} over sockets");
+                        continue;
+                    }
+                };
+                let mtu = crate::xdp::mtu(name).unwrap_or(1500);
+                tracing::info!(
+                    "XDP on {name}: UDP port {port}, {:?} mode, {} queues",
+                    a.mode,
+                    a.queues
+                );
+                for socket in sockets {
+                    let queue = xdp::XdpQueue {
+                        socket,
+                        interface: name.clone(),
+                        port,
+                        mtu,
+                    };
+                    let shared = Arc::clone(&shared);
+                    threads.push(
+                        std::thread::Builder::new()
+                            .name(format!("xdp-{id}"))
+                            .spawn(move || xdp::run(id, queue, shared))?,
+                    );
+                    id += 1;
+                }
+                attached.push(a);
+            }
+        }
+        // Sets made for queues no worker took: not workers to miss.
+        for c in shared.metrics.workers.iter().skip(id) {
+            c.heartbeat.set(crate::metrics::NO_WORKER);
+        }
         Ok(Server {
             threads,
             wakers,
             shared,
             addrs,
+            attached,
         })
     }
 
@@ -165,6 +213,8 @@ impl Server {
         for t in self.threads {
             let _ = t.join();
         }
+        // The workers are gone: now the program may go.
+        drop(self.attached);
     }
 }
 

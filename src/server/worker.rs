@@ -56,7 +56,7 @@ enum Source {
     Wake,
 }
 
-fn now_unix() -> u64 {
+pub(super) fn now_unix() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs())
@@ -249,18 +249,18 @@ fn run_inner(
 
 /// What a worker tells the operator about: log lines rate-limited, and
 /// the metrics' counters.
-struct Reports<'c> {
-    drops: EventReport,
+pub(super) struct Reports<'c> {
+    pub(super) drops: EventReport,
     notify: EventReport,
     transfer: EventReport,
     rrl: EventReport,
     /// Answers rate limiting has limited, for its slip.
     rrl_limited: u64,
-    counters: &'c WorkerCounters,
+    pub(super) counters: &'c WorkerCounters,
 }
 
 impl<'c> Reports<'c> {
-    fn new(worker: usize, counters: &'c WorkerCounters, rrl_log_only: bool) -> Self {
+    pub(super) fn new(worker: usize, counters: &'c WorkerCounters, rrl_log_only: bool) -> Self {
         Reports {
             counters,
             rrl: EventReport::new(
@@ -281,7 +281,7 @@ impl<'c> Reports<'c> {
         }
     }
 
-    fn report(&mut self, now: Instant) {
+    pub(super) fn report(&mut self, now: Instant) {
         self.drops.report(now);
         self.notify.report(now);
         self.transfer.report(now);
@@ -323,23 +323,7 @@ fn serve_udp(
                 }
                 continue;
             };
-            let transport = Transport {
-                protocol: Protocol::Udp,
-                source,
-                now: unix,
-            };
-            counters.query(Protocol::Udp);
-            let outcome = shared
-                .responder
-                .respond(zones, query, &transport, answer, scratch);
-            if !matches!(outcome, Outcome::Drop) {
-                counters.answered(scratch.facts());
-            }
-            let limited = shared.rrl.is_some() && matches!(outcome, Outcome::Reply(_));
-            let mut len = reply_len(shared, outcome, reports, source).unwrap_or(0);
-            if limited && let Some(rrl) = &shared.rrl {
-                len = rate_limit(rrl, len, answer, scratch.facts(), source, reports, unix);
-            }
+            let len = answer_udp(shared, zones, query, source, answer, scratch, reports, unix);
             batch.set_answer(i, len);
         }
         if let Ok((_, unsent)) = batch.send(fd) {
@@ -347,6 +331,41 @@ fn serve_udp(
         }
     }
     true
+}
+
+/// Answers one UDP query from `source` into `answer`, counted, rate
+/// limited and logged as every UDP path does (sockets and XDP); returns
+/// the length to send, 0 for nothing.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn answer_udp(
+    shared: &Shared,
+    zones: &ZoneSet,
+    query: &[u8],
+    source: IpAddr,
+    answer: &mut [u8],
+    scratch: &mut Scratch,
+    reports: &mut Reports,
+    unix: u64,
+) -> usize {
+    let counters = reports.counters;
+    let transport = Transport {
+        protocol: Protocol::Udp,
+        source,
+        now: unix,
+    };
+    counters.query(Protocol::Udp);
+    let outcome = shared
+        .responder
+        .respond(zones, query, &transport, answer, scratch);
+    if !matches!(outcome, Outcome::Drop) {
+        counters.answered(scratch.facts());
+    }
+    let limited = shared.rrl.is_some() && matches!(outcome, Outcome::Reply(_));
+    let mut len = reply_len(shared, outcome, reports, source).unwrap_or(0);
+    if limited && let Some(rrl) = &shared.rrl {
+        len = rate_limit(rrl, len, answer, scratch.facts(), source, reports, unix);
+    }
+    len
 }
 
 /// Response rate limiting of one UDP answer of `len` octets in `answer`

@@ -153,6 +153,11 @@ pub fn run(s: &Settings, dir: &Path) -> Result<Vec<Row>, String> {
             place.clone(),
         ),
     ];
+    // zonecast's own fast path: the XDP program and an AF_XDP worker on
+    // the namespace's end of the pair, on the same pinned core.
+    let mut x = place.clone();
+    x.zonecast = format!("xdp = [\"eth0\"]\n{}", place.zonecast);
+    kinds.push(("zonecast, XDP".into(), Which::Zonecast, x));
     if s.knot_xdp {
         let mut x = place.clone();
         // Knot's own fast path: its XDP program and AF_XDP sockets on the
