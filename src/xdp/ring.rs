@@ -84,6 +84,12 @@ impl<T: Copy> Ring<T> {
         size - self.head.wrapping_sub(self.other)
     }
 
+    /// Entries produced that the kernel has not taken yet.
+    pub fn pending(&mut self) -> u32 {
+        self.other = Self::load(self.consumer, Ordering::Acquire);
+        self.head.wrapping_sub(self.other)
+    }
+
     /// Writes entry `i` past the head (below [`Ring::room`]).
     pub fn write(&mut self, i: u32, v: T) {
         let at = (self.head.wrapping_add(i) & self.mask) as usize;
