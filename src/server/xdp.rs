@@ -90,69 +90,67 @@ pub fn run(id: usize, queue: XdpQueue, shared: Arc<Shared>) {
             continue;
         }
         let zone_set = zones.load();
-        // The batch's lookups started together, so their cache misses
-        // overlap (as on the socket path).
+        // Each frame parsed once; the batch's lookups started together,
+        // so their cache misses overlap (as on the socket path).
+        let mut batch = [None; BATCH as usize];
         let mut ahead = Lookahead::<{ BATCH as usize }>::default();
-        for i in 0..n {
-            let desc = socket.rx.read(i);
+        for (i, slot) in batch.iter_mut().enumerate().take(n as usize) {
+            let desc = socket.rx.read(i as u32);
             let frame = umem.frame(desc.addr, desc.len as usize);
-            if let Some(d) = packet::parse(frame, port) {
-                ahead.add(zone_set, &frame[d.headers..d.headers + d.payload]);
+            *slot = packet::parse(frame, port).map(|d| (desc, d));
+            match slot {
+                Some((_, d)) => ahead.add(zone_set, &frame[d.headers..d.headers + d.payload]),
+                // The program lets only UDP to our port through; what
+                // does not parse here is malformed.
+                None => counters.dropped(DropReason::Malformed),
             }
         }
         ahead.finish();
         let room = socket.tx.room();
         let mut sent = 0u32;
-        for i in 0..n {
-            let desc = socket.rx.read(i);
-            let frame = umem.frame(desc.addr, desc.len as usize);
-            let datagram = packet::parse(frame, port);
-            if datagram.is_some() {
-                counters.xdp_queries.bump();
-            }
-            match datagram {
-                Some(d) if sent < room => {
-                    if let Some(tx) = socket.free.pop() {
-                        let out = umem.frame_mut(tx);
-                        let query = &frame[d.headers..d.headers + d.payload];
-                        let answer = &mut out[d.headers..d.headers + payload_max];
-                        let len = answer_udp(
-                            &shared,
-                            zone_set,
-                            query,
-                            d.source,
-                            answer,
-                            &mut scratch,
-                            &mut reports,
-                            unix,
-                        );
-                        if len > 0 {
-                            let total = packet::write_answer(frame, &d, out, len);
-                            socket.tx.write(
-                                sent,
-                                Desc {
-                                    addr: tx,
-                                    len: total as u32,
-                                    options: 0,
-                                },
-                            );
-                            sent += 1;
-                        } else {
-                            socket.free.push(tx);
-                        }
-                    } else {
-                        counters.dropped(DropReason::SendFailed);
-                    }
+        for (desc, d) in batch.iter().take(n as usize).flatten() {
+            counters.xdp_queries.bump();
+            // A full transmit ring, or no frame free: dropped, as a full
+            // socket buffer drops.
+            let tx = match socket.free.pop() {
+                Some(tx) if sent < room => tx,
+                other => {
+                    socket.free.extend(other);
+                    counters.dropped(DropReason::SendFailed);
+                    continue;
                 }
-                // The transmit ring is full: dropped, as a full socket
-                // buffer drops.
-                Some(_) => counters.dropped(DropReason::SendFailed),
-                // The program lets only UDP to our port through; what
-                // does not parse here is malformed.
-                None => counters.dropped(DropReason::Malformed),
+            };
+            let frame = umem.frame(desc.addr, desc.len as usize);
+            let out = umem.frame_mut(tx);
+            let len = answer_udp(
+                &shared,
+                zone_set,
+                &frame[d.headers..d.headers + d.payload],
+                d.source,
+                &mut out[d.headers..d.headers + payload_max],
+                &mut scratch,
+                &mut reports,
+                unix,
+            );
+            if len == 0 {
+                socket.free.push(tx);
+                continue;
             }
-            // The receive frame goes back at once; the answer has its own.
-            socket.fill.write(i, frame_base(desc.addr));
+            let total = packet::write_answer(frame, d, out, len);
+            socket.tx.write(
+                sent,
+                Desc {
+                    addr: tx,
+                    len: total as u32,
+                    options: 0,
+                },
+            );
+            sent += 1;
+        }
+        // The receive frames go back at once; the answers have their own.
+        for i in 0..n {
+            let addr = socket.rx.read(i).addr;
+            socket.fill.write(i, frame_base(addr));
         }
         socket.rx.release(n);
         socket.fill.submit(n);
