@@ -133,6 +133,7 @@ fn cookie_of(msg: &[u8]) -> Option<Vec<u8>> {
 
 /// Every accessor of the message parser, over arbitrary bytes.
 pub fn message(data: &[u8]) {
+    frame(data);
     let Ok(m) = Message::new_checked(data) else {
         assert!(data.len() < 12, "a full header must be accepted");
         return;
@@ -611,4 +612,32 @@ pub fn tsig(data: &[u8]) {
         }
     }
     let _ = v.finish();
+}
+
+/// The same octets as an Ethernet frame the XDP worker received: what
+/// parses as a datagram lies inside the frame, and its answer's headers
+/// parse back as a datagram to the client's port with the answer's
+/// length.
+fn frame(data: &[u8]) {
+    use zonecast::xdp::packet;
+    // The destination port where IPv4 and IPv6 put it.
+    let at = |i: usize| {
+        u16::from_be_bytes([
+            data.get(i).copied().unwrap_or(0),
+            data.get(i + 1).copied().unwrap_or(0),
+        ])
+    };
+    for port in [at(36), at(56)] {
+        let Some(d) = packet::parse(data, port) else {
+            continue;
+        };
+        assert!(d.headers + d.payload <= data.len());
+        let payload = d.payload.min(64);
+        let mut out = vec![0u8; d.headers + payload];
+        let n = packet::write_answer(data, &d, &mut out, payload);
+        assert_eq!(n, out.len());
+        let client = u16::from_be_bytes([data[d.headers - 8], data[d.headers - 7]]);
+        let back = packet::parse(&out, client).expect("an answer parses as a datagram");
+        assert_eq!((back.headers, back.payload), (d.headers, payload));
+    }
 }
