@@ -9,7 +9,6 @@
 
 mod common;
 
-use std::hash::Hasher;
 use std::net::SocketAddr;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -45,15 +44,7 @@ fn unhex(s: &str) -> Vec<u8> {
 
 /// The server cookie RFC 9018 §4.2 defines, for a client at 127.0.0.1.
 fn server_cookie(secret: &str, client: &[u8; 8], at: u32) -> Vec<u8> {
-    let key: [u8; 16] = unhex(secret).try_into().unwrap();
-    let mut head = vec![1, 0, 0, 0];
-    head.extend_from_slice(&at.to_be_bytes());
-    let mut h = siphasher::sip::SipHasher24::new_with_key(&key);
-    h.write(client);
-    h.write(&head);
-    h.write(&[127, 0, 0, 1]);
-    head.extend_from_slice(&h.finish().to_le_bytes());
-    head
+    rfc9018_cookie(secret, client, at, [127, 0, 0, 1].into())
 }
 
 /// A query for www.cookie.test. A with this COOKIE option content.

@@ -212,3 +212,90 @@ fn an_interface_that_cannot_take_the_program_is_served_over_sockets() {
         1.0
     );
 }
+
+/// Cookies and rate limiting over XDP see the client's own address: the
+/// server cookie is RFC 9018's for the namespace's address, and a flood
+/// from it is limited and slipped as on sockets, by the same counters.
+#[test]
+fn cookies_and_rate_limits_see_the_client_behind_xdp() {
+    const SECRET: &str = "5f2f0d8bd0c8c7b1a4e3a2f1e0d9c8b7";
+    const CLIENT: [u8; 8] = [0x24, 0x64, 0xc4, 0xab, 0xcf, 0x10, 0xc9, 0x57];
+    let pair = NetPair::new('c');
+    let metrics: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+    let zc = Zonecast::start(
+        &format!(
+            "workers = 1\nxdp = [\"{}\"]\nmetrics = \"{metrics}\"\n\
+             [cookies]\nsecret = \"{SECRET}\"\n\
+             [rrl]\nenabled = true\nresponses_per_second = 10\nslip = 2\n",
+            pair.host_link
+        ),
+        ZONES,
+        &[("xdp.test.zone", ZONE)],
+    );
+    let to = SocketAddr::new(pair.host_v4.into(), zc.addr.port());
+    let client = pair.udp_client(false);
+    let unix = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as u32
+    };
+    let mut opt = vec![0, 10, 0, 8];
+    opt.extend_from_slice(&CLIENT);
+    let q = build_query(
+        21,
+        "www.xdp.test.",
+        1,
+        1,
+        Some(EdnsSpec {
+            options: &opt,
+            ..Default::default()
+        }),
+    );
+    let before = unix();
+    let answer = exchange(&client, to, &q).expect("an answer over XDP");
+    let after = unix();
+    // The COOKIE option is the last 4 + 8 + 16 octets of the answer.
+    let cookie = &answer[answer.len() - 24..];
+    assert_eq!(&cookie[..8], &CLIENT);
+    let peer = IpAddr::from(pair.peer_v4);
+    assert!(
+        (before..=after).any(|t| rfc9018_cookie(SECRET, &CLIENT, t, peer) == cookie[8..]),
+        "the server cookie is for {peer}"
+    );
+
+    // A flood without a cookie: at most the rate (and the bucket) in
+    // full, every second limited answer slipped with TC.
+    let page = |s: &str| sample(&http_get(metrics, "/metrics").1, s);
+    let slipped_before = page("zonecast_rrl_responses_total{action=\"slipped\"}");
+    let plain = build_query(22, "www.xdp.test.", 1, 1, None);
+    let (mut full, mut tc) = (0, 0);
+    client
+        .set_read_timeout(Some(Duration::from_millis(20)))
+        .unwrap();
+    let mut buf = [0u8; 1500];
+    for _ in 0..200 {
+        client.send_to(&plain, to).unwrap();
+        if let Ok((n, _)) = client.recv_from(&mut buf) {
+            match parse(&buf[..n]).metadata.truncation {
+                true => tc += 1,
+                false => full += 1,
+            }
+        }
+    }
+    // Stragglers.
+    while let Ok((n, _)) = client.recv_from(&mut buf) {
+        match parse(&buf[..n]).metadata.truncation {
+            true => tc += 1,
+            false => full += 1,
+        }
+    }
+    assert!((10..100).contains(&full), "{full} answered in full");
+    assert!(tc > 0, "none slipped");
+    let slipped = page("zonecast_rrl_responses_total{action=\"slipped\"}") - slipped_before;
+    assert_eq!(
+        slipped,
+        f64::from(tc),
+        "the client saw what the counters say"
+    );
+}

@@ -888,3 +888,25 @@ pub fn sample(page: &str, series: &str) -> f64 {
         .parse()
         .unwrap()
 }
+
+/// The server cookie RFC 9018 §4.2 defines, for a client at `ip` with
+/// client cookie `client`, at Unix time `at`, under a hex `secret`.
+pub fn rfc9018_cookie(secret: &str, client: &[u8; 8], at: u32, ip: IpAddr) -> Vec<u8> {
+    use std::hash::Hasher;
+    let key: Vec<u8> = (0..32)
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&secret[i..i + 2], 16).unwrap())
+        .collect();
+    let key: [u8; 16] = key.try_into().unwrap();
+    let mut head = vec![1, 0, 0, 0];
+    head.extend_from_slice(&at.to_be_bytes());
+    let mut h = siphasher::sip::SipHasher24::new_with_key(&key);
+    h.write(client);
+    h.write(&head);
+    match ip {
+        IpAddr::V4(a) => h.write(&a.octets()),
+        IpAddr::V6(a) => h.write(&a.octets()),
+    }
+    head.extend_from_slice(&h.finish().to_le_bytes());
+    head
+}

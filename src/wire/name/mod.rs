@@ -31,6 +31,29 @@ pub const MAX_LABELS: usize = 127;
 /// The first octet of a compression pointer has both high bits set.
 const POINTER_BITS: u8 = 0xc0;
 
+/// Copies one label (at most 63 octets, RFC 1035 §2.3.4) as two
+/// overlapping fixed-size moves, which the compiler inlines: a call to
+/// memmove per label was 2-3% of an XDP worker's core.
+#[inline(always)]
+fn copy_label(dst: &mut [u8], src: &[u8]) {
+    #[inline(always)]
+    fn two<const N: usize>(dst: &mut [u8], src: &[u8]) {
+        let n = src.len();
+        dst[..N].copy_from_slice(&src[..N]);
+        dst[n - N..].copy_from_slice(&src[n - N..]);
+    }
+    match src.len() {
+        0 => {}
+        1 => dst[0] = src[0],
+        2..=3 => two::<2>(dst, src),
+        4..=7 => two::<4>(dst, src),
+        8..=15 => two::<8>(dst, src),
+        16..=31 => two::<16>(dst, src),
+        32..=64 => two::<32>(dst, src),
+        _ => dst.copy_from_slice(src),
+    }
+}
+
 /// ASCII-only lowercase: DNS names compare case-insensitively for A–Z only
 /// (RFC 4343 §3).
 #[inline]
@@ -228,7 +251,7 @@ impl NameBuf {
         let end = walk(msg, pos, |label| {
             // `walk` keeps the total under 255, hence under 128 labels.
             starts[labels] = len as u8;
-            bytes[len..len + label.len()].copy_from_slice(label);
+            copy_label(&mut bytes[len..len + label.len()], label);
             len += label.len();
             labels += 1;
         })?;
@@ -353,6 +376,17 @@ impl NameBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn labels_of_every_length_are_copied_whole() {
+        let src: Vec<u8> = (1..=64).collect();
+        for n in 0..=64 {
+            let mut dst = [0u8; 64];
+            copy_label(&mut dst[..n], &src[..n]);
+            assert_eq!(&dst[..n], &src[..n]);
+            assert!(dst[n..].iter().all(|&b| b == 0));
+        }
+    }
 
     fn read(msg: &[u8], pos: usize) -> Result<(Vec<u8>, usize)> {
         let mut b = NameBuf::root();
