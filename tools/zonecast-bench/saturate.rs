@@ -222,7 +222,25 @@ pub fn table(rows: &[Row], s: &Settings) -> String {
             ratio(r.answered_qps, knot_xdp)
         );
     }
-    out
+    // The machine's speed drifts between rounds (it is shared): within a
+    // round the servers ran minutes apart at most, so the ratio of each
+    // round, and their median, says more than the ratio of medians.
+    let paired = |a: &str, b: &str| -> Option<f64> {
+        let a = rows.iter().find(|r| r.label == a)?;
+        let b = rows.iter().find(|r| r.label == b)?;
+        let mut v: Vec<f64> = a.runs.iter().zip(&b.runs).map(|(x, y)| x / y).collect();
+        v.sort_by(|x, y| x.total_cmp(y));
+        v.get(v.len() / 2).copied()
+    };
+    for (a, b) in [
+        ("zonecast, XDP", "Knot DNS, XDP mode"),
+        ("zonecast, kernel sockets", "Knot DNS, kernel sockets"),
+    ] {
+        if let Some(r) = paired(a, b) {
+            out += &format!("\nMedian of the per-round ratios, {a} / {b}: {r:.2}×");
+        }
+    }
+    out + "\n"
 }
 
 #[cfg(test)]
