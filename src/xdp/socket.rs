@@ -136,6 +136,9 @@ impl XskSocket {
             copying: Copying::Copy,
             queue,
         };
+        // The socket owns the memory now (its Drop unmaps it): the guard
+        // must not unmap it a second time if binding fails below.
+        std::mem::forget(guard);
         // Half the frames to the kernel for receiving, before binding.
         let lent = (RING as usize).min(FRAMES / 2) as u32;
         for i in 0..lent {
@@ -176,7 +179,6 @@ impl XskSocket {
         {
             sock.copying = Copying::ZeroCopy;
         }
-        std::mem::forget(guard);
         Ok(sock)
     }
 
