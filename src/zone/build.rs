@@ -381,12 +381,11 @@ impl SnapshotBuilder {
             .ok_or_else(|| ZoneError::MissingSoa(apex.clone()))?;
         let mut snapshot = Snapshot {
             apex_labels: apex.label_count() as u8,
-            apex_hash,
             // Both taken from the apex below.
             serial: 0,
             nsec: false,
             nodes,
-            order,
+            order: Some(Box::new(order)),
             record_count: u32::try_from(kept.len() + nsec3.record_count()).unwrap_or(u32::MAX),
             nsec3: nsec3.shared(),
             apex: apex_view,

@@ -259,20 +259,20 @@ fn rebuild_touched(next: &mut Snapshot, touched: HashMap<Name, Parts>) -> Result
     // A name with a node in the old version is in the order already (the
     // node map answers that faster than the order's search).
     let known = |next: &Snapshot, name: &[u8]| {
-        next.node_by_wire(name).is_some() || next.order.contains(name)
+        next.node_by_wire(name).is_some() || next.order().contains(name)
     };
     for (owner, d) in &drafts {
         if d.sets.is_empty() || known(next, owner) {
             continue;
         }
-        next.order.insert(owner);
+        next.order_mut().insert(owner);
         let mut cur = &owner[..];
         while cur != apex.as_wire() {
             let parent = suffix(cur, 1);
             if known(next, parent) {
                 break;
             }
-            next.order.insert(parent);
+            next.order_mut().insert(parent);
             ents.push(parent.to_vec());
             cur = parent;
         }
@@ -299,14 +299,16 @@ fn rebuild_touched(next: &mut Snapshot, touched: HashMap<Name, Parts>) -> Result
         .map(|(n, _)| n.clone())
         .collect();
     while let Some(name) = check.pop() {
-        if name == apex.as_wire() || !next.order.contains(&name) || !is_empty(&drafts, next, &name)
+        if name == apex.as_wire()
+            || !next.order().contains(&name)
+            || !is_empty(&drafts, next, &name)
         {
             continue;
         }
-        if has_children(&next.order, &name) {
+        if has_children(next.order(), &name) {
             continue;
         }
-        next.order.remove(&name);
+        next.order_mut().remove(&name);
         check.push(suffix(&name, 1).to_vec());
         removed.push(name);
     }
@@ -316,7 +318,7 @@ fn rebuild_touched(next: &mut Snapshot, touched: HashMap<Name, Parts>) -> Result
     // A name that one sequence added and a later one emptied again was
     // never in the zone: it gets no node, not even an empty one (RFC 8020:
     // it is NXDOMAIN, as a rebuild from the same records makes it).
-    drafts.retain(|name, d| !d.sets.is_empty() || next.order.contains(name));
+    drafts.retain(|name, d| !d.sets.is_empty() || next.order().contains(name));
     // The flags each name has of itself in the new version.
     let own = |drafts: &HashMap<Vec<u8>, Draft>, next: &Snapshot, name: &[u8]| -> Option<u8> {
         match drafts.get(name) {
@@ -343,7 +345,7 @@ fn rebuild_touched(next: &mut Snapshot, touched: HashMap<Name, Parts>) -> Result
     // that appeared or went away.
     let mut recheck: Vec<Vec<u8>> = drafts.keys().cloned().collect();
     if rehash {
-        recheck.extend(next.order.iter().map(<[u8]>::to_vec));
+        recheck.extend(next.order().iter().map(<[u8]>::to_vec));
     }
     // Whether any cut or DNAME came or went: if none did, a name that
     // was in the zone keeps its occlusion.
@@ -353,7 +355,7 @@ fn rebuild_touched(next: &mut Snapshot, touched: HashMap<Name, Parts>) -> Result
         if before != d.own & CUT {
             cuts_changed = true;
             recheck.extend(
-                next.order
+                next.order()
                     .iter_from(name)
                     .skip(1)
                     .take_while(|n| is_subdomain(n, name))
@@ -424,7 +426,7 @@ fn rebuild_touched(next: &mut Snapshot, touched: HashMap<Name, Parts>) -> Result
         changes.push(Change::Put(blob));
     }
     for (name, mark) in marks {
-        next.order.set_mark(&name, mark);
+        next.order_mut().set_mark(&name, mark);
     }
     next.nodes.apply(changes);
     next.read_apex_facts(apex.as_wire())?;

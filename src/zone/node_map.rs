@@ -194,7 +194,9 @@ pub struct NodeMap {
     /// small zone's whole map is one allocation.
     shards: smallvec::SmallVec<[Shard; 1]>,
     bits: u32,
-    len: usize,
+    /// Names held; 32 bits, as a transfer is limited far below
+    /// (`transfer.max_records`) and the map sits in every version.
+    len: u32,
 }
 
 fn bits_for(n: usize) -> u32 {
@@ -240,12 +242,12 @@ impl NodeMap {
         NodeMap {
             shards,
             bits,
-            len: blobs.len(),
+            len: u32::try_from(blobs.len()).unwrap_or(u32::MAX),
         }
     }
 
     pub fn len(&self) -> usize {
-        self.len
+        self.len as usize
     }
 
     pub fn is_empty(&self) -> bool {
@@ -331,11 +333,11 @@ impl NodeMap {
             });
             let all: Vec<(u64, &[u8])> = kept.into_iter().chain(puts).collect();
             let rebuilt = Shard::build(all.iter().copied());
-            self.len = self.len + rebuilt.count as usize - before;
+            self.len = (self.len as usize + rebuilt.count as usize - before) as u32;
             self.shards[s] = rebuilt;
             i = j;
         }
-        if self.len > self.shards.len() * MAX_AVG_PER_SHARD && self.bits < MAX_SHARD_BITS {
+        if self.len as usize > self.shards.len() * MAX_AVG_PER_SHARD && self.bits < MAX_SHARD_BITS {
             self.reshard();
         }
     }
@@ -380,13 +382,21 @@ impl NodeMap {
         self.shards.get(i).map(Shard::arena)
     }
 
-    /// The octets of the shard holding the node named `key` (lowercase
-    /// wire form, hashing to `hash`), shared, and where the node starts
-    /// in them: for what is read of one node on every query (the apex).
-    pub fn holding(&self, key: &[u8], hash: u64) -> Option<(Arc<[u8]>, usize)> {
-        let shard = self.shards.get(shard_of(self.bits, hash))?;
+    /// The shard holding the node named `key` (lowercase wire form,
+    /// hashing to `hash`), and where the node starts in its octets
+    /// ([`NodeMap::shard_bytes`]): for what is read of one node on every
+    /// query (the apex).
+    pub fn holding(&self, key: &[u8], hash: u64) -> Option<(usize, usize)> {
+        let index = shard_of(self.bits, hash);
+        let shard = self.shards.get(index)?;
         let at = shard.locate(key, hash)?;
-        Some((Arc::clone(&shard.data), shard.slots as usize * SLOT + at))
+        Some((index, shard.slots as usize * SLOT + at))
+    }
+
+    /// Shard `i`'s octets, its slot table first; empty past the last.
+    #[inline]
+    pub fn shard_bytes(&self, i: usize) -> &[u8] {
+        self.shards.get(i).map_or(&[], |s| &s.data[..])
     }
 }
 

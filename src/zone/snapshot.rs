@@ -20,14 +20,14 @@ pub struct Snapshot {
     pub(super) apex: Apex,
     /// At most 127 (RFC 1035 §3.1: 255 octets).
     pub(super) apex_labels: u8,
-    pub(super) apex_hash: u64,
     pub(super) serial: u32,
     /// The apex has an NSEC: denial is proved with NSEC (RFC 4035 §3.1.3).
     pub(super) nsec: bool,
     pub(super) nodes: NodeMap,
-    /// Empty for a small zone without NSEC, whose order is sorted when
-    /// asked for ([`Snapshot::settle_order`]).
-    pub(super) order: CanonicalOrder,
+    /// None for a small zone without NSEC, whose order is sorted when
+    /// asked for ([`Snapshot::settle_order`]); boxed, as that is most of
+    /// the zones of a node of many and the header is in each of them.
+    pub(super) order: Option<Box<CanonicalOrder>>,
     /// NSEC3 records, apart from the names (RFC 5155 §7.2.8).
     pub(super) nsec3: Arc<Nsec3Chain>,
     /// Held in 32 bits, as a snapshot is held per zone: a transfer is
@@ -60,7 +60,7 @@ impl Snapshot {
     /// The apex, lowercase wire form, read in place.
     #[inline]
     pub fn apex_wire(&self) -> &[u8] {
-        self.apex.owner()
+        self.apex.owner(&self.nodes)
     }
 
     /// Labels in the apex name.
@@ -74,22 +74,22 @@ impl Snapshot {
 
     #[inline]
     pub fn apex_node(&self) -> Option<Node<'_>> {
-        Some(self.apex.node())
+        Some(self.apex.node(&self.nodes))
     }
 
     /// The SOA RRset.
     pub fn soa(&self) -> RRset<'_> {
-        self.apex.soa()
+        self.apex.soa(&self.nodes)
     }
 
     /// The RRSIGs of the SOA, when the zone is signed.
     pub fn soa_sigs(&self) -> Option<RRset<'_>> {
-        self.apex.soa_sigs()
+        self.apex.soa_sigs(&self.nodes)
     }
 
     /// Whether the zone is signed: its apex SOA has an RRSIG.
     pub fn is_signed(&self) -> bool {
-        self.apex.soa_sigs().is_some()
+        self.apex.soa_sigs(&self.nodes).is_some()
     }
 
     /// Whether denial of existence uses NSEC records.
@@ -108,7 +108,7 @@ impl Snapshot {
     /// whether it has NSEC) after the nodes changed; a version without an
     /// apex SOA is an error.
     pub(super) fn read_apex_facts(&mut self, apex: &[u8]) -> Result<(), super::ZoneError> {
-        self.apex = Apex::read(&self.nodes, apex, self.apex_hash).ok_or_else(|| {
+        self.apex = Apex::read(&self.nodes, apex, hash_name(apex)).ok_or_else(|| {
             super::ZoneError::MissingSoa(Name::from_wire(apex).unwrap_or_else(|_| Name::root()))
         })?;
         self.take_apex_facts();
@@ -118,13 +118,13 @@ impl Snapshot {
     /// The serial and the denial in use, from the apex held.
     pub(super) fn take_apex_facts(&mut self) {
         self.serial = soa_field(self.soa_rdata(), 0);
-        self.nsec = self.apex.node().rrset(rtype::NSEC).is_some();
+        self.nsec = self.apex.node(&self.nodes).rrset(rtype::NSEC).is_some();
     }
 
     /// The owner of the authoritative NSEC nearest before `name` in
     /// canonical order: the one whose span covers `name` (RFC 4034 §4.1.1).
     pub fn nsec_owner_before(&self, name: &[u8]) -> Option<&[u8]> {
-        self.order.marked_before(name)
+        self.order.as_ref()?.marked_before(name)
     }
 
     /// The SOA record's RDATA.
@@ -179,8 +179,8 @@ impl Snapshot {
     /// NSEC; never on the query path, which reads the order only for
     /// NSEC proofs).
     pub fn names_in_order(&self) -> impl Iterator<Item = &[u8]> {
-        let sorted = self.order.is_empty().then(|| self.sorted_names());
-        let kept = sorted.is_none().then(|| self.order.iter());
+        let sorted = self.order.is_none().then(|| self.sorted_names());
+        let kept = self.order.as_ref().map(|o| o.iter());
         kept.into_iter()
             .flatten()
             .chain(sorted.into_iter().flatten())
@@ -200,14 +200,14 @@ impl Snapshot {
     /// then keeps no second copy of every name.
     pub(super) fn settle_order(&mut self) {
         if !self.nsec && self.nodes.len() <= DERIVED_ORDER_MAX_NAMES {
-            self.order = CanonicalOrder::default();
+            self.order = None;
         }
     }
 
     /// The canonical order, made again from the nodes if it was dropped
     /// (an IXFR edits it, and may add NSEC).
     pub(super) fn ensure_order(&mut self) {
-        if !self.order.is_empty() {
+        if self.order.is_some() {
             return;
         }
         let owns_nsec =
@@ -219,7 +219,21 @@ impl Snapshot {
                 (name, mark)
             }))
         };
-        self.order = order;
+        self.order = Some(Box::new(order));
+    }
+
+    /// The canonical order held (empty when dropped: an edit calls
+    /// [`Snapshot::ensure_order`] first).
+    pub(super) fn order(&self) -> &CanonicalOrder {
+        static EMPTY: std::sync::OnceLock<CanonicalOrder> = std::sync::OnceLock::new();
+        self.order
+            .as_deref()
+            .unwrap_or_else(|| EMPTY.get_or_init(CanonicalOrder::default))
+    }
+
+    /// The canonical order to edit, made empty if there was none.
+    pub(super) fn order_mut(&mut self) -> &mut CanonicalOrder {
+        self.order.get_or_insert_default()
     }
 
     /// Nodes in canonical order.
@@ -285,7 +299,11 @@ impl Snapshot {
 
     /// Heap octets held (shared parts counted fully).
     pub fn heap_size(&self) -> usize {
-        self.nodes.heap_bytes() + self.order.heap_bytes() + self.nsec3.heap_bytes()
+        self.nodes.heap_bytes()
+            + self.order.as_ref().map_or(0, |o| {
+                core::mem::size_of::<CanonicalOrder>() + o.heap_bytes()
+            })
+            + self.nsec3.heap_bytes()
     }
 
     /// How many index shards this version shares with `other`.
