@@ -27,7 +27,7 @@ use crate::tcp_framing::Frames;
 use crate::tsig::TsigKey;
 use crate::wire::Name;
 use crate::wire::serial::Serial;
-use crate::zone::{NotifyPolicy, Snapshot, Zone};
+use crate::zone::{Snapshot, Zone};
 
 /// Unix milliseconds.
 pub type Millis = u64;
@@ -51,58 +51,10 @@ pub struct SecondaryZone {
     pub allow_transfer: Option<Arc<crate::zone::transfer_acl::TransferAcl>>,
 }
 
-impl SecondaryZone {
-    /// The zone as the answer engine sees it, serving `snapshot`;
-    /// `policy` is who may NOTIFY it ([`SecondaryZone::notify_policy`]).
-    fn served(
-        &self,
-        snapshot: Option<Arc<Snapshot>>,
-        expires_at: Option<u64>,
-        policy: Arc<NotifyPolicy>,
-    ) -> Zone {
-        let zone = Zone::new(self.apex.clone(), snapshot, expires_at, Some(policy))
-            .with_transfer_acl(self.allow_transfer.clone());
-        if self.catalog {
-            zone.into_catalog()
-        } else {
-            zone
-        }
-    }
-}
-
 /// The key of an apex in [`Secondary::by_apex`]: the hash of its
 /// lowercase wire form.
 fn apex_hash(apex: &Name) -> u64 {
     crate::wire::name::hash_name(apex.to_lowercase().as_wire())
-}
-
-/// Who may NOTIFY a zone of `config`: `last` again when it says the
-/// same (zones from one primary share one, not one allocation per zone).
-fn notify_policy(
-    config: &SecondaryZone,
-    last: &mut Option<Arc<NotifyPolicy>>,
-) -> Arc<NotifyPolicy> {
-    let same = |p: &NotifyPolicy| {
-        p.primaries.len() == config.primaries.len()
-            && p.primaries
-                .iter()
-                .zip(config.primaries.iter())
-                .all(|(a, b)| *a == b.ip())
-            && match (&p.key, &config.key) {
-                (None, None) => true,
-                (Some(a), Some(b)) => Arc::ptr_eq(a, b),
-                _ => false,
-            }
-    };
-    if let Some(p) = last.as_ref().filter(|p| same(p)) {
-        return Arc::clone(p);
-    }
-    let p = Arc::new(NotifyPolicy {
-        primaries: config.primaries.iter().map(|p| p.ip()).collect(),
-        key: config.key.clone(),
-    });
-    *last = Some(Arc::clone(&p));
-    p
 }
 
 /// The copy of a zone found on disk at start.
@@ -252,7 +204,8 @@ const ACTIONS_KEPT: usize = 64;
 pub const NOTIFY_STALL_MS: Millis = 1000;
 
 struct ZoneState {
-    config: SecondaryZone,
+    /// Less the apex, which is the served zone's.
+    config: ZoneConfig,
     /// Taken out of the configuration: never queued again, and its place
     /// (the other zones' numbers stay) is free for the next zone added.
     removed: bool,
@@ -261,7 +214,7 @@ struct ZoneState {
     /// each refresh.
     served: Arc<Zone>,
     snapshot: Option<Arc<Snapshot>>,
-    transfer: Option<ConnId>,
+    transfer: Running,
     /// The primary to try next in the current round (32 bits, to pack
     /// with the flags: a node holds a state per zone).
     next_primary: u32,
@@ -277,6 +230,43 @@ struct ZoneState {
     /// Where the zone waits in the queues (to take it out again).
     queued_refresh: Queued,
     queued_expiry: Queued,
+}
+
+impl ZoneState {
+    /// The apex, lowercase (the served zone's: one copy of it).
+    fn apex(&self) -> &Name {
+        &self.served.apex
+    }
+}
+
+/// The connection of a zone's refresh, if one runs; none as `u64::MAX`
+/// (8 octets where `Option<ConnId>` takes 16, in a state kept for every
+/// zone; connections are numbered from 0 up).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Running(u64);
+
+impl Running {
+    const NONE: Running = Running(u64::MAX);
+
+    fn on(conn: ConnId) -> Running {
+        Running(conn.0)
+    }
+
+    fn get(self) -> Option<ConnId> {
+        (self != Running::NONE).then_some(ConnId(self.0))
+    }
+
+    fn take(&mut self) -> Option<ConnId> {
+        std::mem::replace(self, Running::NONE).get()
+    }
+
+    fn is_some(self) -> bool {
+        self != Running::NONE
+    }
+
+    fn is_none(self) -> bool {
+        self == Running::NONE
+    }
 }
 
 /// A zone's place in a queue, if it has one: a time, or none as
@@ -374,9 +364,9 @@ pub struct Secondary {
     /// the same primary from the same source, with when they went idle.
     idle: Vec<(ConnId, SocketAddr, Option<IpAddr>, Millis)>,
     id_seed: u16,
-    /// The NOTIFY policy made last, shared with the next zone that has
-    /// the same primaries and key.
-    last_policy: Option<Arc<NotifyPolicy>>,
+    /// The configuration shared by the zone added last, for the next
+    /// one configured alike.
+    last_shared: Option<Arc<zone_config::Shared>>,
     /// The timer clamps, shared by every zone's timers.
     policy: Arc<super::timers::TimerPolicy>,
     actions: VecDeque<Action>,
@@ -409,7 +399,7 @@ impl Secondary {
             next_conn: 0,
             idle: Vec::new(),
             id_seed,
-            last_policy: None,
+            last_shared: None,
             policy,
             actions: VecDeque::new(),
             metrics: Arc::default(),
@@ -430,9 +420,11 @@ impl Secondary {
         config: SecondaryZone,
         copy: Option<LoadedCopy>,
     ) -> ZoneId {
-        let mut timers = ZoneTimers::new(&config.apex, Arc::clone(&self.policy), now);
+        let mut timers = ZoneTimers::new(&config.apex, now);
+        let kept = ZoneConfig::new(&config, &mut self.last_shared);
         let snapshot = copy.map(|c| {
             timers.on_loaded(
+                &self.policy,
                 now,
                 c.expires_at,
                 c.refreshed_at,
@@ -444,20 +436,19 @@ impl Secondary {
         let expiry_logged = timers.is_expired(now);
         let i = self.free.pop().unwrap_or(self.zones.len());
         self.by_apex.insert(apex_hash(&config.apex), i);
-        let policy = notify_policy(&config, &mut self.last_policy);
-        let served = Arc::new(config.served(
+        let served = Arc::new(kept.served(
+            config.apex,
             snapshot.clone(),
-            timers.expires_at.map(|ms| ms / 1000),
-            policy,
+            timers.expires_at().map(|ms| ms / 1000),
         ));
         self.actions.push_back(Action::Serve(Arc::clone(&served)));
         let state = ZoneState {
-            config,
+            config: kept,
             removed: false,
             served,
             timers,
             snapshot,
-            transfer: None,
+            transfer: Running::NONE,
             next_primary: 0,
             refresh_again: false,
             expiry_logged,
@@ -492,7 +483,7 @@ impl Secondary {
     /// The place of the zone with this apex (any case).
     fn find(&self, apex: &Name) -> Option<usize> {
         self.by_apex.find(apex_hash(apex), |i| {
-            self.zones[i].config.apex.eq_ignore_case(apex)
+            self.zones[i].apex().eq_ignore_case(apex)
         })
     }
 
@@ -502,8 +493,18 @@ impl Secondary {
     }
 
     /// The configuration of every zone, as it now stands.
-    pub fn configured(&self) -> impl Iterator<Item = &SecondaryZone> {
-        self.zones.iter().filter(|z| !z.removed).map(|z| &z.config)
+    pub fn configured(&self) -> impl Iterator<Item = SecondaryZone> + '_ {
+        self.zones
+            .iter()
+            .filter(|z| !z.removed)
+            .map(|z| z.config.secondary_zone(z.apex()))
+    }
+
+    /// The configuration of the zone with this apex (any case), if it
+    /// is configured.
+    pub fn configuration(&self, apex: &Name) -> Option<SecondaryZone> {
+        let z = &self.zones[self.find(apex)?];
+        Some(z.config.secondary_zone(z.apex()))
     }
 
     /// Takes a zone out of service: its transfer is dropped, it is no
@@ -523,15 +524,15 @@ impl Secondary {
         z.snapshot = None;
         tracing::info!(
             "[{}] removed from the configuration: no longer served, copy deleted",
-            z.config.apex
+            z.apex()
         );
         // The zone (and its version) goes with the action; the place
         // keeps only a stand-in until it is taken again.
-        let stand_in = Arc::new(Zone::new(z.config.apex.clone(), None, None, None));
+        let file = z.config.file(z.apex());
+        let stand_in = Arc::new(Zone::new(z.apex().clone(), None, None, None));
         self.actions
             .push_back(Action::Unserve(std::mem::replace(&mut z.served, stand_in)));
-        self.actions
-            .push_back(Action::Forget(z.config.file.clone()));
+        self.actions.push_back(Action::Forget(file));
         self.requeue(i);
         self.free.push(i);
     }
@@ -543,15 +544,16 @@ impl Secondary {
         let Some(i) = self.find(&config.apex) else {
             return;
         };
-        let policy = notify_policy(&config, &mut self.last_policy);
+        let kept = ZoneConfig::new(&config, &mut self.last_shared);
         let z = &mut self.zones[i];
-        z.served = Arc::new(config.served(z.snapshot.clone(), z.served.expires_at(), policy));
+        z.served =
+            Arc::new(kept.served(z.apex().clone(), z.snapshot.clone(), z.served.expires_at()));
         z.next_primary = 0;
         tracing::info!(
             "[{}] configuration changed: applies from the next refresh",
             config.apex
         );
-        z.config = config;
+        z.config = kept;
         self.actions.push_back(Action::Serve(Arc::clone(&z.served)));
         self.requeue(i);
     }
@@ -621,7 +623,7 @@ impl Secondary {
         }
         tracing::info!(
             "[{}] {} asked for",
-            z.config.apex,
+            z.apex(),
             if whole {
                 "a whole transfer (AXFR)"
             } else {
@@ -649,15 +651,16 @@ impl Secondary {
             .map(|i| {
                 let z = &self.zones[i];
                 ZoneReport {
-                    apex: z.config.apex.clone(),
-                    catalog: z.config.catalog,
+                    apex: z.apex().clone(),
+                    catalog: z.config.shared.catalog,
                     serial: z.snapshot.as_ref().map(|s| s.serial()),
                     transfer_from: z
                         .transfer
+                        .get()
                         .and_then(|c| self.transfers.get(&c))
                         .map(|t| t.addr),
                     next_refresh: z.queued_refresh.get(),
-                    expires_at: z.timers.expires_at,
+                    expires_at: z.timers.expires_at(),
                     refreshed_at: (z.refreshed_at > 0).then_some(z.refreshed_at),
                     failures: z.timers.failures(),
                     last_error: self.errors.get(&i).cloned(),
@@ -714,17 +717,17 @@ impl Secondary {
         let serial = ev.serial.map_or("none".to_string(), |s| s.to_string());
         match z
             .timers
-            .on_notify(now, ev.serial, ours, z.transfer.is_some())
+            .on_notify(&self.policy, now, ev.serial, ours, z.transfer.is_some())
         {
             NotifyAction::Skip => tracing::info!(
                 "[{}] NOTIFY from {} with serial {serial}: not newer than ours, nothing to do",
-                z.config.apex,
+                z.apex(),
                 ev.source
             ),
             action => {
                 tracing::info!(
                     "[{}] NOTIFY from {} with serial {serial}: refreshing",
-                    z.config.apex,
+                    z.apex(),
                     ev.source
                 );
                 self.notified.entry(i).or_insert((received, ev.serial));
@@ -812,10 +815,10 @@ impl Secondary {
             let (i, primary, addr) = (tr.zone, tr.primary, tr.addr);
             tracing::debug!(
                 "[{}] kept connection to {addr} closed ({why:?}): connecting anew",
-                self.zones[i].config.apex
+                self.zones[i].apex()
             );
             self.drop_transfer(conn);
-            self.zones[i].transfer = None;
+            self.zones[i].transfer = Running::NONE;
             self.start_transfer_on(now, i, primary, false);
             return;
         }
@@ -873,8 +876,8 @@ impl Secondary {
                 return false;
             }
             let z = &self.zones[i];
-            let primary = (z.next_primary as usize).min(z.config.primaries.len() - 1);
-            let addr = z.config.primaries[primary];
+            let primary = (z.next_primary as usize).min(z.config.shared.primaries.len() - 1);
+            let addr = z.config.shared.primaries[primary];
             if self.per_primary.get(&addr).copied().unwrap_or(0) >= self.settings.max_per_primary {
                 self.blocked = true;
                 continue;
@@ -902,8 +905,8 @@ impl Secondary {
     fn start_transfer_on(&mut self, now: Millis, i: usize, primary: usize, may_reuse: bool) {
         self.id_seed = self.id_seed.wrapping_mul(5).wrapping_add(0x3b1d);
         let z = &mut self.zones[i];
-        let addr = z.config.primaries[primary];
-        let source = z.config.source;
+        let addr = z.config.shared.primaries[primary];
+        let source = z.config.shared.source;
         let keep_ms = self.settings.connection_keep.as_millis() as Millis;
         let kept = self
             .idle
@@ -919,7 +922,7 @@ impl Secondary {
         });
         tracing::debug!(
             "[{}] refresh from {addr}: {}, our serial {}",
-            z.config.apex,
+            z.apex(),
             if reused {
                 "on a kept connection"
             } else {
@@ -938,18 +941,18 @@ impl Secondary {
         // A journal serves only the clients allowed to transfer the zone
         // from us: a zone nobody may transfer (a leaf's) keeps none.
         let mut limits = self.settings.limits;
-        if z.config.allow_transfer.is_none() {
+        if z.config.shared.allow_transfer.is_none() {
             limits.journal.max_depth = 0;
         }
-        limits.zonemd = z.config.zonemd;
+        limits.zonemd = z.config.shared.zonemd;
         let mut exchange = Exchange::new(
-            &z.config.apex,
-            z.config.key.clone(),
+            z.apex(),
+            z.config.shared.key.clone(),
             limits,
             current,
             self.id_seed,
         );
-        z.transfer = Some(conn);
+        z.transfer = Running::on(conn);
         let io_deadline = if reused {
             // Connected already: the first query goes out now.
             let query = exchange.start(now / 1000);
@@ -1005,7 +1008,7 @@ impl Secondary {
         if let Some(t) = z.queued_expiry.take() {
             self.expiry_queue.remove(&(t, i));
         }
-        if z.transfer.is_none() && !z.config.primaries.is_empty() && !z.removed {
+        if z.transfer.is_none() && !z.config.shared.primaries.is_empty() && !z.removed {
             let t = z.queued_refresh.set(z.timers.next_refresh);
             if z.snapshot.is_some() {
                 self.refresh_queue.insert((t, i));
@@ -1013,10 +1016,16 @@ impl Secondary {
                 self.first_queue.insert((t, i));
             }
         }
+        // The expiry waits in its queue only when no refresh comes first:
+        // a refresh starting puts the zone back here, and its expiry into
+        // the queue then, so most zones (REFRESH well under EXPIRE) have
+        // one place, not two. The queue only times the log line; answers
+        // read the served expiry.
         if let Some(t) = z
             .timers
-            .expires_at
+            .expires_at()
             .filter(|_| z.snapshot.is_some() && !z.expiry_logged && !z.removed)
+            .filter(|&t| z.queued_refresh.get().is_none_or(|r| t <= r))
         {
             let t = z.queued_expiry.set(t);
             self.expiry_queue.insert((t, i));
@@ -1029,7 +1038,7 @@ impl Secondary {
     /// time the NOTIFY set), instead of holding the zone for the rest of
     /// its message time.
     fn cut_stalled(&mut self, now: Millis, i: usize, serial: &str) {
-        let Some(conn) = self.zones[i].transfer else {
+        let Some(conn) = self.zones[i].transfer.get() else {
             return;
         };
         let Some(tr) = self.transfers.get(&conn) else {
@@ -1042,11 +1051,11 @@ impl Secondary {
         let addr = tr.addr;
         tracing::warn!(
             "[{}] transfer from {addr} cut short by NOTIFY for serial {serial}: no whole message for {stalled} ms",
-            self.zones[i].config.apex,
+            self.zones[i].apex(),
         );
         self.drop_transfer(conn);
         let z = &mut self.zones[i];
-        z.transfer = None;
+        z.transfer = Running::NONE;
         z.refresh_again = false;
     }
 
@@ -1097,7 +1106,7 @@ impl Secondary {
             self.idle.push((conn, tr.addr, tr.source, now));
         }
         let i = tr.zone;
-        self.zones[i].transfer = None;
+        self.zones[i].transfer = Running::NONE;
         match result {
             Ok(outcome) => self.on_success(now, i, &tr, outcome),
             Err(why) => self.on_failure(now, i, &tr, &why),
@@ -1116,13 +1125,10 @@ impl Secondary {
             .exchange
             .fallback_reason()
             .map_or(String::new(), |f| format!(" (by AXFR, after IXFR: {f})"));
-        tracing::warn!(
-            "[{}] refresh from {addr} failed: {why}{after}",
-            z.config.apex
-        );
+        tracing::warn!("[{}] refresh from {addr} failed: {why}{after}", z.apex());
         self.errors
             .insert(i, (now, format!("refresh from {addr} failed: {why}")));
-        if primary + 1 < z.config.primaries.len() {
+        if primary + 1 < z.config.shared.primaries.len() {
             // Fail over to the next primary at once.
             z.next_primary = u32::try_from(primary + 1).unwrap_or(u32::MAX);
             z.timers.next_refresh = now;
@@ -1130,10 +1136,10 @@ impl Secondary {
         }
         z.next_primary = 0;
         let soa = z.snapshot.as_deref().map(SoaTimers::of);
-        z.timers.on_failed(now, soa);
+        z.timers.on_failed(&self.policy, now, soa);
         tracing::warn!(
             "[{}] every primary failed; next attempt in {} s",
-            z.config.apex,
+            z.apex(),
             z.timers.next_refresh.saturating_sub(now) / 1000
         );
     }
@@ -1145,20 +1151,19 @@ impl Secondary {
         let addr = tr.addr;
         z.next_primary = 0;
         if std::mem::take(&mut z.expiry_logged) {
-            tracing::info!(
-                "[{}] refreshed from {addr}: no longer expired",
-                z.config.apex
-            );
+            tracing::info!("[{}] refreshed from {addr}: no longer expired", z.apex());
         }
         let new_version = match outcome {
             Outcome::UpToDate { serial } => {
                 self.metrics.refresh(TransferResult::UpToDate);
                 // At 10,000 zones a line per SOA check is noise.
-                tracing::debug!("[{}] up to date at serial {serial} ({addr})", z.config.apex);
+                tracing::debug!("[{}] up to date at serial {serial} ({addr})", z.apex());
                 if let Some(s) = &z.snapshot {
-                    z.timers.on_refreshed(now, SoaTimers::of(s));
+                    z.timers.on_refreshed(&self.policy, now, SoaTimers::of(s));
                 }
-                z.served.expiry.set(z.timers.expires_at.map(|ms| ms / 1000));
+                z.served
+                    .expiry
+                    .set(z.timers.expires_at().map(|ms| ms / 1000));
                 false
             }
             Outcome::Transferred(t) => {
@@ -1173,10 +1178,10 @@ impl Secondary {
                     zonemd,
                 } = *t;
                 for w in &warnings {
-                    tracing::warn!("[{}] {w}", z.config.apex);
+                    tracing::warn!("[{}] {w}", z.apex());
                 }
                 if let Some(f) = &fallback {
-                    tracing::info!("[{}] IXFR -> AXFR fallback: {f}", z.config.apex);
+                    tracing::info!("[{}] IXFR -> AXFR fallback: {f}", z.apex());
                 }
                 let old = z
                     .snapshot
@@ -1191,14 +1196,17 @@ impl Secondary {
                 // disk does; what crossed the wire is in brackets.
                 tracing::info!(
                     "[{}] {} from {addr}: serial {old} -> {}, {} records ({records} received in {messages} messages, {bytes} bytes), {} ms, {zonemd}",
-                    z.config.apex,
+                    z.apex(),
                     kind.label(),
                     snapshot.serial(),
                     snapshot.record_count(),
                     now.saturating_sub(tr.started)
                 );
-                z.timers.on_refreshed(now, SoaTimers::of(&snapshot));
-                z.served.expiry.set(z.timers.expires_at.map(|ms| ms / 1000));
+                z.timers
+                    .on_refreshed(&self.policy, now, SoaTimers::of(&snapshot));
+                z.served
+                    .expiry
+                    .set(z.timers.expires_at().map(|ms| ms / 1000));
                 z.snapshot = Some(Arc::new(snapshot));
                 true
             }
@@ -1215,7 +1223,7 @@ impl Secondary {
         {
             tracing::info!(
                 "[{}] serial {} served {} ms after NOTIFY",
-                z.config.apex,
+                z.apex(),
                 s.serial(),
                 now.saturating_sub(at)
             );
@@ -1229,19 +1237,19 @@ impl Secondary {
         }
         tracing::debug!(
             "[{}] next refresh in {} s, expires in {} s",
-            z.config.apex,
+            z.apex(),
             z.timers.next_refresh.saturating_sub(now) / 1000,
-            z.timers.expires_at.unwrap_or(now).saturating_sub(now) / 1000
+            z.timers.expires_at().unwrap_or(now).saturating_sub(now) / 1000
         );
         if let Some(s) = &z.snapshot {
             self.actions.push_back(Action::Persist(PersistRequest {
-                apex: z.config.apex.clone(),
-                file: z.config.file.clone(),
+                apex: z.apex().clone(),
+                file: z.config.file(z.apex()),
                 snapshot: new_version.then(|| Arc::clone(s)),
                 state: SavedState {
                     serial: s.serial(),
                     refreshed_at: now / 1000,
-                    expires_at: z.timers.expires_at.unwrap_or(0) / 1000,
+                    expires_at: z.timers.expires_at().unwrap_or(0) / 1000,
                 },
             }));
         }
@@ -1256,7 +1264,7 @@ impl Secondary {
         let serial = z.snapshot.as_ref().map_or(0, |s| s.serial());
         tracing::error!(
             "[{}] expired: serial {serial} was not confirmed by any primary within its EXPIRE time; answering SERVFAIL until a refresh succeeds",
-            z.config.apex
+            z.apex()
         );
     }
 
@@ -1266,7 +1274,7 @@ impl Secondary {
         let Some(snapshot) = z.snapshot.clone() else {
             return;
         };
-        tracing::debug!("[{}] published serial {}", z.config.apex, snapshot.serial());
+        tracing::debug!("[{}] published serial {}", z.apex(), snapshot.serial());
         self.actions.push_back(Action::Publish {
             zone: Arc::clone(&z.served),
             snapshot,
@@ -1278,3 +1286,5 @@ impl Secondary {
 mod tests;
 
 mod apex_index;
+mod zone_config;
+use zone_config::ZoneConfig;

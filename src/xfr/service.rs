@@ -538,7 +538,6 @@ impl TransferLoop {
             .machine
             .configured()
             .filter(|z| !self.consumer.is_member(&z.apex))
-            .cloned()
             .collect();
         let mut removed = 0;
         for z in &current {
@@ -620,17 +619,10 @@ impl TransferLoop {
         for c in changes {
             match c {
                 MemberChange::Add(z) => adds.push(z),
-                MemberChange::Update(z) => {
-                    let old = self
-                        .machine
-                        .configured()
-                        .find(|o| o.apex.eq_ignore_case(&z.apex))
-                        .cloned();
-                    match old {
-                        Some(old) => self.change_zone(now, &old, z),
-                        None => adds.push(z),
-                    }
-                }
+                MemberChange::Update(z) => match self.machine.configuration(&z.apex) {
+                    Some(old) => self.change_zone(now, &old, z),
+                    None => adds.push(z),
+                },
                 MemberChange::Reset(z) => {
                     if self.machine.zone_id(&z.apex).is_some() {
                         self.machine.remove_zone(&z.apex);

@@ -93,16 +93,17 @@ pub enum NotifyAction {
 }
 
 #[derive(Debug, Clone)]
+/// Held for every zone (32 octets): the clamps and the jitter, the same
+/// for all, are the machine's [`TimerPolicy`], passed in.
 pub struct ZoneTimers {
-    /// Shared by every zone of the machine.
-    policy: std::sync::Arc<TimerPolicy>,
     /// This zone's share of the jitter, in [0, 1).
     /// 32 bits are plenty for a share of a refresh interval, and pack
     /// with `failures`.
     spread: f32,
     pub next_refresh: u64,
-    /// When the data stops being served; `None` before the first copy.
-    pub expires_at: Option<u64>,
+    /// When the data stops being served; `u64::MAX` before the first
+    /// copy ([`ZoneTimers::expires_at`]).
+    expires_at: u64,
     failures: u32,
     /// When the last refresh a NOTIFY asked for was due; `u64::MAX` for
     /// none (8 octets, not the 16 of an `Option`, in a state per zone).
@@ -115,21 +116,20 @@ impl ZoneTimers {
         self.failures
     }
 
-    pub fn new(zone: &Name, policy: std::sync::Arc<TimerPolicy>, now: u64) -> Self {
+    pub fn new(zone: &Name, now: u64) -> Self {
         let spread = (hash_name(zone.to_lowercase().as_wire()) >> 40) as f32 / (1u64 << 24) as f32;
         ZoneTimers {
-            policy,
             spread,
             next_refresh: now,
-            expires_at: None,
+            expires_at: u64::MAX,
             failures: 0,
             last_notify_refresh: u64::MAX,
         }
     }
 
-    /// The SOA timers after the configured clamps.
-    pub fn clamp(&self, t: SoaTimers) -> SoaTimers {
-        self.policy.clamp(t)
+    /// When the data stops being served; `None` before the first copy.
+    pub fn expires_at(&self) -> Option<u64> {
+        (self.expires_at != u64::MAX).then_some(self.expires_at)
     }
 
     pub fn is_due(&self, now: u64) -> bool {
@@ -137,7 +137,7 @@ impl ZoneTimers {
     }
 
     pub fn is_expired(&self, now: u64) -> bool {
-        self.expires_at.is_some_and(|e| now >= e)
+        self.expires_at().is_some_and(|e| now >= e)
     }
 
     /// A copy was read from disk, expiring at `expires_at` and last
@@ -148,44 +148,44 @@ impl ZoneTimers {
     /// with no timers kept, or expired, is refreshed at once.
     pub fn on_loaded(
         &mut self,
+        policy: &TimerPolicy,
         now: u64,
         expires_at: u64,
         refreshed_at: Option<u64>,
         soa: SoaTimers,
     ) {
-        self.expires_at = Some(expires_at);
+        self.expires_at = expires_at.min(u64::MAX - 1);
         self.next_refresh = match refreshed_at {
-            Some(at) if now < expires_at => self.due_after(at, soa).max(now),
+            Some(at) if now < expires_at => self.due_after(policy, at, soa).max(now),
             _ => now,
         };
     }
 
     /// When a copy confirmed at `at` is due for its next refresh: REFRESH
     /// later, up to the zone's share of the jitter early.
-    fn due_after(&self, at: u64, soa: SoaTimers) -> u64 {
-        let refresh_ms = self.clamp(soa).refresh as u64 * 1000;
-        let early = (refresh_ms as f64
-            * self.policy.jitter.clamp(0.0, 0.5)
-            * f64::from(self.spread)) as u64;
+    fn due_after(&self, policy: &TimerPolicy, at: u64, soa: SoaTimers) -> u64 {
+        let refresh_ms = policy.clamp(soa).refresh as u64 * 1000;
+        let early =
+            (refresh_ms as f64 * policy.jitter.clamp(0.0, 0.5) * f64::from(self.spread)) as u64;
         at + refresh_ms - early
     }
 
     /// The primary confirmed our serial or gave a new version.
-    pub fn on_refreshed(&mut self, now: u64, soa: SoaTimers) {
-        let t = self.clamp(soa);
-        self.next_refresh = self.due_after(now, soa);
+    pub fn on_refreshed(&mut self, policy: &TimerPolicy, now: u64, soa: SoaTimers) {
+        let t = policy.clamp(soa);
+        self.next_refresh = self.due_after(policy, now, soa);
         // RFC 1034 §4.3.5: a successful refresh restarts the expire timer.
-        self.expires_at = Some(now + t.expire as u64 * 1000);
+        self.expires_at = (now + t.expire as u64 * 1000).min(u64::MAX - 1);
         self.failures = 0;
     }
 
     /// Every primary failed. `soa` is `None` before the first copy.
-    pub fn on_failed(&mut self, now: u64, soa: Option<SoaTimers>) {
+    pub fn on_failed(&mut self, policy: &TimerPolicy, now: u64, soa: Option<SoaTimers>) {
         self.failures = self.failures.saturating_add(1);
         let doubling = 1u64 << (self.failures - 1).min(16);
         let delay = match soa {
             Some(s) => {
-                let t = self.clamp(s);
+                let t = policy.clamp(s);
                 let retry = t.retry as u64 * 1000;
                 (retry * doubling.min(MAX_BACKOFF)).min((t.refresh as u64 * 1000).max(retry))
             }
@@ -198,6 +198,7 @@ impl ZoneTimers {
     /// refresh is (or is not) running.
     pub fn on_notify(
         &mut self,
+        policy: &TimerPolicy,
         now: u64,
         serial: Option<u32>,
         ours: Option<u32>,
@@ -213,9 +214,7 @@ impl ZoneTimers {
             // A refresh a NOTIFY scheduled is still to come: this one joins
             // it, rather than pushing it (or the next) further out.
             t if t >= now => t,
-            t => t
-                .saturating_add(self.policy.notify_min_interval_ms)
-                .max(now),
+            t => t.saturating_add(policy.notify_min_interval_ms).max(now),
         };
         // NOTIFY cuts a retry back-off short (and resets it).
         self.failures = 0;
@@ -235,12 +234,19 @@ mod tests {
     use crate::wire::name::parse_name_text;
 
     fn timers(zone: &str) -> ZoneTimers {
-        ZoneTimers::new(
-            &parse_name_text(zone, None).unwrap(),
-            std::sync::Arc::new(TimerPolicy::default()),
-            0,
-        )
+        ZoneTimers::new(&parse_name_text(zone, None).unwrap(), 0)
     }
+
+    const P: TimerPolicy = TimerPolicy {
+        refresh_min_s: 2,
+        refresh_max_s: u32::MAX,
+        retry_min_s: 1,
+        retry_max_s: u32::MAX,
+        expire_min_s: 3,
+        expire_max_s: u32::MAX,
+        jitter: 0.1,
+        notify_min_interval_ms: 1000,
+    };
 
     const SOA: SoaTimers = SoaTimers {
         refresh: 3600,
@@ -251,8 +257,8 @@ mod tests {
     #[test]
     fn refresh_and_expire_after_success() {
         let mut t = timers("example.com.");
-        t.on_refreshed(1_000, SOA);
-        assert_eq!(t.expires_at, Some(1_000 + 86_400_000));
+        t.on_refreshed(&P, 1_000, SOA);
+        assert_eq!(t.expires_at(), Some(1_000 + 86_400_000));
         let early = 1_000 + 3_600_000 - t.next_refresh;
         assert!(early <= 360_000, "jitter at most 10% of REFRESH: {early}");
         assert!(!t.is_due(t.next_refresh - 1) && t.is_due(t.next_refresh));
@@ -265,7 +271,7 @@ mod tests {
         let mut a2 = timers("a.example.");
         let mut b = timers("b.example.");
         for t in [&mut a, &mut a2, &mut b] {
-            t.on_refreshed(0, SOA);
+            t.on_refreshed(&P, 0, SOA);
         }
         assert_eq!(a.next_refresh, a2.next_refresh);
         assert_ne!(a.next_refresh, b.next_refresh);
@@ -274,36 +280,36 @@ mod tests {
     #[test]
     fn failures_back_off_and_notify_cuts_in() {
         let mut t = timers("example.com.");
-        t.on_failed(0, Some(SOA));
+        t.on_failed(&P, 0, Some(SOA));
         assert_eq!(t.next_refresh, 600_000);
-        t.on_failed(0, Some(SOA));
+        t.on_failed(&P, 0, Some(SOA));
         assert_eq!(t.next_refresh, 1_200_000);
         for _ in 0..10 {
-            t.on_failed(0, Some(SOA));
+            t.on_failed(&P, 0, Some(SOA));
         }
         assert_eq!(t.next_refresh, 3_600_000, "never beyond REFRESH");
         assert_eq!(
-            t.on_notify(5_000, Some(9), Some(8), false),
+            t.on_notify(&P, 5_000, Some(9), Some(8), false),
             NotifyAction::RefreshNow
         );
         assert_eq!(t.next_refresh, 5_000);
         // Rate limit: a second NOTIFY within a second waits.
         assert_eq!(
-            t.on_notify(5_200, Some(10), Some(8), false),
+            t.on_notify(&P, 5_200, Some(10), Some(8), false),
             NotifyAction::RefreshAt(6_000)
         );
         // Not newer than ours: skipped.
         assert_eq!(
-            t.on_notify(9_000, Some(8), Some(8), false),
+            t.on_notify(&P, 9_000, Some(8), Some(8), false),
             NotifyAction::Skip
         );
         assert_eq!(
-            t.on_notify(9_000, Some(7), Some(8), false),
+            t.on_notify(&P, 9_000, Some(7), Some(8), false),
             NotifyAction::Skip
         );
         // No serial in the NOTIFY, or none held: refresh.
         assert_eq!(
-            t.on_notify(20_000, None, Some(8), true),
+            t.on_notify(&P, 20_000, None, Some(8), true),
             NotifyAction::RefreshAt(20_000)
         );
     }
@@ -314,21 +320,21 @@ mod tests {
     #[test]
     fn a_burst_of_notifies_shares_one_refresh() {
         let mut t = timers("example.com.");
-        t.on_refreshed(0, SOA);
+        t.on_refreshed(&P, 0, SOA);
         assert_eq!(
-            t.on_notify(10_000, Some(2), Some(1), false),
+            t.on_notify(&P, 10_000, Some(2), Some(1), false),
             NotifyAction::RefreshNow
         );
         for (at, serial) in [(10_010, 3), (10_020, 4), (10_030, 5)] {
             assert_eq!(
-                t.on_notify(at, Some(serial), Some(2), true),
+                t.on_notify(&P, at, Some(serial), Some(2), true),
                 NotifyAction::RefreshAt(11_000),
                 "serial {serial}"
             );
         }
         // After that refresh, the next NOTIFY waits one interval from it.
         assert_eq!(
-            t.on_notify(11_050, Some(6), Some(5), false),
+            t.on_notify(&P, 11_050, Some(6), Some(5), false),
             NotifyAction::RefreshAt(12_000)
         );
     }
@@ -336,12 +342,12 @@ mod tests {
     #[test]
     fn bootstrap_retries_double_to_five_minutes() {
         let mut t = timers("example.com.");
-        t.on_failed(0, None);
+        t.on_failed(&P, 0, None);
         assert_eq!(t.next_refresh, 2_000);
-        t.on_failed(0, None);
+        t.on_failed(&P, 0, None);
         assert_eq!(t.next_refresh, 4_000);
         for _ in 0..20 {
-            t.on_failed(0, None);
+            t.on_failed(&P, 0, None);
         }
         assert_eq!(t.next_refresh, 300_000);
     }
@@ -351,23 +357,22 @@ mod tests {
         let mut t = timers("example.com.");
         // Confirmed 10 minutes before the restart: due 50 minutes after it
         // (less the jitter), not now.
-        t.on_loaded(1_000_000, 90_000_000, Some(400_000), SOA);
+        t.on_loaded(&P, 1_000_000, 90_000_000, Some(400_000), SOA);
         assert!(t.next_refresh <= 400_000 + 3_600_000);
         assert!(t.next_refresh >= 400_000 + 3_600_000 * 9 / 10);
         // Overdue: now. No timers kept, or expired: now.
-        t.on_loaded(10_000_000, 90_000_000, Some(400_000), SOA);
+        t.on_loaded(&P, 10_000_000, 90_000_000, Some(400_000), SOA);
         assert_eq!(t.next_refresh, 10_000_000);
-        t.on_loaded(1_000_000, 90_000_000, None, SOA);
+        t.on_loaded(&P, 1_000_000, 90_000_000, None, SOA);
         assert_eq!(t.next_refresh, 1_000_000);
-        t.on_loaded(1_000_000, 900_000, Some(400_000), SOA);
+        t.on_loaded(&P, 1_000_000, 900_000, Some(400_000), SOA);
         assert_eq!(t.next_refresh, 1_000_000);
         assert!(t.is_expired(1_000_000));
     }
 
     #[test]
     fn clamps_apply() {
-        let t = timers("example.com.");
-        let c = t.clamp(SoaTimers {
+        let c = P.clamp(SoaTimers {
             refresh: 0,
             retry: 0,
             expire: 1,
