@@ -18,11 +18,10 @@ use crate::wire::iana::rtype;
 struct Span {
     start: u32,
     len: u32,
-    ttl: u32,
     count: u16,
 }
 
-/// Positions only (44 octets, in the header of every version of every
+/// Positions only (36 octets, in the header of every version of every
 /// zone): the octets are the node map's, passed in to read them.
 #[derive(Clone)]
 pub struct Apex {
@@ -48,7 +47,6 @@ impl Apex {
                 Some(Span {
                     start: u32::try_from(start).ok()?,
                     len: u32::try_from(s.wire().len()).ok()?,
-                    ttl: s.ttl(),
                     count: u16::try_from(s.len()).ok()?,
                 })
             };
@@ -97,7 +95,6 @@ impl Apex {
         let (start, end) = (s.start as usize, s.start as usize + s.len as usize);
         RRset::from_parts(
             rtype,
-            s.ttl,
             s.count,
             self.shard(nodes).get(start..end).unwrap_or(&[]),
         )

@@ -414,7 +414,7 @@ impl SnapshotBuilder {
         );
         let mut spans = Vec::with_capacity(n);
         let mut wire = Vec::new();
-        let mut parts_at: Vec<(u16, u32, u16, usize, usize)> = Vec::new();
+        let mut parts_at: Vec<(u16, u16, usize, usize)> = Vec::new();
         for i in 0..n {
             let (s, c) = node_sets[i];
             wire.clear();
@@ -429,13 +429,12 @@ impl SnapshotBuilder {
                     recs.iter()
                         .map(|&r| self.rdata_of(&self.records[r as usize])),
                 );
-                parts_at.push((d.rtype, d.ttl, count, start, wire.len()));
+                parts_at.push((d.rtype, count, start, wire.len()));
             }
             let parts: smallvec::SmallVec<[RRsetParts<'_>; 4]> = parts_at
                 .iter()
-                .map(|&(rtype, ttl, count, a, b)| RRsetParts {
+                .map(|&(rtype, count, a, b)| RRsetParts {
                     rtype,
-                    ttl,
                     count,
                     wire: &wire[a..b],
                 })

@@ -5,8 +5,9 @@
 //!
 //! ```text
 //! owner_len u8 | owner (wire, lowercase) | flags u8 | rrset count u8 |
-//! directory: per RRset  type u16, ttl u32, records u16, octets u32 (LE) |
-//! each RRset's records as they follow an owner on the wire |
+//! directory: per RRset  type u16, records u16, octets u32 (LE) |
+//! each RRset's records as they follow an owner on the wire (the set's
+//! TTL in each: the directory does not repeat it) |
 //! NSEC3 hashes precomputed (20 octets each, when flagged): the owner's,
 //! then its wildcard child's
 //! ```
@@ -46,7 +47,7 @@ fn hashes_len(flags: u8) -> usize {
 }
 
 /// Octets of one directory entry.
-const DIR_ENTRY: usize = 12;
+const DIR_ENTRY: usize = 8;
 
 /// A node, read in place from its blob.
 #[derive(Clone, Copy)]
@@ -192,16 +193,11 @@ impl<'a> Iterator for RRsets<'a> {
         }
         let e = self.dir + self.index * DIR_ENTRY;
         let b = self.blob;
-        let len = le32(b, e + 8) as usize;
+        let len = le32(b, e + 4) as usize;
         let wire = &b[self.data..self.data + len];
         self.data += len;
         self.index += 1;
-        Some(RRset::from_parts(
-            le16(b, e),
-            le32(b, e + 2),
-            le16(b, e + 6),
-            wire,
-        ))
+        Some(RRset::from_parts(le16(b, e), le16(b, e + 2), wire))
     }
 }
 
@@ -217,7 +213,7 @@ fn records_end(bytes: &[u8]) -> usize {
     let n = bytes[2 + l] as usize;
     let dir = 3 + l;
     let data: usize = (0..n)
-        .map(|i| le32(bytes, dir + i * DIR_ENTRY + 8) as usize)
+        .map(|i| le32(bytes, dir + i * DIR_ENTRY + 4) as usize)
         .sum();
     dir + n * DIR_ENTRY + data
 }
@@ -244,11 +240,10 @@ pub fn set_hashes(
     }
 }
 
-/// One RRset to encode: type, TTL, record count, and its records in
-/// [`RRset`] wire form.
+/// One RRset to encode: type, record count, and its records in
+/// [`RRset`] wire form (with the set's TTL, [`encode_records`]).
 pub struct RRsetParts<'b> {
     pub rtype: u16,
-    pub ttl: u32,
     pub count: u16,
     pub wire: &'b [u8],
 }
@@ -262,7 +257,6 @@ pub fn encode_node(out: &mut Vec<u8>, owner: &[u8], flags: u8, rrsets: &[RRsetPa
     out.push(rrsets.len() as u8);
     for s in rrsets {
         out.extend_from_slice(&s.rtype.to_le_bytes());
-        out.extend_from_slice(&s.ttl.to_le_bytes());
         out.extend_from_slice(&s.count.to_le_bytes());
         out.extend_from_slice(&(s.wire.len() as u32).to_le_bytes());
     }
@@ -315,13 +309,12 @@ pub fn append_node_from_sets(out: &mut Vec<u8>, owner: &[u8], flags: u8, sets: &
     for (t, ttl, rds) in sets {
         let a = wire.len();
         let count = encode_records(&mut wire, *t, *ttl, rds.iter().map(|r| &r[..]));
-        spans.push((*t, *ttl, count, a, wire.len()));
+        spans.push((*t, count, a, wire.len()));
     }
     let parts: Vec<RRsetParts<'_>> = spans
         .iter()
-        .map(|&(rtype, ttl, count, a, b)| RRsetParts {
+        .map(|&(rtype, count, a, b)| RRsetParts {
             rtype,
-            ttl,
             count,
             wire: &wire[a..b],
         })
@@ -379,13 +372,11 @@ mod tests {
             &[
                 RRsetParts {
                     rtype: 1,
-                    ttl: 300,
                     count: n_a,
                     wire: &a,
                 },
                 RRsetParts {
                     rtype: 15,
-                    ttl: 60,
                     count: 1,
                     wire: &mx,
                 },

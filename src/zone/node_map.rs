@@ -423,7 +423,6 @@ mod tests {
             0,
             &[RRsetParts {
                 rtype: 1,
-                ttl: 60,
                 count: 1,
                 wire: &wire,
             }],

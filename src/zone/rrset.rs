@@ -9,7 +9,6 @@ pub const FIXED_LEN: usize = 10;
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub struct RRset<'a> {
     rtype: u16,
-    ttl: u32,
     count: u16,
     wire: &'a [u8],
 }
@@ -21,28 +20,28 @@ impl core::fmt::Debug for RRset<'_> {
             "RRset({} x{} ttl {})",
             crate::wire::iana::rtype::Display(self.rtype),
             self.count,
-            self.ttl
+            self.ttl()
         )
     }
 }
 
 impl<'a> RRset<'a> {
-    pub(crate) fn from_parts(rtype: u16, ttl: u32, count: u16, wire: &'a [u8]) -> RRset<'a> {
-        RRset {
-            rtype,
-            ttl,
-            count,
-            wire,
-        }
+    pub(crate) fn from_parts(rtype: u16, count: u16, wire: &'a [u8]) -> RRset<'a> {
+        RRset { rtype, count, wire }
     }
 
     pub fn rtype(&self) -> u16 {
         self.rtype
     }
 
-    /// RFC 2181 §5.2: one TTL for the set.
+    /// RFC 2181 §5.2: one TTL for the set, which every record carries
+    /// (read from the first: a node keeps it nowhere else).
+    #[inline]
     pub fn ttl(&self) -> u32 {
-        self.ttl
+        match self.wire.get(4..8) {
+            Some(&[a, b, c, d]) => u32::from_be_bytes([a, b, c, d]),
+            _ => 0,
+        }
     }
 
     /// For RRSIG: the type the signatures cover (the first two octets
