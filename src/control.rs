@@ -247,7 +247,7 @@ fn zone_status(ctx: &Context, apex: Option<Name>) -> Value {
     // Zones served from their own files.
     let files = set.iter().filter(|z| {
         z.expires_at().is_none()
-            && !z.catalog
+            && !z.is_catalog()
             && apex.as_ref().is_none_or(|a| z.apex.eq_ignore_case(a))
             && !secondaries.iter().any(|r| r.apex.eq_ignore_case(&z.apex))
     });
@@ -341,7 +341,7 @@ pub fn health(ctx: &Context) -> Value {
     }
     let mut zones = 0usize;
     for z in set.iter() {
-        if z.catalog {
+        if z.is_catalog() {
             continue;
         }
         zones += 1;

@@ -154,7 +154,7 @@ fn apply_primaries(
         let unchanged = served.get(&apex).is_some_and(|f| {
             f.file == z.file
                 && f.modified == modified(&z.file)
-                && f.zone.transfer == z.allow_transfer
+                && f.zone.transfer_acl() == z.allow_transfer.as_ref()
         });
         if unchanged {
             continue;

@@ -28,7 +28,7 @@ use zonecast::wire::{Message, Name, Sections};
 use zonecast::xfr::exchange::{Exchange, Outcome as XfrOutcome, Step};
 use zonecast::xfr::stream::{Limits, Received, TransferStream};
 use zonecast::zone::text::{RdataDisplay, write_zone_file};
-use zonecast::zone::{NotifyPolicy, Rr, Snapshot, Zone, ZoneSet, load_zone_text};
+use zonecast::zone::{NotifyPolicy, Rr, Snapshot, Zone, ZoneAccess, ZoneSet, load_zone_text};
 
 /// The time every target runs at: inside the fixed zones' lifetimes.
 pub const NOW: u64 = 1_800_000_000;
@@ -80,7 +80,7 @@ fn zone_set() -> &'static ZoneSet {
                 name(apex),
                 Some(load(text, apex)),
                 Some(expires_at),
-                Some(Arc::new(NotifyPolicy {
+                Some(ZoneAccess::secondary(NotifyPolicy {
                     primaries: vec![PRIMARY],
                     key: Some(key()),
                 })),

@@ -569,7 +569,7 @@ impl Responder {
         };
         // A catalog zone is this server's list of zones, not data for
         // the public (RFC 9432 §7): answered as a zone not served.
-        let Some((zone, _)) = found.filter(|(z, _)| !z.catalog) else {
+        let Some((zone, _)) = found.filter(|(z, _)| !z.is_catalog()) else {
             // RFC 8914 §4.21, as Knot sends it.
             let mut v = Verdict::rcode(rcode::REFUSED);
             v.ede = Some((ede::NOT_AUTHORITATIVE, ""));
@@ -626,7 +626,7 @@ fn transfer_key<'z>(zones: &'z ZoneSet, req: &Request) -> Option<&'z TsigKey> {
     if below != 0 && matches!(req.qtype, rtype::AXFR | rtype::IXFR) {
         return None;
     }
-    zone.transfer.as_ref()?.key().map(|k| &**k)
+    zone.transfer_acl()?.key().map(|k| &**k)
 }
 
 /// Verifies the TSIG of a request. NOTIFY for a secondary zone with a
@@ -642,7 +642,7 @@ fn check_tsig<'k>(
     let t = tsig::locate(query).ok().flatten()?;
     let key: Option<&'k TsigKey> = match req.opcode {
         opcode::NOTIFY => {
-            notify::notify_zone(zones, req).and_then(|z| z.notify.as_ref()?.key.as_deref())
+            notify::notify_zone(zones, req).and_then(|z| z.notify_policy()?.key.as_deref())
         }
         // Any query for a zone with a transfer key is checked against
         // it, and answered signed.

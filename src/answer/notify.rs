@@ -27,7 +27,7 @@ pub fn notify_zone<'z>(zones: &'z ZoneSet, req: &Request) -> Option<&'z Zone> {
     zones
         .get(&Name::from_buf(&req.lower))
         .map(|z| &**z)
-        .filter(|z| z.notify.is_some())
+        .filter(|z| z.notify_policy().is_some())
 }
 
 /// Checks a NOTIFY whose TSIG, if the zone has a key, has been verified
@@ -42,7 +42,7 @@ pub fn check_notify(
     let Some(zone) = notify_zone(zones, req) else {
         return (rcode::NOTAUTH, None);
     };
-    let Some(policy) = zone.notify.as_ref() else {
+    let Some(policy) = zone.notify_policy() else {
         return (rcode::NOTAUTH, None);
     };
     // RFC 1996 §3.10: only from the zone's primaries.

@@ -813,7 +813,7 @@ fn malformed_queries() {
 mod notify {
     use super::*;
     use crate::tsig::{Algorithm, ResponseVerifier, TsigKey, locate, sign_request};
-    use crate::zone::NotifyPolicy;
+    use crate::zone::{NotifyPolicy, ZoneAccess};
     use std::net::IpAddr;
 
     const PRIMARY: &str = "192.0.2.53";
@@ -841,7 +841,7 @@ mod notify {
                 apex,
                 Some(Arc::new(built.snapshot)),
                 Some(NOW + 1000),
-                Some(Arc::new(NotifyPolicy {
+                Some(ZoneAccess::secondary(NotifyPolicy {
                     primaries: vec![PRIMARY.parse().unwrap()],
                     key,
                 })),

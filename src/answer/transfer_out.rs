@@ -119,7 +119,7 @@ pub(super) fn start(
     if below != 0 || !zone.allows_transfer(transport.source) || zone.is_expired(transport.now) {
         return None;
     }
-    let signer = match (zone.transfer.as_ref().and_then(|acl| acl.key()), signed) {
+    let signer = match (zone.transfer_acl().and_then(|acl| acl.key()), signed) {
         (None, None) => None,
         (Some(key), Some(mac)) => Some(ResponseSigner::new(Arc::clone(key), mac)),
         _ => return None,

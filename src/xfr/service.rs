@@ -699,7 +699,7 @@ impl TransferLoop {
                     }
                 }
                 Action::Serve(zone) => {
-                    if zone.catalog && zone.is_loaded() {
+                    if zone.is_catalog() && zone.is_loaded() {
                         catalogs.push(Arc::clone(&zone));
                     }
                     if let Some(s) = zone.snapshot().as_ref() {
@@ -712,7 +712,7 @@ impl TransferLoop {
                     if let Some(old) = zone.publish(Some(snapshot)) {
                         self.graveyard.snapshots.push(old);
                     }
-                    if zone.catalog {
+                    if zone.is_catalog() {
                         catalogs.push(zone);
                     }
                 }

@@ -31,4 +31,4 @@ pub use node::Node;
 pub use rr::Rr;
 pub use rrset::RRset;
 pub use snapshot::Snapshot;
-pub use zone_set::{Expiry, NotifyPolicy, SnapshotGuard, Zone, ZoneSet};
+pub use zone_set::{Expiry, NotifyPolicy, SnapshotGuard, Zone, ZoneAccess, ZoneSet};

@@ -33,14 +33,33 @@ pub struct Zone {
     /// side at each refresh, in place (a refresh that finds nothing new
     /// publishes nothing).
     pub expiry: Expiry,
+    /// Who may NOTIFY it and transfer it out, and whether it is a catalog;
+    /// `None`: nobody, and no. Shared by zones configured alike (a slot
+    /// is held per zone: one pointer, not three fields).
+    access: Option<Arc<ZoneAccess>>,
+}
+
+/// What a zone allows besides queries, and what kind it is.
+#[derive(Debug, Default)]
+pub struct ZoneAccess {
     /// For a secondary zone: who may send it NOTIFY.
-    pub notify: Option<Arc<NotifyPolicy>>,
+    pub notify: Option<NotifyPolicy>,
     /// Who may transfer it out (AXFR); nobody when `None`.
     pub transfer: Option<Arc<TransferAcl>>,
     /// A catalog zone (RFC 9432 §1): transferred and told of changes by
     /// NOTIFY like any secondary zone, but a list of zones for this
     /// server, not data for the public: queries get REFUSED.
     pub catalog: bool,
+}
+
+impl ZoneAccess {
+    /// A secondary zone's, NOTIFYed under `policy`.
+    pub fn secondary(policy: NotifyPolicy) -> Arc<ZoneAccess> {
+        Arc::new(ZoneAccess {
+            notify: Some(policy),
+            ..ZoneAccess::default()
+        })
+    }
 }
 
 /// When a secondary zone's copy stops being served, in Unix seconds:
@@ -85,33 +104,50 @@ impl Zone {
         apex: Name,
         snapshot: Option<Arc<Snapshot>>,
         expires_at: Option<u64>,
-        notify: Option<Arc<NotifyPolicy>>,
+        access: Option<Arc<ZoneAccess>>,
     ) -> Zone {
         Zone {
             apex: apex.to_lowercase(),
             snapshot: ArcSwapOption::new(snapshot),
             expiry: Expiry::new(expires_at),
-            notify,
-            transfer: None,
-            catalog: false,
+            access,
         }
     }
 
-    /// The same zone, as a catalog zone.
-    /// The zone, transferred out to the clients `acl` allows.
+    /// The zone, transferred out to the clients `acl` allows (a zone
+    /// served from its file: its own access, made here).
     pub fn with_transfer_acl(mut self, acl: Option<Arc<TransferAcl>>) -> Zone {
-        self.transfer = acl;
+        let old = self.access.take();
+        let notify = old.as_ref().and_then(|a| a.notify.clone());
+        let catalog = old.as_ref().is_some_and(|a| a.catalog);
+        if acl.is_some() || notify.is_some() || catalog {
+            self.access = Some(Arc::new(ZoneAccess {
+                notify,
+                transfer: acl,
+                catalog,
+            }));
+        }
         self
+    }
+
+    /// Who may NOTIFY the zone: set for a secondary zone only.
+    pub fn notify_policy(&self) -> Option<&NotifyPolicy> {
+        self.access.as_ref()?.notify.as_ref()
+    }
+
+    /// Who may transfer the zone out, if anyone.
+    pub fn transfer_acl(&self) -> Option<&Arc<TransferAcl>> {
+        self.access.as_ref()?.transfer.as_ref()
+    }
+
+    /// Whether the zone is a catalog, never answered to the public.
+    pub fn is_catalog(&self) -> bool {
+        self.access.as_ref().is_some_and(|a| a.catalog)
     }
 
     /// Whether `client` may transfer the zone out.
     pub fn allows_transfer(&self, client: IpAddr) -> bool {
-        !self.catalog && self.transfer.as_ref().is_some_and(|a| a.allows(client))
-    }
-
-    pub fn into_catalog(mut self) -> Zone {
-        self.catalog = true;
-        self
+        !self.is_catalog() && self.transfer_acl().is_some_and(|a| a.allows(client))
     }
 
     /// A zone served from its own file: never expires.

@@ -15,7 +15,7 @@ use crate::wire::Name;
 use crate::xfr::catalog::file_name;
 use crate::zone::transfer_acl::TransferAcl;
 use crate::zone::zonemd::ZonemdPolicy;
-use crate::zone::{NotifyPolicy, Zone};
+use crate::zone::{NotifyPolicy, Zone, ZoneAccess};
 
 /// What zones configured alike share.
 #[derive(Debug)]
@@ -29,9 +29,9 @@ pub(super) struct Shared {
     /// Where the copies of the zones without a `file` of their own are:
     /// `dir/<file_name(apex)>`, as a catalog's members are kept.
     dir: Option<Arc<Path>>,
-    /// Who may NOTIFY these zones: their primaries' addresses, with the
-    /// key.
-    pub notify: Arc<NotifyPolicy>,
+    /// Who may NOTIFY these zones (their primaries' addresses, with the
+    /// key) and transfer them out, as their served zones hold it.
+    pub access: Arc<ZoneAccess>,
 }
 
 /// One zone's configuration, less its apex.
@@ -76,9 +76,13 @@ impl ZoneConfig {
                     zonemd: config.zonemd,
                     allow_transfer: config.allow_transfer.clone(),
                     dir,
-                    notify: Arc::new(NotifyPolicy {
-                        primaries: config.primaries.iter().map(SocketAddr::ip).collect(),
-                        key: config.key.clone(),
+                    access: Arc::new(ZoneAccess {
+                        notify: Some(NotifyPolicy {
+                            primaries: config.primaries.iter().map(SocketAddr::ip).collect(),
+                            key: config.key.clone(),
+                        }),
+                        transfer: config.allow_transfer.clone(),
+                        catalog: config.catalog,
                     }),
                 });
                 *last = Some(Arc::clone(&s));
@@ -119,10 +123,8 @@ impl ZoneConfig {
         snapshot: Option<Arc<crate::zone::Snapshot>>,
         expires_at: Option<u64>,
     ) -> Zone {
-        let s = &self.shared;
-        let zone = Zone::new(apex, snapshot, expires_at, Some(Arc::clone(&s.notify)))
-            .with_transfer_acl(s.allow_transfer.clone());
-        if s.catalog { zone.into_catalog() } else { zone }
+        let access = Arc::clone(&self.shared.access);
+        Zone::new(apex, snapshot, expires_at, Some(access))
     }
 }
 
@@ -171,7 +173,7 @@ mod tests {
         assert!(!Arc::ptr_eq(&ckeyed.shared, &celse.shared));
         assert_eq!(ckeyed.secondary_zone(&keyed.apex), keyed);
         assert_eq!(
-            &*ckeyed.shared.notify.primaries,
+            &*ckeyed.shared.access.notify.as_ref().unwrap().primaries,
             &["192.0.2.1".parse::<IpAddr>().unwrap()]
         );
     }
