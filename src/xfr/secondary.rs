@@ -597,6 +597,12 @@ impl Secondary {
             .map(|s| s.serial())
     }
 
+    /// Whether the expiry of zone `zone`'s copy has been logged.
+    #[cfg(test)]
+    fn expiry_logged(&self, zone: ZoneId) -> bool {
+        self.zones[zone.0].expiry_logged
+    }
+
     /// When zone `zone` refreshes next, unless it is refreshing now.
     pub fn next_refresh(&self, zone: ZoneId) -> Option<Millis> {
         self.zones.get(zone.0)?.queued_refresh.get()

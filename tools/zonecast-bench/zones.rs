@@ -258,8 +258,8 @@ fn zonecast_config(
     );
     for i in 0..zones {
         conf.push_str(&format!(
-            "[[zone]]\nname = \"{}\"\nfile = \"zones/z{i}.zone\"\nprimaries = [\"127.0.0.1:{primary_port}\"]\n",
-            apex(i)
+            "[[zone]]\nname = \"{apex}\"\nfile = \"zones/{apex}zone\"\nprimaries = [\"127.0.0.1:{primary_port}\"]\n",
+            apex = apex(i)
         ));
     }
     let path = home.join("zonecast.toml");
@@ -508,8 +508,8 @@ pub fn run(s: &Settings, dir: &Path) -> Result<Report, String> {
     let mut files_conf = format!("[server]\nlisten = [\"127.0.0.1:{zc_port}\"]\nworkers = 1\n");
     for i in 0..n {
         files_conf.push_str(&format!(
-            "[[zone]]\nname = \"{}\"\nfile = \"zones/z{i}.zone\"\n",
-            apex(i)
+            "[[zone]]\nname = \"{apex}\"\nfile = \"zones/{apex}zone\"\n",
+            apex = apex(i)
         ));
     }
     let files_path = home.join("files.toml");

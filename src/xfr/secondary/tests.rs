@@ -339,6 +339,36 @@ fn failures_back_off_from_retry_and_the_copy_expires_at_expire() {
     assert_eq!(w.published, [7], "same serial: nothing published");
 }
 
+/// A copy's expiry waits in the expiry queue only when no refresh comes
+/// before it; refreshes failing right up to EXPIRE still leave it logged
+/// at EXPIRE, not at the next attempt after.
+#[test]
+fn the_expiry_is_logged_on_time_while_refreshes_fail() {
+    let mut w = World::new();
+    let p = w.primary(53, 7, Behaviour::Answers);
+    let mut m = Secondary::new(settings(10, 10), 1);
+    let z = m.add_zone(START, zone("example.com.", vec![p]), None);
+    w.run(&mut m, START);
+    assert_eq!(m.serial(z), Some(7));
+    // Up to date and the kept connection closed, the refresh comes
+    // first: the machine's next wakeup.
+    w.run(&mut m, START + IDLE_KEEP_MS + 1);
+    assert_eq!(m.next_deadline(), m.next_refresh(z));
+    assert!(
+        m.expiry_queue.is_empty(),
+        "no place for an expiry after the refresh"
+    );
+    w.set(p, 7, Behaviour::Down);
+    w.run(&mut m, START + EXPIRE - 1);
+    assert!(!m.expiry_logged(z));
+    let next = m.next_refresh(z).unwrap();
+    assert!(next > START + EXPIRE, "retries are REFRESH apart by now");
+    assert_eq!(m.next_deadline(), Some(START + EXPIRE));
+    w.run(&mut m, START + EXPIRE);
+    assert!(m.expiry_logged(z));
+    assert!(m.expiry_queue.is_empty());
+}
+
 #[test]
 fn a_dead_primary_fails_over_to_the_next_at_once() {
     let mut w = World::new();
