@@ -237,16 +237,7 @@ mod tests {
         ZoneTimers::new(&parse_name_text(zone, None).unwrap(), 0)
     }
 
-    const P: TimerPolicy = TimerPolicy {
-        refresh_min_s: 2,
-        refresh_max_s: u32::MAX,
-        retry_min_s: 1,
-        retry_max_s: u32::MAX,
-        expire_min_s: 3,
-        expire_max_s: u32::MAX,
-        jitter: 0.1,
-        notify_min_interval_ms: 1000,
-    };
+    static P: std::sync::LazyLock<TimerPolicy> = std::sync::LazyLock::new(TimerPolicy::default);
 
     const SOA: SoaTimers = SoaTimers {
         refresh: 3600,
