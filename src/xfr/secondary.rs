@@ -367,8 +367,6 @@ pub struct Secondary {
     /// The configuration shared by the zone added last, for the next
     /// one configured alike.
     last_shared: Option<Arc<zone_config::Shared>>,
-    /// The timer clamps, shared by every zone's timers.
-    policy: Arc<super::timers::TimerPolicy>,
     actions: VecDeque<Action>,
     /// Counters of refreshes and transfers, read by metrics scrapes.
     metrics: Arc<TransferMetrics>,
@@ -377,7 +375,6 @@ pub struct Secondary {
 impl Secondary {
     /// `id_seed` varies the query IDs between runs.
     pub fn new(settings: TransferSettings, id_seed: u16) -> Self {
-        let policy = Arc::new(settings.policy.clone());
         let soa_tokens = settings.soa_query_rate as f64;
         Secondary {
             settings,
@@ -400,7 +397,6 @@ impl Secondary {
             idle: Vec::new(),
             id_seed,
             last_shared: None,
-            policy,
             actions: VecDeque::new(),
             metrics: Arc::default(),
         }
@@ -424,7 +420,7 @@ impl Secondary {
         let kept = ZoneConfig::new(&config, &mut self.last_shared);
         let snapshot = copy.map(|c| {
             timers.on_loaded(
-                &self.policy,
+                &self.settings.policy,
                 now,
                 c.expires_at,
                 c.refreshed_at,
@@ -721,10 +717,13 @@ impl Secondary {
         let z = &mut self.zones[i];
         let ours = z.snapshot.as_ref().map(|s| s.serial());
         let serial = ev.serial.map_or("none".to_string(), |s| s.to_string());
-        match z
-            .timers
-            .on_notify(&self.policy, now, ev.serial, ours, z.transfer.is_some())
-        {
+        match z.timers.on_notify(
+            &self.settings.policy,
+            now,
+            ev.serial,
+            ours,
+            z.transfer.is_some(),
+        ) {
             NotifyAction::Skip => tracing::info!(
                 "[{}] NOTIFY from {} with serial {serial}: not newer than ours, nothing to do",
                 z.apex(),
@@ -1142,7 +1141,7 @@ impl Secondary {
         }
         z.next_primary = 0;
         let soa = z.snapshot.as_deref().map(SoaTimers::of);
-        z.timers.on_failed(&self.policy, now, soa);
+        z.timers.on_failed(&self.settings.policy, now, soa);
         tracing::warn!(
             "[{}] every primary failed; next attempt in {} s",
             z.apex(),
@@ -1165,7 +1164,8 @@ impl Secondary {
                 // At 10,000 zones a line per SOA check is noise.
                 tracing::debug!("[{}] up to date at serial {serial} ({addr})", z.apex());
                 if let Some(s) = &z.snapshot {
-                    z.timers.on_refreshed(&self.policy, now, SoaTimers::of(s));
+                    z.timers
+                        .on_refreshed(&self.settings.policy, now, SoaTimers::of(s));
                 }
                 z.served
                     .expiry
@@ -1209,7 +1209,7 @@ impl Secondary {
                     now.saturating_sub(tr.started)
                 );
                 z.timers
-                    .on_refreshed(&self.policy, now, SoaTimers::of(&snapshot));
+                    .on_refreshed(&self.settings.policy, now, SoaTimers::of(&snapshot));
                 z.served
                     .expiry
                     .set(z.timers.expires_at().map(|ms| ms / 1000));
