@@ -654,7 +654,7 @@ impl Secondary {
                 let z = &self.zones[i];
                 ZoneReport {
                     apex: z.apex().clone(),
-                    catalog: z.config.shared.catalog,
+                    catalog: z.config.shared.access.catalog,
                     serial: z.snapshot.as_ref().map(|s| s.serial()),
                     transfer_from: z
                         .transfer
@@ -946,7 +946,7 @@ impl Secondary {
         // A journal serves only the clients allowed to transfer the zone
         // from us: a zone nobody may transfer (a leaf's) keeps none.
         let mut limits = self.settings.limits;
-        if z.config.shared.allow_transfer.is_none() {
+        if z.config.shared.access.transfer.is_none() {
             limits.journal.max_depth = 0;
         }
         limits.zonemd = z.config.shared.zonemd;

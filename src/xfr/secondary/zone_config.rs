@@ -13,7 +13,6 @@ use super::SecondaryZone;
 use crate::tsig::TsigKey;
 use crate::wire::Name;
 use crate::xfr::catalog::file_name;
-use crate::zone::transfer_acl::TransferAcl;
 use crate::zone::zonemd::ZonemdPolicy;
 use crate::zone::{NotifyPolicy, Zone, ZoneAccess};
 
@@ -23,14 +22,13 @@ pub(super) struct Shared {
     pub primaries: Arc<[SocketAddr]>,
     pub key: Option<Arc<TsigKey>>,
     pub source: Option<IpAddr>,
-    pub catalog: bool,
     pub zonemd: ZonemdPolicy,
-    pub allow_transfer: Option<Arc<TransferAcl>>,
     /// Where the copies of the zones without a `file` of their own are:
     /// `dir/<file_name(apex)>`, as a catalog's members are kept.
     dir: Option<Arc<Path>>,
     /// Who may NOTIFY these zones (their primaries' addresses, with the
-    /// key) and transfer them out, as their served zones hold it.
+    /// key) and transfer them out, and whether they are catalogs, as
+    /// their served zones hold it.
     pub access: Arc<ZoneAccess>,
 }
 
@@ -60,9 +58,9 @@ impl ZoneConfig {
             s.primaries == config.primaries
                 && s.key == config.key
                 && s.source == config.source
-                && s.catalog == config.catalog
+                && s.access.catalog == config.catalog
                 && s.zonemd == config.zonemd
-                && s.allow_transfer == config.allow_transfer
+                && s.access.transfer == config.allow_transfer
                 && s.dir.as_deref() == dir.as_deref()
         };
         let shared = match last.as_ref().filter(|s| same(s)) {
@@ -72,9 +70,7 @@ impl ZoneConfig {
                     primaries: config.primaries.clone(),
                     key: config.key.clone(),
                     source: config.source,
-                    catalog: config.catalog,
                     zonemd: config.zonemd,
-                    allow_transfer: config.allow_transfer.clone(),
                     dir,
                     access: Arc::new(ZoneAccess {
                         notify: Some(NotifyPolicy {
@@ -110,9 +106,9 @@ impl ZoneConfig {
             primaries: s.primaries.clone(),
             key: s.key.clone(),
             source: s.source,
-            catalog: s.catalog,
+            catalog: s.access.catalog,
             zonemd: s.zonemd,
-            allow_transfer: s.allow_transfer.clone(),
+            allow_transfer: s.access.transfer.clone(),
         }
     }
 
